@@ -1,0 +1,97 @@
+/**
+ * Builds the running service from configuration: database, connectors,
+ * logger, JWT settings. Connectors talk HTTP to whatever base URL the
+ * configuration names; `npm start` names the sandbox it starts.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { JwtSettings } from './auth';
+import type { Config } from './config';
+import type { Connectors } from './loaders';
+import type { Logger } from './logger';
+import { CairinConnector } from './providers/cairin/connector';
+import type { CairinCredentials } from './providers/cairin/client';
+import { type Clock, systemClock } from './providers/connector';
+import { DompetKilatConnector } from './providers/dompetkilat/connector';
+import { FinfraConnector } from './providers/finfra/connector';
+import type { ProviderCallRecord } from './providers/http';
+import type { PrismaClient } from './generated/prisma/client';
+
+/** Provider endpoints and credentials. */
+export interface ProviderSettings {
+  cairinBaseUrl: string;
+  finfraBaseUrl: string;
+  finfraClientId: string;
+  finfraClientSecret: string;
+  dompetKilatBaseUrl: string;
+  timeoutMs: number;
+}
+
+/**
+ * Reads provider settings from configuration.
+ * @throws Error naming the missing variables.
+ */
+export function providerSettings(cfg: Config): ProviderSettings {
+  const missing = (['CAIRIN_BASE_URL', 'FINFRA_BASE_URL', 'FINFRA_CLIENT_ID', 'FINFRA_CLIENT_SECRET', 'DOMPETKILAT_BASE_URL'] as const).filter((k) => !cfg[k]);
+  if (missing.length) throw new Error(`missing provider configuration: ${missing.join(', ')}`);
+  return {
+    cairinBaseUrl: cfg.CAIRIN_BASE_URL!,
+    finfraBaseUrl: cfg.FINFRA_BASE_URL!,
+    finfraClientId: cfg.FINFRA_CLIENT_ID!,
+    finfraClientSecret: cfg.FINFRA_CLIENT_SECRET!,
+    dompetKilatBaseUrl: cfg.DOMPETKILAT_BASE_URL!,
+    timeoutMs: cfg.PROVIDER_TIMEOUT_MS,
+  };
+}
+
+/** The three connectors, with Cairin's re-issued sessions persisted to ProviderAccount.credentials. */
+export function createConnectors(
+  s: ProviderSettings,
+  prisma: PrismaClient,
+  opts: { clock?: Clock; onCall?: (c: ProviderCallRecord) => void } = {},
+): Connectors & { CAIRIN: CairinConnector; FINFRA: FinfraConnector; DOMPET_KILAT: DompetKilatConnector } {
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now().getTime();
+  return {
+    CAIRIN: new CairinConnector({
+      baseUrl: s.cairinBaseUrl,
+      timeoutMs: s.timeoutMs,
+      onCall: opts.onCall,
+      now,
+      async onCredentials(accountId: string, credentials: CairinCredentials) {
+        await prisma.providerAccount.updateMany({ where: { provider: 'CAIRIN', externalId: accountId }, data: { credentials: { ...credentials } } });
+      },
+    }),
+    FINFRA: new FinfraConnector({
+      baseUrl: s.finfraBaseUrl,
+      timeoutMs: s.timeoutMs,
+      onCall: opts.onCall,
+      clientId: s.finfraClientId,
+      clientSecret: s.finfraClientSecret,
+      now,
+    }),
+    DOMPET_KILAT: new DompetKilatConnector({ baseUrl: s.dompetKilatBaseUrl, timeoutMs: s.timeoutMs, onCall: opts.onCall }, clock),
+  };
+}
+
+/**
+ * The JWT settings: JWT_SECRET, or a random secret generated once and kept in
+ * `<dataDir>/jwt-secret` (mode 0600) so tokens survive restarts.
+ */
+export async function jwtSettings(cfg: Config): Promise<JwtSettings> {
+  let secret = cfg.JWT_SECRET;
+  if (!secret) {
+    const file = path.join(cfg.dataDir, 'jwt-secret');
+    secret = await readFile(file, 'utf8').catch(() => undefined);
+    if (!secret) {
+      await mkdir(cfg.dataDir, { recursive: true });
+      secret = randomBytes(48).toString('base64url');
+      await writeFile(file, secret, { mode: 0o600 });
+    }
+    secret = secret.trim();
+  }
+  return { secret, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE };
+}
+
+export type { Logger };

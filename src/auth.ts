@@ -1,0 +1,63 @@
+/**
+ * API-client authentication: bearer JWTs signed HS256 with JWT_SECRET.
+ * `sub` is the client id, `scope` a space-separated list of scopes.
+ */
+import jwt from 'jsonwebtoken';
+
+/** Scopes an API client can hold. */
+export const SCOPES = ['credit:read', 'payoff:read', 'consent:write', 'identity:read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** The verified caller of a request. */
+export interface ApiClient {
+  /** Client id (JWT `sub`), e.g. "demo-aggregator". */
+  readonly id: string;
+  readonly scopes: ReadonlySet<string>;
+}
+
+/** Keys and claims checked on every token. */
+export interface JwtSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+  /** Allowed clock skew, seconds. */
+  clockToleranceSeconds?: number;
+}
+
+/**
+ * Signs a token for a client (the `satukredit token` command, the demo, tests).
+ * @param expiresIn seconds until expiry (default 12 hours).
+ */
+export function signClientToken(s: JwtSettings, clientId: string, scopes: readonly string[], expiresIn = 12 * 3600): string {
+  return jwt.sign({ scope: scopes.join(' ') }, s.secret, {
+    algorithm: 'HS256',
+    subject: clientId,
+    issuer: s.issuer,
+    audience: s.audience,
+    expiresIn,
+  });
+}
+
+/**
+ * Verifies a bearer token (signature, `iss`, `aud`, `exp`, `nbf`).
+ * @throws Error with a short reason ("token expired", "invalid signature", ...) when it does not verify.
+ */
+export function verifyClientToken(s: JwtSettings, token: string): ApiClient {
+  let claims: jwt.JwtPayload;
+  try {
+    const v = jwt.verify(token, s.secret, {
+      algorithms: ['HS256'],
+      issuer: s.issuer,
+      audience: s.audience,
+      clockTolerance: s.clockToleranceSeconds ?? 30,
+    });
+    if (typeof v === 'string') throw new Error('token payload is not an object');
+    claims = v;
+  } catch (e) {
+    const err = e as Error;
+    throw new Error(err.name === 'TokenExpiredError' ? 'token expired' : err.message);
+  }
+  if (typeof claims.sub !== 'string' || !claims.sub) throw new Error('token has no subject');
+  const scope = typeof claims.scope === 'string' ? claims.scope : '';
+  return { id: claims.sub, scopes: new Set(scope.split(' ').filter(Boolean)) };
+}

@@ -1,0 +1,50 @@
+/**
+ * Environment configuration, parsed and validated once at start-up.
+ * Every variable is documented in README.md ("Configuration").
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalUrl = z.string().url().optional();
+
+const Env = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: port.default(4000),
+  /** PostgreSQL server URL; when unset the embedded PGlite database in DATA_DIR is used. */
+  DATABASE_URL: z.string().optional(),
+  DATA_DIR: z.string().default('./.data'),
+  /** HS256 secret for API-client JWTs; generated and kept in DATA_DIR when unset. */
+  JWT_SECRET: z.string().min(32).optional(),
+  JWT_ISSUER: z.string().default('satukredit'),
+  JWT_AUDIENCE: z.string().default('satukredit-api'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Provider base URLs. When unset, `npm start` points them at the sandbox it starts. */
+  CAIRIN_BASE_URL: optionalUrl,
+  FINFRA_BASE_URL: optionalUrl,
+  FINFRA_CLIENT_ID: z.string().optional(),
+  FINFRA_CLIENT_SECRET: z.string().optional(),
+  DOMPETKILAT_BASE_URL: optionalUrl,
+  /** Per-call provider timeout, milliseconds. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** Sandbox generator: seed and number of borrowers (`npm start`). */
+  SANDBOX_SEED: z.coerce.number().int().default(42),
+  SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
+});
+
+/** Validated configuration. */
+export type Config = z.infer<typeof Env> & { dataDir: string };
+
+/**
+ * Parses and validates the environment.
+ * @throws Error listing every invalid variable (name and reason) when any is invalid.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+}

@@ -1,0 +1,130 @@
+/**
+ * Normalized domain types: the one vocabulary every connector maps into and
+ * every GraphQL type maps out of. Money is integer rupiah (`bigint`); dates are
+ * Asia/Jakarta `LocalDate`s; instants are `Date`s.
+ */
+import type { LocalDate } from './dates';
+import type { Rate } from './money';
+
+/** The providers we federate (Prisma enum `Provider`). */
+export type ProviderCode = 'CAIRIN' | 'FINFRA' | 'DOMPET_KILAT';
+export const PROVIDERS: readonly ProviderCode[] = ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'];
+
+/** How a loan is repaid: one bullet payment at maturity, or scheduled installments. */
+export type LoanType = 'SINGLE_PAYMENT' | 'INSTALLMENT';
+
+/**
+ * One lifecycle for every provider's loan.
+ * PENDING: applied, awaiting agreement; SIGNING: agreement out for signature;
+ * APPROVED: signed, awaiting disbursement; ACTIVE: disbursed, balance owed;
+ * PAID_OFF: fully repaid; REJECTED: refused before disbursement; CLOSED: closed by the provider otherwise.
+ */
+export type LoanStatus = 'PENDING' | 'SIGNING' | 'APPROVED' | 'ACTIVE' | 'PAID_OFF' | 'REJECTED' | 'CLOSED';
+
+/** Unit of a tenor. */
+export type TenorUnit = 'DAY' | 'WEEK' | 'MONTH';
+
+/** Length of a loan with its unit (`tenor` + `unit`/`tenorUnit`, or `tenorDays`). */
+export interface Tenor {
+  readonly value: number;
+  readonly unit: TenorUnit;
+}
+
+/** Period a rate is quoted per. */
+export type RatePeriod = 'DAY' | 'MONTH' | 'YEAR';
+
+/** A flat interest rate as the provider quotes it (e.g. Cairin `annualRatePct` 24 per YEAR). */
+export interface InterestRate {
+  readonly rate: Rate;
+  readonly period: RatePeriod;
+}
+
+/** Repayment frequency of an installment loan. */
+export type Frequency = 'WEEKLY' | 'BIWEEKLY' | 'MONTHLY';
+
+/**
+ * Status of one installment as the provider reports it (issue 4 derives it from
+ * the ledger instead): PAID, PARTIALLY_PAID, DUE (not yet past its date),
+ * OVERDUE (unpaid after its due date), PENDING_SETTLEMENT (paid, bank has not confirmed).
+ */
+export type InstallmentStatus = 'PAID' | 'PARTIALLY_PAID' | 'DUE' | 'OVERDUE' | 'PENDING_SETTLEMENT';
+
+/** One scheduled payment. */
+export interface Installment {
+  /** 1-based sequence number. */
+  readonly seq: number;
+  readonly dueDate: LocalDate;
+  /** Principal part, integer rupiah. */
+  readonly principal: bigint;
+  /** Interest part, integer rupiah. */
+  readonly interest: bigint;
+  /** principal + interest (+ fees the provider adds), integer rupiah. */
+  readonly amountDue: bigint;
+  /** Cleared money applied to this installment, integer rupiah. */
+  readonly amountPaid: bigint;
+  readonly status: InstallmentStatus;
+}
+
+/** Bank rail a repayment or disbursement moved over. */
+export type BankChannel = 'BCA' | 'MANDIRI' | 'BRI' | 'BNI' | 'OTHER';
+
+/** PENDING until the bank settlement confirms it, then CLEARED; FAILED if the bank rejected it. */
+export type RepaymentStatus = 'PENDING' | 'CLEARED' | 'FAILED';
+
+/** Money received from the borrower. */
+export interface Repayment {
+  /** Provider's transaction id. */
+  readonly id: string;
+  readonly providerLoanId: string;
+  readonly amount: bigint;
+  readonly channel: BankChannel;
+  readonly status: RepaymentStatus;
+  readonly paidAt: Date;
+  readonly clearedAt: Date | null;
+}
+
+/** PENDING: instructed; COMPLETED: landed in the borrower's account; FAILED. */
+export type DisbursementStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+
+/** Money sent to the borrower. */
+export interface Disbursement {
+  readonly id: string;
+  readonly providerLoanId: string;
+  readonly amount: bigint;
+  readonly channel: BankChannel;
+  readonly status: DisbursementStatus;
+  readonly disbursedAt: Date | null;
+}
+
+/** Where a schedule came from: the provider's own, or rebuilt by us from the loan terms. */
+export type ScheduleSource = 'PROVIDER' | 'RECONSTRUCTED';
+
+/** One credit agreement at one provider, normalized. */
+export interface Loan {
+  readonly provider: ProviderCode;
+  /** Our ProviderAccount id the loan was read through. */
+  readonly accountId: string;
+  /** The provider's loan id (Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo`). */
+  readonly providerLoanId: string;
+  readonly type: LoanType;
+  readonly status: LoanStatus;
+  readonly principal: bigint;
+  readonly rate: InterestRate | null;
+  readonly tenor: Tenor;
+  readonly frequency: Frequency | null;
+  readonly disbursedOn: LocalDate | null;
+  readonly maturityDate: LocalDate | null;
+  readonly installments: readonly Installment[];
+  readonly scheduleSource: ScheduleSource;
+}
+
+/** A borrower's identity at one provider, minimized (no KTP images, family card, mother's name...). */
+export interface ProviderBorrower {
+  readonly provider: ProviderCode;
+  readonly externalId: string;
+  readonly fullName: string | null;
+  /** NIK as the provider holds it (`idNumber`, `id_number`). */
+  readonly nik: string | null;
+  /** Provider-side KYC or account status, normalized to upper case (Finfra PENDING/VERIFIED/APPROVED/BLOCKED). */
+  readonly status: string | null;
+}

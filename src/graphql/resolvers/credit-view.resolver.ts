@@ -1,0 +1,32 @@
+/** Credit view query and its borrower relation. */
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { BorrowerObject } from '../types/borrower.type';
+import { CreditViewObject } from '../types/credit-view.type';
+import { borrowerObject, creditViewFor, loadBorrower } from './borrower.resolver';
+import { requireScope } from './guard';
+
+@Resolver(() => CreditViewObject)
+export class CreditViewResolver {
+  @Query(() => CreditViewObject, {
+    nullable: true,
+    description: "A borrower's credit across providers: totals, next installment due, loans and per-provider status. Null when the borrower is unknown. Needs `credit:read`.",
+  })
+  async creditView(
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('borrowerId', () => ID) borrowerId: string,
+  ): Promise<CreditViewObject | null> {
+    requireScope(ctx, 'credit:read');
+    const b = await loadBorrower(ctx, borrowerId, 'borrowerId');
+    return b ? creditViewFor(ctx, info, b.row.id) : null;
+  }
+
+  @FieldResolver(() => BorrowerObject)
+  async borrower(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<BorrowerObject> {
+    const row = await ctx.loaders.borrower.load(v.borrowerId);
+    if (!row) throw new Error(`borrower ${v.borrowerId} vanished during the request`);
+    return borrowerObject(ctx, row);
+  }
+}

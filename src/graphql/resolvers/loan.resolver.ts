@@ -1,0 +1,71 @@
+/** Loan query and relations (borrower, repayments, disbursements). */
+import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { accountRef } from '../../loaders';
+import { today } from '../../services/credit.service';
+import type { GraphQLContext } from '../context';
+import { ProviderPartError, providerFailure } from '../errors';
+import { fromGlobalId } from '../ids';
+import { BorrowerObject } from '../types/borrower.type';
+import { DisbursementObject, LoanObject, RepaymentObject } from '../types/loan.type';
+import { borrowerObject } from './borrower.resolver';
+import { requireScope } from './guard';
+import type { ProviderAccount } from '../../generated/prisma/client';
+import type { ProviderCode } from '../../domain/types';
+
+/** Runs a provider read; a failure becomes a field error carrying the provider's code. */
+async function providerRead<T>(provider: ProviderCode, ctx: GraphQLContext, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (e) {
+    const f = providerFailure(provider, e);
+    ctx.log.warn({ provider, code: f.code, err: (e as Error).message }, 'provider read failed');
+    throw new ProviderPartError(provider, f.code, f.message);
+  }
+}
+
+/** Loads a loan by its global id; null when unknown. */
+export async function loadLoan(ctx: GraphQLContext, id: string): Promise<LoanObject | null> {
+  const g = fromGlobalId(id);
+  if (!g || g.type !== 'Loan' || g.parts.length !== 2) return null;
+  const [accountId, loanId] = g.parts as [string, string];
+  if (!/^[0-9a-f-]{36}$/i.test(accountId)) return null;
+  const account: ProviderAccount | null = await ctx.loaders.account.load(accountId);
+  if (!account) return null;
+  const loan = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].loan(accountRef(account), loanId));
+  return loan ? new LoanObject(loan, account.borrowerId, today(ctx)) : null;
+}
+
+@Resolver(() => LoanObject)
+export class LoanResolver {
+  @Query(() => LoanObject, { nullable: true, description: 'One loan by global id; null when unknown. A failing provider yields an error with its `extensions.code`. Needs `credit:read`.' })
+  async loan(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<LoanObject | null> {
+    requireScope(ctx, 'credit:read');
+    return loadLoan(ctx, id);
+  }
+
+  @FieldResolver(() => BorrowerObject)
+  async borrower(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<BorrowerObject> {
+    const row = await ctx.loaders.borrower.load(l.borrowerId);
+    if (!row) throw new Error(`borrower of loan vanished during the request`);
+    return borrowerObject(ctx, row);
+  }
+
+  @FieldResolver(() => [RepaymentObject], {
+    nullable: true,
+    description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
+  })
+  async repayments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<RepaymentObject[] | null> {
+    const account = await ctx.loaders.account.load(l.loan.accountId);
+    if (!account) return [];
+    const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].repayments(accountRef(account)));
+    return rows.filter((r) => r.providerLoanId === l.loan.providerLoanId).map((r) => new RepaymentObject(r));
+  }
+
+  @FieldResolver(() => [DisbursementObject], { nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
+  async disbursements(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<DisbursementObject[] | null> {
+    const account = await ctx.loaders.account.load(l.loan.accountId);
+    if (!account) return [];
+    const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].disbursements(accountRef(account)));
+    return rows.filter((d) => d.providerLoanId === l.loan.providerLoanId).map((d) => new DisbursementObject(d));
+  }
+}

@@ -1,0 +1,59 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import type { Borrower } from '../../generated/prisma/client';
+import { toGlobalId } from '../ids';
+import { DateTimeScalar } from '../scalars';
+import { Connection } from './connection.type';
+import { ProviderEnum } from './enums';
+import { Node } from './node.type';
+
+/** Masks a NIK to its first 4 and last 4 digits ("3174********0001"). */
+export function maskNik(nik: string): string {
+  if (nik.length <= 8) return '*'.repeat(nik.length);
+  return `${nik.slice(0, 4)}${'*'.repeat(nik.length - 8)}${nik.slice(-4)}`;
+}
+
+@ObjectType('Borrower', { implements: Node, description: 'One person or business, linked by Satu Kredit to their accounts at each provider.' })
+export class BorrowerObject implements Node {
+  readonly __typename = 'Borrower';
+
+  constructor(
+    readonly row: Borrower,
+    /** Whether the caller may see the full NIK (`identity:read`). */
+    private readonly showIdentity: boolean,
+  ) {}
+
+  @Field(() => ID)
+  get id(): string {
+    return toGlobalId('Borrower', this.row.id);
+  }
+
+  @Field(() => String, { description: 'NIK (KTP number; Dompet Kilat `idNumber`, Finfra `id_number`), masked to first and last 4 digits unless the client has `identity:read`.' })
+  get nik(): string {
+    return this.showIdentity ? this.row.nik : maskNik(this.row.nik);
+  }
+
+  @Field(() => String, { description: 'Name the borrower gave when linking.' })
+  get fullName(): string {
+    return this.row.fullName;
+  }
+
+  @Field(() => DateTimeScalar, { description: 'When Satu Kredit first linked this borrower.' })
+  get createdAt(): Date {
+    return this.row.createdAt;
+  }
+}
+
+@ObjectType('ProviderAccount', { description: "A borrower's linked account at one provider." })
+export class ProviderAccountObject {
+  @Field(() => ProviderEnum)
+  provider!: string;
+
+  @Field(() => DateTimeScalar)
+  linkedAt!: Date;
+
+  /** Our account id (not exposed). */
+  accountId!: string;
+}
+
+export const { ConnectionType: BorrowerConnection, Edge: BorrowerEdge } = Connection('Borrower', BorrowerObject);
+export type BorrowerConnection = InstanceType<typeof BorrowerConnection>;

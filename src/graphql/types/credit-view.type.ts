@@ -1,0 +1,102 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+import { creditTotals } from '../../domain/credit';
+import { loanOutstanding } from '../../domain/credit';
+import { sum } from '../../domain/money';
+import type { ProviderPart } from '../../services/credit.service';
+import { loansOf } from '../../services/credit.service';
+import { DateScalar } from '../scalars';
+import { ProviderEnum, ProviderHealthEnum } from './enums';
+import { InstallmentObject, LoanObject } from './loan.type';
+import { MoneyObject } from './money.type';
+
+@ObjectType('ScheduledPayment', { description: 'An installment together with its loan.' })
+export class ScheduledPaymentObject {
+  @Field(() => LoanObject)
+  loan!: LoanObject;
+
+  @Field(() => InstallmentObject)
+  installment!: InstallmentObject;
+}
+
+@ObjectType('ProviderCreditStatus', { description: "One provider's part of a credit view." })
+export class ProviderCreditStatusObject {
+  constructor(private readonly part: ProviderPart) {}
+
+  @Field(() => ProviderEnum)
+  get provider(): string {
+    return this.part.provider;
+  }
+
+  @Field(() => ProviderHealthEnum, { description: 'OK when the provider answered; UNAVAILABLE when its part is missing from the totals.' })
+  get health(): string {
+    return this.part.error ? 'UNAVAILABLE' : 'OK';
+  }
+
+  @Field(() => String, { nullable: true, description: 'Error code when UNAVAILABLE (PROVIDER_UNAVAILABLE, PROVIDER_TIMEOUT, PROVIDER_BAD_RESPONSE).' })
+  get errorCode(): string | null {
+    return this.part.error?.code ?? null;
+  }
+
+  @Field(() => Int, { nullable: true, description: 'Loans read from this provider; null when UNAVAILABLE.' })
+  get loanCount(): number | null {
+    return this.part.loans?.length ?? null;
+  }
+
+  @Field(() => MoneyObject, { nullable: true, description: 'Outstanding at this provider; null when UNAVAILABLE.' })
+  get outstanding(): MoneyObject | null {
+    return this.part.loans ? MoneyObject.of(sum(this.part.loans.map(loanOutstanding))) : null;
+  }
+}
+
+@ObjectType('CreditView', { description: "A borrower's whole credit picture across providers. Totals cover the providers that answered; `complete` is false when any did not." })
+export class CreditViewObject {
+  constructor(
+    readonly borrowerId: string,
+    readonly parts: readonly ProviderPart[],
+    private readonly todayDate: string,
+  ) {}
+
+  private get totals() {
+    return creditTotals(loansOf(this.parts), this.todayDate);
+  }
+
+  @Field(() => DateScalar, { description: 'Jakarta date the figures are computed for.' })
+  get asOf(): string {
+    return this.todayDate;
+  }
+
+  @Field(() => Boolean, { description: 'True when every linked provider answered.' })
+  get complete(): boolean {
+    return this.parts.every((p) => !p.error);
+  }
+
+  @Field(() => MoneyObject, { description: 'Sum of Loan.outstanding across providers.' })
+  get totalOutstanding(): MoneyObject {
+    return MoneyObject.of(this.totals.totalOutstanding);
+  }
+
+  @Field(() => MoneyObject, { description: 'Sum of unpaid installments past their due date.' })
+  get totalOverdue(): MoneyObject {
+    return MoneyObject.of(this.totals.totalOverdue);
+  }
+
+  @Field(() => ScheduledPaymentObject, { nullable: true, description: 'The earliest next installment across all loans.' })
+  get nextInstallmentDue(): ScheduledPaymentObject | null {
+    const n = this.totals.next;
+    if (!n) return null;
+    return Object.assign(new ScheduledPaymentObject(), {
+      loan: new LoanObject(n.loan, this.borrowerId, this.todayDate),
+      installment: new InstallmentObject(n.installment),
+    });
+  }
+
+  @Field(() => [LoanObject], { description: 'Loans at every provider that answered.' })
+  get loans(): LoanObject[] {
+    return loansOf(this.parts).map((l) => new LoanObject(l, this.borrowerId, this.todayDate));
+  }
+
+  @Field(() => [ProviderCreditStatusObject], { description: 'Per-provider status, one per linked provider.' })
+  get providers(): ProviderCreditStatusObject[] {
+    return this.parts.map((p) => new ProviderCreditStatusObject(p));
+  }
+}

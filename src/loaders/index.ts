@@ -1,0 +1,58 @@
+/**
+ * Per-request DataLoader factory. Call `createRequestLoaders` once per GraphQL
+ * request; never share the result between requests (a shared cache would leak
+ * one client's data to another and serve stale balances).
+ *
+ * Contract of every batch function here (as dataloader's README states it):
+ * it returns one result per key, in the order of the keys; a key with no row
+ * resolves to null.
+ */
+import DataLoader from 'dataloader';
+import type { ProviderCode } from '../domain/types';
+import type { AccountRef, ProviderConnector, ProviderReads } from '../providers/connector';
+import type { Borrower, PrismaClient, ProviderAccount } from '../generated/prisma/client';
+
+/** The connectors of the running service, one per provider. */
+export type Connectors = Readonly<Record<ProviderCode, ProviderConnector>>;
+
+/** Loaders of one request. */
+export interface RequestLoaders {
+  /** Borrower rows by id (one `findMany ... in` per batch). */
+  borrower: DataLoader<string, Borrower | null>;
+  /** Linked accounts by borrower id. */
+  accountsOfBorrower: DataLoader<string, ProviderAccount[]>;
+  /** Linked account by its id. */
+  account: DataLoader<string, ProviderAccount | null>;
+  /** Provider reads, each with its own request-scoped DataLoaders. */
+  reads: Readonly<Record<ProviderCode, ProviderReads>>;
+}
+
+/** A ProviderAccount row as the connectors see it. */
+export function accountRef(a: ProviderAccount): AccountRef {
+  return { id: a.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials };
+}
+
+/** Builds the loaders of one request. */
+export function createRequestLoaders(prisma: PrismaClient, connectors: Connectors): RequestLoaders {
+  return {
+    borrower: new DataLoader(async (ids) => {
+      const rows = await prisma.borrower.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    accountsOfBorrower: new DataLoader(async (ids) => {
+      const rows = await prisma.providerAccount.findMany({ where: { borrowerId: { in: [...ids] } }, orderBy: { provider: 'asc' } });
+      return ids.map((id) => rows.filter((r) => r.borrowerId === id));
+    }),
+    account: new DataLoader(async (ids) => {
+      const rows = await prisma.providerAccount.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    reads: {
+      CAIRIN: connectors.CAIRIN.openReads(),
+      FINFRA: connectors.FINFRA.openReads(),
+      DOMPET_KILAT: connectors.DOMPET_KILAT.openReads(),
+    },
+  };
+}

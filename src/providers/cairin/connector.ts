@@ -1,0 +1,72 @@
+/**
+ * Cairin connector. Calls per account and request: `GET /mobile/loan/list`,
+ * one `POST /mobile/loan/detail` per loan (installments + disbursement), and
+ * `GET /mobile/transaction/history` (repayments and disbursements of all the
+ * account's loans in one read). Access tokens are per account.
+ */
+import DataLoader from 'dataloader';
+import type { AccountRef, ProviderConnector, ProviderReads } from '../connector';
+import { ProviderAuthError } from '../errors';
+import { CairinClient, type CairinClientOptions, type CairinCredentials, type CairinLinkRequest } from './client';
+import { toDisbursements, toLoan, toRepayments } from './map';
+
+function credentialsOf(a: AccountRef): CairinCredentials {
+  const c = a.credentials as Partial<CairinCredentials> | null;
+  if (!c || typeof c.refreshToken !== 'string' || typeof c.deviceId !== 'string') {
+    throw new ProviderAuthError('CAIRIN', 'session', 'account has no session; the borrower must link it again');
+  }
+  return c as CairinCredentials;
+}
+
+/** Cairin connector. */
+export class CairinConnector implements ProviderConnector {
+  readonly provider = 'CAIRIN' as const;
+  readonly client: CairinClient;
+
+  constructor(options: CairinClientOptions) {
+    this.client = new CairinClient(options);
+  }
+
+  /** Links a borrower's Cairin account (see CairinClient.link). */
+  link(req: CairinLinkRequest) {
+    return this.client.link(req);
+  }
+
+  openReads(): ProviderReads {
+    const c = this.client;
+    const tokens = (a: AccountRef) => c.tokensFor(a.externalId, credentialsOf(a));
+    const perKey = <K, V>(fn: (k: K) => Promise<V>, cacheKeyFn?: (k: K) => unknown) =>
+      new DataLoader<K, V, unknown>((keys) => Promise.all(keys.map((k) => fn(k).catch((e: Error) => e))) as Promise<(V | Error)[]>, { cacheKeyFn });
+    const lists = perKey((a: AccountRef) => c.loanList(tokens(a)), (a) => a.externalId);
+    const details = perKey(
+      (k: { a: AccountRef; loanId: string }) => c.loanDetail(tokens(k.a), k.loanId),
+      (k) => `${k.a.externalId}\u0000${k.loanId}`,
+    );
+    const history = perKey((a: AccountRef) => c.history(tokens(a)), (a) => a.externalId);
+
+    return {
+      async profile(a) {
+        const l = await lists.load(a);
+        return { provider: 'CAIRIN', externalId: l.accountId, fullName: null, nik: null, status: 'ACTIVE' };
+      },
+      async loans(a) {
+        const l = await lists.load(a);
+        const d = await details.loadMany(l.loans.map((x) => ({ a, loanId: x.loanId })));
+        return d.flatMap((x) => {
+          if (x instanceof Error) throw x;
+          return x ? [toLoan(x, a.id)] : [];
+        });
+      },
+      async loan(a, id) {
+        const d = await details.load({ a, loanId: id });
+        return d ? toLoan(d, a.id) : null;
+      },
+      async repayments(a) {
+        return toRepayments(await history.load(a));
+      },
+      async disbursements(a) {
+        return toDisbursements(await history.load(a));
+      },
+    };
+  }
+}

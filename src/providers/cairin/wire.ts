@@ -1,0 +1,138 @@
+/**
+ * Cairin app-protocol wire format (../shared/seeds/cairin-connector-brief.txt).
+ *
+ * The brief fixes `POST /mobile/loan/detail` with `{ loanId, include }` and its
+ * answer (`loanId`, `principal`, `currency`, `tenorDays`, `annualRatePct`,
+ * `disbursement { bank, ts, amount, status }`, `installments[] { seq, dueDate,
+ * principal, interest, amountDue, status }`, where an unpaid installment may
+ * carry only `amountDue`), the liveness-gated session, and cleared/pending
+ * repayments over BCA, Mandiri, BRI and BNI. It says field names are
+ * "confirmed during the build"; the session, list and history shapes below are
+ * ours, kept in this one file. Dates are `YYYY-MM-DD` (Jakarta), instants
+ * ISO-8601 with offset, amounts integer rupiah. Errors are `{ code, message }`.
+ */
+import { z } from 'zod';
+
+export const CAIRIN_PATHS = {
+  login: '/mobile/auth/login',
+  liveness: '/mobile/auth/liveness',
+  token: '/mobile/auth/token',
+  refresh: '/mobile/auth/refresh',
+  loanList: '/mobile/loan/list',
+  loanDetail: '/mobile/loan/detail',
+  history: '/mobile/transaction/history',
+} as const;
+
+/** Error codes in `{ code, message }` bodies. */
+export const CAIRIN_ERRORS = {
+  invalidCredentials: 'INVALID_CREDENTIALS',
+  livenessRequired: 'LIVENESS_REQUIRED',
+  tokenExpired: 'TOKEN_EXPIRED',
+  unauthorized: 'UNAUTHORIZED',
+  refreshExpired: 'REFRESH_EXPIRED',
+  loanNotFound: 'LOAN_NOT_FOUND',
+  badRequest: 'BAD_REQUEST',
+} as const;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const isoInstant = z.string().datetime({ offset: true });
+const rupiah = z.number().int().nonnegative();
+export const CairinBank = z.enum(['BCA', 'MANDIRI', 'BRI', 'BNI']);
+
+export const CairinError = z.object({ code: z.string(), message: z.string() });
+
+/** POST /mobile/auth/login `{ phoneNumber, pin, deviceId }`. */
+export const CairinLoginResponse = z.object({
+  loginTicket: z.string().min(1),
+  livenessRequired: z.boolean(),
+  expiresIn: z.number().int().positive(),
+});
+
+/** POST /mobile/auth/liveness `{ loginTicket, ktpImage, selfieImage }` (base64 images, one-time gate). */
+export const CairinLivenessResponse = z.object({ verified: z.boolean() });
+
+/**
+ * POST /mobile/auth/token `{ loginTicket }` and POST /mobile/auth/refresh `{ refreshToken }`.
+ * `expiresIn`/`refreshExpiresIn` in seconds. Refresh re-issues the refresh token
+ * periodically (the answer may carry a new one; the old stays valid until its own expiry).
+ */
+export const CairinSession = z.object({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int().positive(),
+  refreshExpiresIn: z.number().int().positive(),
+  accountId: z.string().min(1),
+});
+export type CairinSession = z.infer<typeof CairinSession>;
+
+export const CairinLoanStatus = z.enum(['pending_disbursement', 'active', 'paid_off', 'rejected']);
+
+/** GET /mobile/loan/list: the account's loans and its approved limit. */
+export const CairinLoanList = z.object({
+  accountId: z.string(),
+  limit: z.object({ approvedLimit: rupiah, outstanding: rupiah }),
+  loans: z.array(
+    z.object({
+      loanId: z.string().min(1),
+      principal: rupiah,
+      currency: z.literal('IDR'),
+      tenorDays: z.number().int().positive(),
+      status: CairinLoanStatus,
+      appliedAt: isoInstant,
+    }),
+  ),
+});
+export type CairinLoanList = z.infer<typeof CairinLoanList>;
+
+export const CairinInstallment = z.object({
+  seq: z.number().int().positive(),
+  dueDate: isoDate,
+  principal: rupiah.optional(),
+  interest: rupiah.optional(),
+  amountDue: rupiah,
+  amountPaid: rupiah.optional(),
+  status: z.enum(['paid', 'partial', 'due', 'overdue', 'pending']),
+});
+
+/** POST /mobile/loan/detail `{ loanId, include: ["installments","disbursement"] }`. */
+export const CairinLoanDetail = z.object({
+  loanId: z.string().min(1),
+  principal: rupiah,
+  currency: z.literal('IDR'),
+  tenorDays: z.number().int().positive(),
+  annualRatePct: z.number().nonnegative(),
+  status: CairinLoanStatus,
+  disbursement: z
+    .object({
+      bank: CairinBank,
+      ts: isoInstant,
+      amount: rupiah,
+      status: z.enum(['cleared', 'pending', 'failed']),
+    })
+    .nullable()
+    .optional(),
+  installments: z.array(CairinInstallment).optional(),
+});
+export type CairinLoanDetail = z.infer<typeof CairinLoanDetail>;
+
+/** GET /mobile/transaction/history?type=all&page=1&size=100: the account's money movements, newest first. */
+export const CairinHistory = z.object({
+  transactions: z.array(
+    z.object({
+      txnId: z.string().min(1),
+      loanId: z.string().min(1),
+      type: z.enum(['repayment', 'disbursement']),
+      amount: rupiah,
+      bank: CairinBank,
+      ts: isoInstant,
+      status: z.enum(['cleared', 'pending', 'failed']),
+      clearedAt: isoInstant.nullable(),
+    }),
+  ),
+  page: z.number().int().positive(),
+  size: z.number().int().positive(),
+  total: z.number().int().nonnegative(),
+  hasMore: z.boolean(),
+});
+export type CairinHistory = z.infer<typeof CairinHistory>;

@@ -1,0 +1,47 @@
+/**
+ * Dompet Kilat connector. One call per account and request:
+ * `GET /v1/borrower/:idNumber`, which carries both the profile and the loan terms.
+ * Repayments and disbursements are pushed by callback, so the read API has none.
+ */
+import DataLoader from 'dataloader';
+import { jakartaDate } from '../../domain/dates';
+import { type Clock, type ProviderConnector, type ProviderReads, systemClock } from '../connector';
+import type { HttpClientOptions } from '../http';
+import { DompetKilatClient } from './client';
+import { loanId, toBorrower, toLoan } from './map';
+
+/** Dompet Kilat connector. */
+export class DompetKilatConnector implements ProviderConnector {
+  readonly provider = 'DOMPET_KILAT' as const;
+  readonly client: DompetKilatClient;
+
+  constructor(options: HttpClientOptions, private readonly clock: Clock = systemClock) {
+    this.client = new DompetKilatClient(options);
+  }
+
+  openReads(): ProviderReads {
+    const records = new DataLoader((ids: readonly string[]) => Promise.all(ids.map((id) => this.client.getBorrower(id).catch((e: Error) => e))));
+    const today = () => jakartaDate(this.clock.now());
+    return {
+      async profile(a) {
+        const r = await records.load(a.externalId);
+        return r ? toBorrower(r) : null;
+      },
+      async loans(a) {
+        const r = await records.load(a.externalId);
+        const loan = r ? toLoan(r, a.id, today()) : null;
+        return loan ? [loan] : [];
+      },
+      async loan(a, id) {
+        const r = await records.load(a.externalId);
+        return r && loanId(r) === id ? toLoan(r, a.id, today()) : null;
+      },
+      async repayments() {
+        return [];
+      },
+      async disbursements() {
+        return [];
+      },
+    };
+  }
+}

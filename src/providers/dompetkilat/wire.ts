@@ -1,0 +1,91 @@
+/**
+ * Dompet Kilat Middleware API wire format (../shared/seeds/dompet-kilat-middleware-api.md).
+ * Every response is the envelope `{ status, message, data }`: "00" success,
+ * "02" duplicate entry (register), "001" record not found. Dates are `dd/MM/yyyy`
+ * in request bodies and in `GET /v1/borrower/{idNumber}`; `loanData.amount` and
+ * `plafons` are strings there, while callbacks carry ints. Requests are only
+ * accepted from allow-listed IPs ("Mohon menginformasikan IP ... withelist IP").
+ *
+ * The zod schemas below are what our connector reads: everything else in the
+ * provider's record (KTP/selfie images, mother's maiden name, family card,
+ * emergency contacts, religion, marital status, income) is stripped at parse time.
+ */
+import { z } from 'zod';
+
+export const DK_PATHS = {
+  registerBorrower: '/v1/borrower/register',
+  getBorrower: (idNumber: string) => `/v1/borrower/${encodeURIComponent(idNumber)}`,
+  registerLoan: '/v1/loan/register',
+  /** Callback paths Dompet Kilat POSTs to the partner (curl examples in the doc). */
+  disbursementCallback: '/v1/loan/disburse',
+  repaymentCallback: '/v1/callback/loan/repayment',
+} as const;
+
+/** Envelope status codes documented in the seed. */
+export const DK_STATUS = { success: '00', duplicate: '02', notFound: '001' } as const;
+
+export const dkDate = z.string().regex(/^\d{2}\/\d{2}\/\d{4}$/, 'expected dd/MM/yyyy');
+/** Integer rupiah sent as a string of digits ("1000000"). */
+export const dkAmountString = z.string().regex(/^\d+$/, 'expected a string of digits');
+
+/** `data.loanData` of GET /v1/borrower/{idNumber}. */
+export const DkLoanData = z.object({
+  tenor: z.number().int().positive(),
+  /** "MONTH" in the doc; callbacks use lower-case "day". */
+  unit: z.string(),
+  amount: dkAmountString,
+  contractNo: z.string().optional(),
+  contractDate: dkDate.optional(),
+});
+
+/** `data` of GET /v1/borrower/{idNumber}, minimized to what we keep. */
+export const DkBorrowerRecord = z.object({
+  map: z.string(),
+  productCode: z.string(),
+  idNumber: z.string(),
+  fullName: z.string(),
+  phoneNumber: z.string(),
+  email: z.string(),
+  birthDate: dkDate,
+  plafons: dkAmountString.optional(),
+  loanData: DkLoanData.nullable().optional(),
+  references: z.object({ interest: z.string().regex(/^\d+(\.\d+)?$/) }).nullable().optional(),
+});
+export type DkBorrowerRecord = z.infer<typeof DkBorrowerRecord>;
+
+/** Envelope with arbitrary data, used before the status is known. */
+export const DkEnvelope = z.object({ status: z.string(), message: z.string(), data: z.unknown() });
+export type DkEnvelope = z.infer<typeof DkEnvelope>;
+
+/** A payment inside `histories` of the repayment callback. */
+export const DkHistory = z.object({ transactionTime: z.string(), paymentAmount: z.number().int() });
+
+/** Body of the disbursement (`/v1/loan/disburse`) and repayment (`/v1/callback/loan/repayment`) callbacks. */
+export const DkCallback = z.object({
+  transactionId: z.string().min(1),
+  loanCode: z.string().min(1),
+  bankCode: z.string().min(1),
+  paymentAccountNumber: z.string().min(1),
+  status: z.enum(['active', 'completed', 'rejected', 'closed']),
+  loanAmount: z.number().int().nonnegative(),
+  loanAmountPaid: z.number().int().nonnegative().optional(),
+  tenor: z.number().int().positive(),
+  tenorUnit: z.string(),
+  numberOfPay: z.number().int().nonnegative().optional(),
+  histories: z.array(DkHistory).nullable().optional(),
+});
+export type DkCallback = z.infer<typeof DkCallback>;
+
+/**
+ * Full request body of POST /v1/borrower/register (all fields mandatory per the doc).
+ * `phoneNumber` must start with 62; `idNumber`, `phoneNumber` and `email` are unique.
+ */
+export interface DkRegisterBorrowerRequest {
+  map: 'PERSONAL_BORROWER';
+  productCode: string;
+  phoneNumber: string;
+  email: string;
+  fullName: string;
+  idNumber: string;
+  birthDate: string;
+}

@@ -1,0 +1,61 @@
+/**
+ * Finfra connector. Calls per account and request: `GET /api/core/users/:userId`
+ * (profile), `GET /api/core/loans/:userId` (list) and one
+ * `GET /api/core/loans/details/:uniqueId` per loan, which also carries the
+ * loan's payments and disbursement. Finfra has no batch endpoint, so the
+ * DataLoaders dedupe rather than batch.
+ */
+import DataLoader from 'dataloader';
+import type { AccountRef, ProviderConnector, ProviderReads } from '../connector';
+import { FinfraClient, type FinfraClientOptions } from './client';
+import { toBorrower, toDisbursements, toLoan, toRepayments } from './map';
+import type { FinfraLoanDetails } from './wire';
+
+/** Finfra connector (partner-level credentials; one token for the process). */
+export class FinfraConnector implements ProviderConnector {
+  readonly provider = 'FINFRA' as const;
+  readonly client: FinfraClient;
+
+  constructor(options: FinfraClientOptions) {
+    this.client = new FinfraClient(options);
+  }
+
+  openReads(): ProviderReads {
+    const c = this.client;
+    const one = <K, V>(fn: (k: K) => Promise<V>) => new DataLoader<K, V>((keys) => Promise.all(keys.map((k) => fn(k).catch((e: Error) => e))) as Promise<(V | Error)[]>);
+    const users = one((userId: string) => c.getBorrower(userId));
+    const lists = one((userId: string) => c.listLoans(userId));
+    const details = one((uniqueId: string) => c.loanDetails(uniqueId));
+
+    const allDetails = async (a: AccountRef): Promise<FinfraLoanDetails[]> => {
+      const list = await lists.load(a.externalId);
+      if (!list) return [];
+      const d = await details.loadMany(list.loans.map((l) => l.loanUniqueId));
+      return d.map((x) => {
+        if (x instanceof Error) throw x;
+        return x;
+      }).filter((x): x is FinfraLoanDetails => x !== null && x.userId === a.externalId);
+    };
+
+    return {
+      async profile(a) {
+        const u = await users.load(a.externalId);
+        return u ? toBorrower(u) : null;
+      },
+      async loans(a) {
+        return (await allDetails(a)).map((d) => toLoan(d, a.id));
+      },
+      async loan(a, id) {
+        const d = await details.load(id);
+        // A loan id from another borrower must not be readable through this account.
+        return d && d.userId === a.externalId ? toLoan(d, a.id) : null;
+      },
+      async repayments(a) {
+        return (await allDetails(a)).flatMap(toRepayments).sort((x, y) => y.paidAt.getTime() - x.paidAt.getTime());
+      },
+      async disbursements(a) {
+        return (await allDetails(a)).flatMap(toDisbursements);
+      },
+    };
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Finfra wire format (../shared/seeds/finfra-platform-docs.txt).
+ *
+ * Documented there: `POST /api/auth/token/v2` (Basic clientId:clientSecret ->
+ * `access_token`, `refresh_token`), `POST /api/auth/refresh`, borrower types
+ * PERSONAL/BUSINESS and statuses PENDING/VERIFIED/APPROVED/BLOCKED, loan
+ * creation `POST /api/core/loans/{userId}` (single payment) and
+ * `.../{userId}/bnpl`, loan statuses PENDING/SIGNING/ACTIVE/DISBURSED/REPAID/REJECTED,
+ * `GET /api/core/loans/details/{uniqueId}`, `sk_sandbox_`/`sk_prod_` keys,
+ * webhooks with `{ type, status, data }` bodies and a `finfra-auth-key` header.
+ *
+ * Not in the seed (it defers to an "API Reference" we do not have), so fixed
+ * here and kept in this one file: the borrower paths under `/api/core/users`,
+ * the loan list `GET /api/core/loans/{userId}`, snake_case body fields beside
+ * the documented camelCase ids (`userId`, `loanUniqueId`), ISO dates, and the
+ * error body `{ error, message }`.
+ */
+import { z } from 'zod';
+
+export const FINFRA_PATHS = {
+  token: '/api/auth/token/v2',
+  refresh: '/api/auth/refresh',
+  users: '/api/core/users',
+  user: (userId: string) => `/api/core/users/${encodeURIComponent(userId)}`,
+  kycVerify: (userId: string) => `/api/core/users/${encodeURIComponent(userId)}/kyc/verify`,
+  createLoan: (userId: string) => `/api/core/loans/${encodeURIComponent(userId)}`,
+  createBnpl: (userId: string) => `/api/core/loans/${encodeURIComponent(userId)}/bnpl`,
+  listLoans: (userId: string) => `/api/core/loans/${encodeURIComponent(userId)}`,
+  loanDetails: (uniqueId: string) => `/api/core/loans/details/${encodeURIComponent(uniqueId)}`,
+  signingInitiate: '/api/core/loans/signing/initiate',
+  disburse: (uniqueId: string) => `/api/core/loans/${encodeURIComponent(uniqueId)}/disbursement`,
+  reject: (uniqueId: string) => `/api/core/loans/${encodeURIComponent(uniqueId)}/reject`,
+  /** Callback paths Finfra POSTs to the partner. */
+  userStatusCallback: (callbackTitle: string) => `/api/core/ftm/users/${encodeURIComponent(callbackTitle)}/status`,
+  paymentGatewayCallback: (kind: string) => `/api/core/payment-gateway/${encodeURIComponent(kind)}/status`,
+} as const;
+
+/** Client secrets select the environment: no URL switch. */
+export const FINFRA_KEY_PREFIX = { sandbox: 'sk_sandbox_', production: 'sk_prod_' } as const;
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const isoInstant = z.string().datetime({ offset: true });
+const rupiah = z.number().int().nonnegative();
+const percentString = z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal percentage string');
+
+/** Response of the token exchange and refresh. `expires_in` in seconds. */
+export const FinfraToken = z.object({
+  access_token: z.string().min(1),
+  refresh_token: z.string().min(1),
+  token_type: z.literal('Bearer'),
+  expires_in: z.number().int().positive(),
+});
+export type FinfraToken = z.infer<typeof FinfraToken>;
+
+/** Every non-2xx body. */
+export const FinfraError = z.object({ error: z.string(), message: z.string() });
+
+export const FinfraBorrowerStatus = z.enum(['PENDING', 'VERIFIED', 'APPROVED', 'BLOCKED']);
+export const FinfraLoanStatus = z.enum(['PENDING', 'SIGNING', 'ACTIVE', 'DISBURSED', 'REPAID', 'REJECTED']);
+export const FinfraLoanType = z.enum(['SINGLE_PAYMENT', 'BNPL']);
+export const FinfraFrequency = z.enum(['WEEKLY', 'BIWEEKLY', 'MONTHLY']);
+
+/** GET /api/core/users/{userId}, minimized. */
+export const FinfraBorrower = z.object({
+  userId: z.string().min(1),
+  borrower_type: z.enum(['PERSONAL', 'BUSINESS']),
+  name: z.string(),
+  id_number: z.string(),
+  status: FinfraBorrowerStatus,
+  created_at: isoInstant,
+});
+export type FinfraBorrower = z.infer<typeof FinfraBorrower>;
+
+/** GET /api/core/loans/{userId}. */
+export const FinfraLoanList = z.object({
+  userId: z.string(),
+  loans: z.array(
+    z.object({
+      loanUniqueId: z.string().min(1),
+      loan_type: FinfraLoanType,
+      status: FinfraLoanStatus,
+      amount: rupiah,
+      created_at: isoInstant,
+    }),
+  ),
+});
+export type FinfraLoanList = z.infer<typeof FinfraLoanList>;
+
+export const FinfraInstallment = z.object({
+  installment_number: z.number().int().positive(),
+  due_date: isoDate,
+  principal_amount: rupiah,
+  interest_amount: rupiah,
+  total_amount: rupiah,
+  paid_amount: rupiah,
+  status: z.enum(['UNPAID', 'PARTIAL', 'PAID', 'OVERDUE']),
+});
+
+export const FinfraPayment = z.object({
+  payment_id: z.string().min(1),
+  amount: rupiah,
+  method: z.enum(['VA', 'PAYMENT_LINK']),
+  bank_code: z.string(),
+  status: z.enum(['PENDING', 'PAID', 'FAILED']),
+  paid_at: isoInstant,
+  settled_at: isoInstant.nullable(),
+});
+
+export const FinfraDisbursement = z.object({
+  amount: rupiah,
+  bank_code: z.string(),
+  account_number: z.string(),
+  status: z.enum(['PENDING', 'SUCCESS', 'FAILED']),
+  disbursed_at: isoInstant.nullable(),
+});
+
+/** GET /api/core/loans/details/{uniqueId}. `interest_rate` is a flat percentage per month. */
+export const FinfraLoanDetails = z.object({
+  loanUniqueId: z.string().min(1),
+  userId: z.string().min(1),
+  loan_type: FinfraLoanType,
+  status: FinfraLoanStatus,
+  amount: rupiah,
+  interest_rate: percentString,
+  /** Single payment: tenor in `tenor_unit`. BNPL: number of installments. */
+  tenor: z.number().int().positive(),
+  tenor_unit: z.enum(['DAY', 'MONTH']).nullable(),
+  frequency: FinfraFrequency.nullable(),
+  disbursed_at: isoInstant.nullable(),
+  maturity_date: isoDate.nullable(),
+  installments: z.array(FinfraInstallment),
+  payments: z.array(FinfraPayment),
+  disbursement: FinfraDisbursement.nullable(),
+});
+export type FinfraLoanDetails = z.infer<typeof FinfraLoanDetails>;
+
+/** Webhook body: `{ type, status, data }` (the doc's callback example). */
+export const FinfraCallback = z.object({
+  type: z.enum(['user_created', 'user_verify', 'user_credit_score', 'loan', 'bnpl', 'invoice', 'va']),
+  status: z.string().min(1),
+  data: z.record(z.string(), z.unknown()),
+});
+export type FinfraCallback = z.infer<typeof FinfraCallback>;

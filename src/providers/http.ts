@@ -1,0 +1,212 @@
+/**
+ * One HTTP client per provider, in the manner of apollographql/datasource-rest:
+ * a base class with a small hook (`mapErrorAnswer`) that the provider's
+ * `client.ts` fills in. It owns timeouts, JSON parsing, wire-schema validation,
+ * HTTP-status mapping to typed errors, call records without bodies, and bearer
+ * auth: a request that names a `TokenManager` is sent with its token and, on a
+ * 401, retried once with a renewed token (one renewal however many wait).
+ */
+import type { z } from 'zod';
+import type { ProviderCode } from '../domain/types';
+import { ProviderAuthError, ProviderError, ProviderTimeoutError, WireFormatError } from './errors';
+
+/** Options shared by every provider client. */
+export interface HttpClientOptions {
+  /** Base URL of the provider (the sandbox in tests and demo). */
+  baseUrl: string;
+  /** Per-call timeout, milliseconds. */
+  timeoutMs: number;
+  /** Called once per provider call with the endpoint template, HTTP status (0 when none) and duration. */
+  onCall?: (call: ProviderCallRecord) => void;
+}
+
+/** What is recorded about each provider call (no bodies, no ids, no tokens). */
+export interface ProviderCallRecord {
+  provider: ProviderCode;
+  endpoint: string;
+  status: number;
+  durationMs: number;
+}
+
+/** One request: `endpoint` is the route template used for errors and metrics. */
+export interface RequestSpec<S extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  endpoint: string;
+  schema: S;
+  body?: unknown;
+  headers?: Record<string, string>;
+  query?: Record<string, string | number>;
+  /** Bearer token source; omitted for unauthenticated calls (token endpoints, Dompet Kilat). */
+  token?: TokenManager;
+}
+
+/** A non-2xx answer whose body the subclass may inspect. */
+export interface ErrorAnswer {
+  status: number;
+  body: unknown;
+  headers: Headers;
+}
+
+/** Base provider client. */
+export abstract class ProviderHttpClient {
+  constructor(
+    readonly provider: ProviderCode,
+    protected readonly opts: HttpClientOptions,
+  ) {}
+
+  /**
+   * Maps a non-2xx answer to an error, or returns a value to treat as the result
+   * (e.g. `null` for a 404 the caller expects). Default: typed ProviderError.
+   */
+  protected mapErrorAnswer(answer: ErrorAnswer, spec: RequestSpec<z.ZodType>): unknown {
+    throw this.errorFor(answer, spec);
+  }
+
+  /** The typed error for a non-2xx answer (used by `mapErrorAnswer`). */
+  protected errorFor(answer: ErrorAnswer, spec: RequestSpec<z.ZodType>): ProviderError {
+    const { status } = answer;
+    if (status === 401 || status === 403) return new ProviderAuthError(this.provider, spec.endpoint, `HTTP ${status}`, status);
+    if (status === 429) return new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'rate limited (HTTP 429)', status);
+    return new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', `HTTP ${status}`, status);
+  }
+
+  /**
+   * Sends the request and returns the body parsed by `spec.schema`.
+   * @throws ProviderTimeoutError, WireFormatError, ProviderAuthError or ProviderError.
+   */
+  protected async request<S extends z.ZodType>(spec: RequestSpec<S>): Promise<z.infer<S>> {
+    const token = spec.token ? await spec.token.get() : undefined;
+    const first = await this.send(spec, token);
+    if ('ok' in first) return first.ok;
+    if (first.answer.status === 401 && spec.token && token !== undefined) {
+      const fresh = await spec.token.renewAfterRejection(token);
+      const second = await this.send(spec, fresh);
+      if ('ok' in second) return second.ok;
+      return this.mapErrorAnswer(second.answer, spec) as z.infer<S>;
+    }
+    return this.mapErrorAnswer(first.answer, spec) as z.infer<S>;
+  }
+
+  private async send<S extends z.ZodType>(spec: RequestSpec<S>, token: string | undefined): Promise<{ ok: z.infer<S> } | { answer: ErrorAnswer }> {
+    const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    if (token !== undefined) headers.authorization = `Bearer ${token}`;
+    const url = new URL(spec.path, this.opts.baseUrl);
+    for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, String(v));
+    const started = performance.now();
+    let status = 0;
+    try {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: spec.method,
+          headers,
+          body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+          signal: AbortSignal.timeout(this.opts.timeoutMs),
+        });
+      } catch (e) {
+        const err = e as Error;
+        if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
+        throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'connection failed', undefined, { cause: e });
+      }
+      status = res.status;
+      let text: string;
+      try {
+        text = await res.text();
+      } catch (e) {
+        const err = e as Error;
+        if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
+        throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'connection dropped while reading', status, { cause: e });
+      }
+      let body: unknown;
+      try {
+        body = text.length ? JSON.parse(text) : undefined;
+      } catch {
+        if (!res.ok) return { answer: { status, body: undefined, headers: res.headers } };
+        throw new WireFormatError(this.provider, spec.endpoint, '(body)', 'is not JSON');
+      }
+      if (!res.ok) return { answer: { status, body, headers: res.headers } };
+      return { ok: parseWire(this.provider, spec.endpoint, spec.schema, body) };
+    } finally {
+      this.opts.onCall?.({ provider: this.provider, endpoint: spec.endpoint, status, durationMs: performance.now() - started });
+    }
+  }
+}
+
+/**
+ * Validates a provider body against its wire schema.
+ * @throws WireFormatError naming the first offending field.
+ */
+export function parseWire<S extends z.ZodType>(provider: ProviderCode, endpoint: string, schema: S, body: unknown): z.infer<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : '(body)';
+  throw new WireFormatError(provider, endpoint, field, issue.message);
+}
+
+/** A token with its expiry. */
+export interface Token {
+  value: string;
+  /** Epoch milliseconds after which the provider rejects it. */
+  expiresAt: number;
+}
+
+/**
+ * Keeps one token fresh: serves the cached token until `skewMs` before expiry,
+ * then obtains a new one, with at most one obtain in flight however many
+ * callers wait (they all share its result).
+ */
+export class TokenManager {
+  private current: Token | null = null;
+  private inflight: Promise<Token> | null = null;
+
+  /**
+   * @param obtain gets a new token; receives the previous token (for refresh-token flows), null on first use.
+   * @param skewMs refresh this long before expiry.
+   */
+  constructor(
+    private readonly obtain: (previous: Token | null) => Promise<Token>,
+    private readonly now: () => number = Date.now,
+    private readonly skewMs = 30_000,
+  ) {}
+
+  /** Installs a token obtained elsewhere (e.g. at account linking). */
+  seed(token: Token): void {
+    this.current = token;
+  }
+
+  /** A token valid for at least `skewMs`. */
+  async get(): Promise<string> {
+    const t = this.current;
+    if (t && t.expiresAt - this.skewMs > this.now()) return t.value;
+    return (await this.renew()).value;
+  }
+
+  /**
+   * Marks `rejected` as unusable (the provider answered 401 with it) and
+   * returns a fresh token; concurrent callers that saw the same rejected token
+   * share one renewal.
+   */
+  async renewAfterRejection(rejected: string): Promise<string> {
+    if (this.current && this.current.value !== rejected) return this.current.value;
+    if (this.current?.value === rejected) this.current = { ...this.current, expiresAt: 0 };
+    return (await this.renew()).value;
+  }
+
+  private renew(): Promise<Token> {
+    if (!this.inflight) {
+      const previous = this.current;
+      this.inflight = this.obtain(previous)
+        .then((t) => {
+          this.current = t;
+          return t;
+        })
+        .finally(() => {
+          this.inflight = null;
+        });
+    }
+    return this.inflight;
+  }
+}

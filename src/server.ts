@@ -1,0 +1,181 @@
+/**
+ * HTTP server: GraphQL at /graphql (Apollo Server 5 through its
+ * `executeHTTPGraphQLRequest`, so other routes can live beside it) and
+ * /healthz. Requests carry an `x-request-id` (generated when absent) that
+ * errors and logs share.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { type JwtSettings, verifyClientToken } from './auth';
+import type { PrismaClient } from './generated/prisma/client';
+import { type GraphQLContext, PartialErrors } from './graphql/context';
+import { UnauthenticatedError } from './graphql/errors';
+import { graphqlSchema } from './graphql/schema';
+import { type Connectors, createRequestLoaders } from './loaders';
+import type { Logger } from './logger';
+import type { Clock } from './providers/connector';
+
+/** Everything the server needs, built by the caller (src/app.ts). */
+export interface ServerDeps {
+  prisma: PrismaClient;
+  connectors: Connectors;
+  jwt: JwtSettings;
+  clock: Clock;
+  log: Logger;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly http: http.Server;
+  /** Stops accepting, lets in-flight requests finish, stops Apollo. */
+  close(): Promise<void>;
+}
+
+/** Largest request body accepted, bytes. */
+const MAX_BODY = 1_000_000;
+
+/** Appends per-provider partial errors collected during execution to the response. */
+const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single') return;
+        const extra = contextValue.partial?.list() ?? [];
+        if (!extra.length) return;
+        const r = response.body.singleResult;
+        r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
+      },
+    };
+  },
+};
+
+/** Hides internal errors: clients get a code and the request id, logs get the detail. */
+function formatError(requestIds: WeakMap<object, string>) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+      return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    void error;
+    void requestIds;
+    const { http: _http, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  };
+}
+
+async function readBody(req: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw Object.assign(new Error('request body too large'), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Starts the server on host:port (port 0 picks a free port).
+ * @throws when the port cannot be bound.
+ */
+export async function startServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
+  const httpServer = http.createServer();
+  const requestIds = new WeakMap<object, string>();
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: await graphqlSchema(),
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(requestIds),
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin],
+  });
+  await apollo.start();
+
+  httpServer.on('request', (req, res) => {
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = deps.log.child({ requestId });
+    handle(req, res, requestId, log).catch((e: Error & { status?: number }) => {
+      log.error({ err: e.message }, 'request failed');
+      if (!res.headersSent) sendJson(res, e.status ?? 500, { error: e.status ? e.message : 'internal error', requestId });
+      else res.end();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    const raw = req.method === 'POST' ? await readBody(req) : '';
+    let body: unknown = raw;
+    if (req.method === 'POST' && (headers.get('content-type') ?? '').includes('application/json')) {
+      try {
+        body = raw ? JSON.parse(raw) : {};
+      } catch {
+        return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => {
+        const auth = headers.get('authorization') ?? '';
+        const m = /^Bearer\s+(\S+)$/i.exec(auth);
+        if (!m) throw new UnauthenticatedError('missing bearer token');
+        let client;
+        try {
+          client = verifyClientToken(deps.jwt, m[1]!);
+        } catch (e) {
+          throw new UnauthenticatedError((e as Error).message);
+        }
+        const ctx: GraphQLContext = {
+          client,
+          loaders: createRequestLoaders(deps.prisma, deps.connectors),
+          prisma: deps.prisma,
+          clock: deps.clock,
+          requestId,
+          log: log.child({ clientId: client.id }),
+          partial: new PartialErrors(),
+        };
+        requestIds.set(ctx, requestId);
+        return ctx;
+      },
+    });
+    for (const [k, v] of result.headers) res.setHeader(k, v);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = httpServer.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    http: httpServer,
+    async close() {
+      await apollo.stop();
+      if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+    },
+  };
+}
+
+export { GraphQLError };

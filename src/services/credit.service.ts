@@ -1,0 +1,57 @@
+/**
+ * Credit-view aggregation: reads every linked provider's loans for a borrower
+ * through the request's loaders, keeping each provider's failure to its own
+ * part so the others' data is still returned.
+ */
+import { jakartaDate } from '../domain/dates';
+import type { Loan, ProviderCode } from '../domain/types';
+import type { GraphQLContext } from '../graphql/context';
+import { type ErrorCode, ProviderPartError, providerFailure } from '../graphql/errors';
+import { accountRef } from '../loaders';
+
+/** One provider's part of a borrower's credit picture. */
+export interface ProviderPart {
+  readonly provider: ProviderCode;
+  /** Our ProviderAccount id. */
+  readonly accountId: string;
+  /** The provider's loans, or null when the read failed. */
+  readonly loans: Loan[] | null;
+  /** Why the read failed (client-safe), or null. */
+  readonly error: { code: ErrorCode; message: string } | null;
+}
+
+/** Jakarta calendar date of the request's clock. */
+export function today(ctx: GraphQLContext): string {
+  return jakartaDate(ctx.clock.now());
+}
+
+/**
+ * Reads each linked provider's loans for a borrower, concurrently.
+ * Never throws for a provider failure: it is logged (codes and ids only) and
+ * returned in that provider's part.
+ */
+export async function providerParts(ctx: GraphQLContext, borrowerId: string): Promise<ProviderPart[]> {
+  const accounts = await ctx.loaders.accountsOfBorrower.load(borrowerId);
+  return Promise.all(
+    accounts.map(async (a): Promise<ProviderPart> => {
+      try {
+        const loans = await ctx.loaders.reads[a.provider].loans(accountRef(a));
+        return { provider: a.provider, accountId: a.id, loans, error: null };
+      } catch (e) {
+        const failure = providerFailure(a.provider, e);
+        ctx.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
+        return { provider: a.provider, accountId: a.id, loans: null, error: failure };
+      }
+    }),
+  );
+}
+
+/** Loans of the parts that answered. */
+export function loansOf(parts: readonly ProviderPart[]): Loan[] {
+  return parts.flatMap((p) => p.loans ?? []);
+}
+
+/** GraphQL errors for the parts that failed. */
+export function partErrors(parts: readonly ProviderPart[]): ProviderPartError[] {
+  return parts.filter((p) => p.error).map((p) => new ProviderPartError(p.provider, p.error!.code, p.error!.message));
+}
