@@ -34,8 +34,10 @@ export const DkLoanData = z.object({
   /** "MONTH" in the doc; callbacks use lower-case "day". */
   unit: z.string(),
   amount: dkAmountString,
-  contractNo: z.string().optional(),
-  contractDate: dkDate.optional(),
+  /** "" or absent before the contract is signed. */
+  contractNo: z.string().nullable().optional(),
+  /** null or absent before the contract is signed (the doc's loan-register answer shows `contractDate: null`). */
+  contractDate: dkDate.nullable().optional(),
 });
 
 /** `data` of GET /v1/borrower/{idNumber}, minimized to what we keep. */

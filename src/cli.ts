@@ -1,0 +1,139 @@
+/**
+ * The `satukredit` command.
+ *   start     migrate, start the provider sandbox (unless provider URLs are configured), link the demo borrowers, serve GraphQL
+ *   migrate   apply prisma/migrations to DATABASE_URL (or the embedded database)
+ *   token     print a signed API-client token
+ *   schema    write schema/schema.graphql from the code
+ *   sandbox   run the provider sandbox alone
+ */
+import 'reflect-metadata';
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { SCOPES, signClientToken } from './auth';
+import { createConnectors, jwtSettings, providerSettings } from './app';
+import { loadConfig, type Config } from './config';
+import { printedSchema, SCHEMA_FILE } from './graphql/schema';
+import { toGlobalId } from './graphql/ids';
+import { createLogger } from './logger';
+import { startServer } from './server';
+import { openDatabase, type DatabaseTarget } from './store/database';
+import { jakartaDate } from './domain/dates';
+import { linkBorrower } from './services/linking.service';
+import { startSandbox, linkRequests } from './sandbox';
+
+function dbTarget(cfg: Config): DatabaseTarget {
+  return cfg.DATABASE_URL ? { url: cfg.DATABASE_URL } : { dataDir: cfg.dataDir };
+}
+
+/** Demo API clients printed by `start`. */
+const DEMO_CLIENTS = { 'demo-aggregator': ['credit:read', 'payoff:read', 'consent:write'] } as const;
+
+const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
+  creditView(borrowerId: "${borrowerId}") {
+    asOf complete
+    totalOutstanding { amount currency }
+    totalOverdue { amount currency }
+    nextInstallmentDue { loan { provider providerLoanId } installment { dueDate amountDue { amount } } }
+    providers { provider health loanCount outstanding { amount } }
+    loans { provider providerLoanId status principal { amount } outstanding { amount } daysPastDue }
+  }
+}`;
+
+async function start(): Promise<void> {
+  const cfg = loadConfig();
+  const log = createLogger(cfg.LOG_LEVEL);
+  const db = await openDatabase(dbTarget(cfg));
+  log.info({ database: db.kind }, 'database ready (migrations applied)');
+
+  let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
+  const useSandbox = !cfg.CAIRIN_BASE_URL && !cfg.FINFRA_BASE_URL && !cfg.DOMPETKILAT_BASE_URL;
+  if (useSandbox) {
+    sandbox = await startSandbox({ seed: cfg.SANDBOX_SEED, borrowers: cfg.SANDBOX_BORROWERS, today: jakartaDate(new Date()) });
+    cfg.CAIRIN_BASE_URL = sandbox.urls.cairin;
+    cfg.FINFRA_BASE_URL = sandbox.urls.finfra;
+    cfg.DOMPETKILAT_BASE_URL = sandbox.urls.dompetKilat;
+    cfg.FINFRA_CLIENT_ID = sandbox.finfraClient.clientId;
+    cfg.FINFRA_CLIENT_SECRET = sandbox.finfraClient.clientSecret;
+    log.info({ urls: sandbox.urls }, 'provider sandbox started');
+  }
+  const connectors = createConnectors(providerSettings(cfg), db.prisma);
+  let demoBorrowerId: string | null = null;
+  if (sandbox) {
+    const requests = linkRequests(sandbox.dataset);
+    for (const r of requests) {
+      const id = await linkBorrower(db.prisma, connectors, r);
+      demoBorrowerId ??= id;
+    }
+    log.info({ borrowers: requests.length }, 'demo borrowers linked');
+  }
+  const jwt = await jwtSettings(cfg);
+  const server = await startServer({ prisma: db.prisma, connectors, jwt, clock: { now: () => new Date() }, log }, { host: cfg.HOST, port: cfg.PORT });
+
+  const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
+  for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
+    lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, signClientToken(jwt, client, scopes));
+  }
+  if (demoBorrowerId) {
+    const q = EXAMPLE_QUERY(toGlobalId('Borrower', demoBorrowerId));
+    lines.push('', 'Example query (the seed borrower "John", linked at Cairin, Finfra and Dompet Kilat):', q, '', 'curl:',
+      `curl -s ${server.url}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' --data '${JSON.stringify({ query: q.replace(/\s+/g, ' ') })}'`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    await server.close();
+    await sandbox?.close();
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+const program = new Command('satukredit').description('Satu Kredit unified credit-view API');
+
+program.command('start').description('migrate, start the sandbox and link demo borrowers (unless provider URLs are set), serve GraphQL').action(start);
+
+program
+  .command('migrate')
+  .description('apply prisma/migrations to DATABASE_URL, or to the embedded database in DATA_DIR')
+  .action(async () => {
+    const cfg = loadConfig();
+    const db = await openDatabase(dbTarget(cfg), { migrate: false });
+    const { migrate } = await import('./store/migrate');
+    const ran = await migrate(db.sql);
+    process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database is up to date\n');
+    await db.close();
+  });
+
+program
+  .command('token')
+  .description('print a signed API-client token (HS256 with JWT_SECRET or the secret kept in DATA_DIR)')
+  .argument('<clientId>', 'API client id (JWT sub)')
+  .addOption(new Option('-s, --scope <scopes...>', 'scopes').choices([...SCOPES]).default(['credit:read']))
+  .option('-e, --expires-in <seconds>', 'lifetime in seconds', (v) => Number.parseInt(v, 10), 12 * 3600)
+  .action(async (clientId: string, o: { scope: string[]; expiresIn: number }) => {
+    const jwt = await jwtSettings(loadConfig());
+    process.stdout.write(`${signClientToken(jwt, clientId, o.scope, o.expiresIn)}\n`);
+  });
+
+program
+  .command('schema')
+  .description('write schema/schema.graphql from the code')
+  .action(async () => {
+    await writeFile(SCHEMA_FILE, await printedSchema());
+    process.stdout.write(`wrote ${SCHEMA_FILE}\n`);
+  });
+
+program
+  .command('sandbox')
+  .description('run the provider sandbox alone (ports from SANDBOX_*_PORT)')
+  .action(async () => {
+    await import('./sandbox/main');
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, overdueAmount, principalOutstanding } from '../src/domain/credit';
+import { addMonths, fromDayMonthYear, jakartaDate, toDayMonthYear } from '../src/domain/dates';
+import { divRound, formatPercent, percent, toRupiah } from '../src/domain/money';
+import { cairinSchedule, flatSchedule, scheduleFromTerms, splitEvenly } from '../src/domain/schedule';
+import type { Loan } from '../src/domain/types';
+
+describe('money', () => {
+  it('reads wire amounts exactly and refuses fractions', () => {
+    expect(toRupiah('1000000')).toBe(1_000_000n);
+    expect(toRupiah('80000000.00')).toBe(80_000_000n);
+    expect(toRupiah(270000)).toBe(270_000n);
+    expect(() => toRupiah(0.5)).toThrow(RangeError);
+    expect(() => toRupiah('12.5')).toThrow(RangeError);
+    expect(() => toRupiah('1e6')).toThrow(RangeError);
+  });
+  it('keeps amounts beyond 2^53 exact', () => {
+    expect(toRupiah('9007199254740993') + 1n).toBe(9_007_199_254_740_994n);
+  });
+  it('parses and prints percentages as exact fractions', () => {
+    expect(percent('24')).toEqual({ num: 24n, den: 100n });
+    expect(percent('1.0')).toEqual({ num: 10n, den: 1000n });
+    expect(formatPercent(percent('2.5'))).toBe('2.5');
+    expect(formatPercent(percent('24'))).toBe('24');
+    expect(() => percent('-1')).toThrow(RangeError);
+  });
+  it('rounds half away from zero', () => {
+    expect(divRound(5n, 2n)).toBe(3n);
+    expect(divRound(-5n, 2n)).toBe(-3n);
+    expect(divRound(4n, 3n)).toBe(1n);
+  });
+});
+
+describe('dates (Asia/Jakarta)', () => {
+  it('converts Dompet Kilat dd/MM/yyyy both ways', () => {
+    expect(fromDayMonthYear('30/09/1999')).toBe('1999-09-30');
+    expect(toDayMonthYear('2022-01-11')).toBe('11/01/2022');
+    expect(() => fromDayMonthYear('31/02/2022')).toThrow(RangeError);
+  });
+  it('takes the Jakarta calendar day of an instant (UTC+7)', () => {
+    expect(jakartaDate(new Date('2026-11-21T16:59:59Z'))).toBe('2026-11-21');
+    expect(jakartaDate(new Date('2026-11-21T17:00:00Z'))).toBe('2026-11-22');
+  });
+  it('clamps month ends', () => {
+    expect(addMonths('2026-01-31', 1)).toBe('2026-02-28');
+  });
+});
+
+describe('schedules', () => {
+  it("reproduces the Cairin brief's example: 1,000,000 over 120 days at 24% -> 4 x (250,000 + 20,000)", () => {
+    const s = cairinSchedule(1_000_000n, percent('24'), 120, '2026-01-01');
+    expect(s.map((i) => [i.principal, i.interest, i.amountDue])).toEqual(Array(4).fill([250_000n, 20_000n, 270_000n]));
+    expect(s.at(-1)!.dueDate).toBe('2026-05-01');
+  });
+  it("reconstructs the Dompet Kilat seed loan: 1,000,000 over 2 MONTH at 1.0% a month", () => {
+    const s = scheduleFromTerms(1_000_000n, { rate: percent('1.0'), period: 'MONTH' }, { value: 2, unit: 'MONTH' }, '2022-01-11');
+    expect(s.map((i) => [i.dueDate, i.amountDue])).toEqual([
+      ['2022-02-11', 510_000n],
+      ['2022-03-11', 510_000n],
+    ]);
+  });
+  it('puts the rounding remainder on the last installment', () => {
+    expect(splitEvenly(1_000_000n, 3)).toEqual([333_333n, 333_333n, 333_334n]);
+  });
+  it('always sums to principal + interest (property)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 10n }), fc.integer({ min: 1, max: 60 }), (p, i, n) => {
+        const dates = Array.from({ length: n }, (_, k) => addMonths('2026-01-01', k + 1));
+        const s = flatSchedule(p, i, dates);
+        expect(s.reduce((a, x) => a + x.amountDue, 0n)).toBe(p + i);
+        expect(s.every((x) => x.principal >= 0n && x.interest >= 0n)).toBe(true);
+      }),
+    );
+  });
+});
+
+function loan(installments: Loan['installments'], status: Loan['status'] = 'ACTIVE'): Loan {
+  return {
+    provider: 'CAIRIN',
+    accountId: 'a',
+    providerLoanId: 'LN-1',
+    type: 'INSTALLMENT',
+    status,
+    principal: 1_000_000n,
+    rate: null,
+    tenor: { value: 120, unit: 'DAY' },
+    frequency: 'MONTHLY',
+    disbursedOn: '2026-01-01',
+    maturityDate: installments.at(-1)?.dueDate ?? null,
+    installments,
+    scheduleSource: 'PROVIDER',
+  };
+}
+const inst = (seq: number, dueDate: string, amountPaid: bigint, status: Loan['installments'][number]['status']) => ({
+  seq,
+  dueDate,
+  principal: 250_000n,
+  interest: 20_000n,
+  amountDue: 270_000n,
+  amountPaid,
+  status,
+});
+
+describe('balances', () => {
+  const l = loan([inst(1, '2026-02-01', 270_000n, 'PAID'), inst(2, '2026-03-01', 100_000n, 'PARTIALLY_PAID'), inst(3, '2026-04-01', 0n, 'DUE'), inst(4, '2026-05-01', 0n, 'DUE')]);
+  it('counts outstanding from unpaid installment amounts', () => {
+    expect(loanOutstanding(l)).toBe(170_000n + 270_000n * 2n);
+    expect(principalOutstanding(l)).toBe(250_000n - 80_000n + 500_000n);
+  });
+  it('is overdue from the day after the due date, in Jakarta days', () => {
+    expect(overdueAmount(l, '2026-03-01')).toBe(0n);
+    expect(overdueAmount(l, '2026-03-02')).toBe(170_000n);
+    expect(daysPastDue(l, '2026-03-01')).toBe(0);
+    expect(daysPastDue(l, '2026-03-31')).toBe(30);
+  });
+  it('picks the earliest unpaid installment as next', () => {
+    expect(nextInstallment(l)?.seq).toBe(2);
+  });
+  it('owes nothing on loans that are not active', () => {
+    expect(loanOutstanding({ ...l, status: 'PAID_OFF' })).toBe(0n);
+    expect(loanOutstanding({ ...l, status: 'APPROVED' })).toBe(0n);
+  });
+  it('totals across loans and picks the earliest next installment', () => {
+    const other = loan([inst(1, '2026-02-15', 0n, 'DUE')]);
+    const t = creditTotals([l, other], '2026-03-02');
+    expect(t.totalOutstanding).toBe(loanOutstanding(l) + 270_000n);
+    expect(t.totalOverdue).toBe(170_000n + 270_000n);
+    expect(t.next?.installment.dueDate).toBe('2026-02-15');
+  });
+});

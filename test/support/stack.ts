@@ -1,0 +1,107 @@
+/**
+ * Test harness: a real provider sandbox on loopback, a real database (in-memory
+ * PGlite by default; a fresh database on the PostgreSQL server when
+ * TEST_DATABASE_URL names one), the real HTTP server, and a GraphQL client.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createConnectors } from '../../src/app';
+import { signClientToken, type JwtSettings } from '../../src/auth';
+import { jakartaDate } from '../../src/domain/dates';
+import { createLogger } from '../../src/logger';
+import { startServer, type RunningServer } from '../../src/server';
+import { linkBorrower } from '../../src/services/linking.service';
+import { openDatabase, type Database } from '../../src/store/database';
+import { linkRequests, startSandbox } from '../../src/sandbox';
+import type { ProviderCallRecord } from '../../src/providers/http';
+
+/**
+ * Opens a fresh database: in-memory PGlite, or a new database created on the
+ * server named by TEST_DATABASE_URL (dropped again by `close`).
+ */
+export async function openTestDatabase(): Promise<Database> {
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) return openDatabase({ dataDir: 'memory://' });
+  const name = `satukredit_test_${randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const db = await openDatabase({ url: url.toString() });
+  return {
+    ...db,
+    async close() {
+      await db.close();
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+export const JWT: JwtSettings = { secret: 'test-secret-test-secret-test-secret-0123', issuer: 'satukredit', audience: 'satukredit-api' };
+
+/** A GraphQL answer. */
+export interface GqlResult<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/** Starts sandbox + database + server and links every generated borrower. */
+export async function startStack(opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean } = {}) {
+  const today = jakartaDate(new Date());
+  const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today });
+  const db = await openTestDatabase();
+  const calls: ProviderCallRecord[] = [];
+  const log = createLogger('silent', false);
+  const connectors = createConnectors(
+    {
+      cairinBaseUrl: sandbox.urls.cairin,
+      finfraBaseUrl: sandbox.urls.finfra,
+      finfraClientId: sandbox.finfraClient.clientId,
+      finfraClientSecret: sandbox.finfraClient.clientSecret,
+      dompetKilatBaseUrl: sandbox.urls.dompetKilat,
+      timeoutMs: opts.timeoutMs ?? 2000,
+    },
+    db.prisma,
+    { onCall: (c) => calls.push(c) },
+  );
+  const requests = linkRequests(sandbox.dataset);
+  const borrowerIds: string[] = [];
+  if (opts.link !== false) for (const r of requests) borrowerIds.push(await linkBorrower(db.prisma, connectors, r));
+  const server: RunningServer = await startServer({ prisma: db.prisma, connectors, jwt: JWT, clock: { now: () => new Date() }, log }, { host: '127.0.0.1', port: 0 });
+
+  const token = (clientId = 'test-client', scopes: string[] = ['credit:read', 'payoff:read', 'consent:write']) => signClientToken(JWT, clientId, scopes);
+  async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, bearer: string | null = token()): Promise<GqlResult<T>> {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as GqlResult<T>;
+    return { ...body, status: res.status };
+  }
+  return {
+    sandbox,
+    db,
+    connectors,
+    server,
+    requests,
+    borrowerIds,
+    calls,
+    today,
+    token,
+    gql,
+    async close() {
+      await server.close();
+      await sandbox.close();
+      await db.close();
+    },
+  };
+}
