@@ -86,8 +86,11 @@ async function start(): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     await server.close();
+    log.info('http server closed');
     await sandbox?.close();
+    log.info('sandbox closed');
     await db.close();
+    log.info('database closed');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -95,6 +95,8 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
   const apollo = new ApolloServer<GraphQLContext>({
     schema: await graphqlSchema(),
     includeStacktraceInErrorResponses: false,
+    // The CLI owns shutdown order (server, then sandbox, then database).
+    stopOnTerminationSignals: false,
     formatError: formatError(requestIds),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin],
   });
