@@ -91,7 +91,8 @@ export async function jwtSettings(cfg: Config): Promise<JwtSettings> {
     }
     secret = secret.trim();
   }
-  return { secret, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE };
+  const publicKey = cfg.JWT_PUBLIC_KEY ?? (cfg.JWT_PUBLIC_KEY_FILE ? await readFile(cfg.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined);
+  return { secret, publicKey, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE };
 }
 
 export type { Logger };

@@ -1,6 +1,8 @@
 /**
- * API-client authentication: bearer JWTs signed HS256 with JWT_SECRET.
- * `sub` is the client id, `scope` a space-separated list of scopes.
+ * API-client authentication: bearer JWTs signed HS256 with JWT_SECRET, or
+ * RS256 with a configured public key. `sub` is the client id, `scope` a
+ * space-separated list of scopes; `iss`, `aud`, `exp` (required) and `nbf`
+ * are checked with a small clock-skew allowance.
  */
 import jwt from 'jsonwebtoken';
 
@@ -17,7 +19,10 @@ export interface ApiClient {
 
 /** Keys and claims checked on every token. */
 export interface JwtSettings {
+  /** HS256 shared secret. */
   secret: string;
+  /** RS256 public key (PEM); when set, RS256 tokens are accepted too. */
+  publicKey?: string;
   issuer: string;
   audience: string;
   /** Allowed clock skew, seconds. */
@@ -45,8 +50,10 @@ export function signClientToken(s: JwtSettings, clientId: string, scopes: readon
 export function verifyClientToken(s: JwtSettings, token: string): ApiClient {
   let claims: jwt.JwtPayload;
   try {
-    const v = jwt.verify(token, s.secret, {
-      algorithms: ['HS256'],
+    const alg = jwt.decode(token, { complete: true })?.header.alg;
+    const rs = alg === 'RS256' && s.publicKey !== undefined;
+    const v = jwt.verify(token, rs ? s.publicKey! : s.secret, {
+      algorithms: [rs ? 'RS256' : 'HS256'],
       issuer: s.issuer,
       audience: s.audience,
       clockTolerance: s.clockToleranceSeconds ?? 30,
@@ -58,6 +65,7 @@ export function verifyClientToken(s: JwtSettings, token: string): ApiClient {
     throw new Error(err.name === 'TokenExpiredError' ? 'token expired' : err.message);
   }
   if (typeof claims.sub !== 'string' || !claims.sub) throw new Error('token has no subject');
+  if (typeof claims.exp !== 'number') throw new Error('token has no expiry');
   const scope = typeof claims.scope === 'string' ? claims.scope : '';
   return { id: claims.sub, scopes: new Set(scope.split(' ').filter(Boolean)) };
 }

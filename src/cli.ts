@@ -18,7 +18,9 @@ import { createLogger } from './logger';
 import { startServer } from './server';
 import { openDatabase, type DatabaseTarget } from './store/database';
 import { jakartaDate } from './domain/dates';
-import { linkBorrower } from './services/linking.service';
+import { ConsentService } from './consent/consent.service';
+import { CONSENT_DOMAINS } from './domain/consent';
+import { PROVIDERS } from './domain/types';
 import { startSandbox, linkRequests } from './sandbox';
 
 function dbTarget(cfg: Config): DatabaseTarget {
@@ -26,7 +28,10 @@ function dbTarget(cfg: Config): DatabaseTarget {
 }
 
 /** Demo API clients printed by `start`. */
-const DEMO_CLIENTS = { 'demo-aggregator': ['credit:read', 'payoff:read', 'consent:write'] } as const;
+const DEMO_CLIENTS = {
+  'demo-aggregator': ['credit:read', 'payoff:read', 'consent:write'],
+  'demo-refinancer': ['credit:read', 'payoff:read'],
+} as const;
 
 const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
   creditView(borrowerId: "${borrowerId}") {
@@ -57,17 +62,33 @@ async function start(): Promise<void> {
     log.info({ urls: sandbox.urls }, 'provider sandbox started');
   }
   const connectors = createConnectors(providerSettings(cfg), db.prisma);
+  const clock = { now: () => new Date() };
+  const consents = new ConsentService(db.prisma, connectors, clock);
   let demoBorrowerId: string | null = null;
   if (sandbox) {
+    // Demo consents (linking happens under them): every borrower to demo-aggregator
+    // for all providers and data; every third to demo-refinancer for loans and schedules.
     const requests = linkRequests(sandbox.dataset);
-    for (const r of requests) {
-      const id = await linkBorrower(db.prisma, connectors, r);
-      demoBorrowerId ??= id;
+    const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+    for (const [i, r] of requests.entries()) {
+      const providers = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
+      const base = { nik: r.nik, fullName: r.fullName, providers, expiresAt, dataLifeSeconds: 30 * 24 * 3600 };
+      const c = await consents.grant({
+        ...base,
+        clientId: 'demo-aggregator',
+        domains: [...CONSENT_DOMAINS],
+        purpose: 'Show the borrower their whole credit picture in the demo aggregator app',
+        accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+      });
+      demoBorrowerId ??= c.borrowerId;
+      if (i % 3 === 0) {
+        await consents.grant({ ...base, clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
+      }
     }
-    log.info({ borrowers: requests.length }, 'demo borrowers linked');
+    log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
   }
   const jwt = await jwtSettings(cfg);
-  const server = await startServer({ prisma: db.prisma, connectors, jwt, clock: { now: () => new Date() }, log }, { host: cfg.HOST, port: cfg.PORT });
+  const server = await startServer({ prisma: db.prisma, connectors, jwt, clock, log, consents }, { host: cfg.HOST, port: cfg.PORT });
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {

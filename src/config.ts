@@ -17,6 +17,9 @@ const Env = z.object({
   DATA_DIR: z.string().default('./.data'),
   /** HS256 secret for API-client JWTs; generated and kept in DATA_DIR when unset. */
   JWT_SECRET: z.string().min(32).optional(),
+  /** RS256 public key (PEM text), or a file holding it; RS256 tokens are accepted when either is set. */
+  JWT_PUBLIC_KEY: z.string().optional(),
+  JWT_PUBLIC_KEY_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('satukredit'),
   JWT_AUDIENCE: z.string().default('satukredit-api'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

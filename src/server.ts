@@ -19,6 +19,8 @@ import { graphqlSchema } from './graphql/schema';
 import { type Connectors, createRequestLoaders } from './loaders';
 import type { Logger } from './logger';
 import type { Clock } from './providers/connector';
+import { ConsentGuard } from './consent/guard';
+import type { ConsentService } from './consent/consent.service';
 
 /** Everything the server needs, built by the caller (src/app.ts). */
 export interface ServerDeps {
@@ -27,6 +29,7 @@ export interface ServerDeps {
   jwt: JwtSettings;
   clock: Clock;
   log: Logger;
+  consents: ConsentService;
 }
 
 /** A running server. */
@@ -40,11 +43,15 @@ export interface RunningServer {
 /** Largest request body accepted, bytes. */
 const MAX_BODY = 1_000_000;
 
-/** Appends per-provider partial errors collected during execution to the response. */
+/**
+ * Appends per-provider partial errors collected during execution to the
+ * response, and writes the request's access-log entries before it is sent.
+ */
 const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
+        await contextValue.guard?.flush();
         if (response.body.kind !== 'single') return;
         const extra = contextValue.partial?.list() ?? [];
         if (!extra.length) return;
@@ -149,6 +156,8 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
           requestId,
           log: log.child({ clientId: client.id }),
           partial: new PartialErrors(),
+          guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
+          consents: deps.consents,
         };
         requestIds.set(ctx, requestId);
         return ctx;
@@ -168,12 +177,23 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     httpServer.once('error', reject);
     httpServer.listen(opts.port, opts.host, () => resolve());
   });
+  // Consent housekeeping: expire consents and purge data past its data life, now and every minute.
+  const sweep = () =>
+    deps.consents.sweep().then(
+      (r) => (r.expired || r.purged) && deps.log.info(r, 'consent sweep'),
+      (e: Error) => deps.log.error({ err: e.message }, 'consent sweep failed'),
+    );
+  await sweep();
+  const sweeper = setInterval(sweep, 60_000);
+  sweeper.unref();
+
   const addr = httpServer.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
     http: httpServer,
     async close() {
+      clearInterval(sweeper);
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },

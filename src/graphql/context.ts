@@ -8,6 +8,8 @@ import type { Clock } from '../providers/connector';
 import type { RequestLoaders } from '../loaders';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logger';
+import type { ConsentGuard } from '../consent/guard';
+import type { ConsentService } from '../consent/consent.service';
 
 /** Errors for a provider's part of a field whose other parts were still returned. */
 export class PartialErrors {
@@ -36,4 +38,7 @@ export interface GraphQLContext {
   readonly requestId: string;
   readonly log: Logger;
   readonly partial: PartialErrors;
+  /** Consent decisions of this request (every provider read passes it). */
+  readonly guard: ConsentGuard;
+  readonly consents: ConsentService;
 }

@@ -16,6 +16,10 @@ export type ErrorCode =
   | 'PROVIDER_UNAVAILABLE'
   | 'PROVIDER_TIMEOUT'
   | 'PROVIDER_BAD_RESPONSE'
+  | 'CONSENT_REQUIRED'
+  | 'CONSENT_REVOKED'
+  | 'CONSENT_EXPIRED'
+  | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Missing, malformed, expired or wrongly signed bearer token (HTTP 401). */
@@ -32,10 +36,10 @@ export class ForbiddenError extends GraphQLError {
   }
 }
 
-/** A provider's part of the answer failed; the other providers' data is still returned. */
+/** A provider's part of the answer failed or was refused; the other providers' data is still returned. */
 export class ProviderPartError extends GraphQLError {
   constructor(provider: ProviderCode, code: ErrorCode, reason: string) {
-    super(`${provider}: ${reason}`, { extensions: { code, provider } });
+    super(reason.startsWith(provider) ? reason : `${provider}: ${reason}`, { extensions: { code, provider } });
   }
 }
 

@@ -11,6 +11,9 @@ import { BorrowerResolver } from './resolvers/borrower.resolver';
 import { CreditViewResolver } from './resolvers/credit-view.resolver';
 import { LoanResolver } from './resolvers/loan.resolver';
 import { NodeResolver } from './resolvers/node.resolver';
+import { ConsentResolver } from './resolvers/consent.resolver';
+import type { GraphQLContext } from './context';
+import { ForbiddenError } from './errors';
 import { DateScalar, DateTimeScalar } from './scalars';
 import { BorrowerObject } from './types/borrower.type';
 import { LoanObject } from './types/loan.type';
@@ -23,7 +26,12 @@ let cached: GraphQLSchema | null = null;
 /** The executable schema (built once per process). */
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
-    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver],
+    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver],
+    // `@Authorized('scope')` on a field: the token must carry every named scope, else FORBIDDEN.
+    authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => {
+      for (const s of scopes) if (!context.client.scopes.has(s)) throw new ForbiddenError(s);
+      return true;
+    },
     orphanedTypes: [BorrowerObject, LoanObject],
     scalarsMap: [
       { type: Date, scalar: DateTimeScalar },

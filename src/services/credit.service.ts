@@ -8,6 +8,8 @@ import type { Loan, ProviderCode } from '../domain/types';
 import type { GraphQLContext } from '../graphql/context';
 import { type ErrorCode, ProviderPartError, providerFailure } from '../graphql/errors';
 import { accountRef } from '../loaders';
+import { ConsentError } from '../consent/guard';
+import { saveSnapshot } from '../store/snapshots';
 
 /** One provider's part of a borrower's credit picture. */
 export interface ProviderPart {
@@ -17,7 +19,7 @@ export interface ProviderPart {
   /** The provider's loans, or null when the read failed. */
   readonly loans: Loan[] | null;
   /** Why the read failed (client-safe), or null. */
-  readonly error: { code: ErrorCode; message: string } | null;
+  readonly error: { code: ErrorCode | ConsentError['denial']; message: string } | null;
 }
 
 /** Jakarta calendar date of the request's clock. */
@@ -25,19 +27,30 @@ export function today(ctx: GraphQLContext): string {
   return jakartaDate(ctx.clock.now());
 }
 
+/** Linked accounts of a borrower at the providers this client's consents name. */
+export async function consentedAccounts(ctx: GraphQLContext, borrowerId: string) {
+  const [accounts, named] = await Promise.all([ctx.loaders.accountsOfBorrower.load(borrowerId), ctx.guard.providersNamed(borrowerId)]);
+  return accounts.filter((a) => named.has(a.provider));
+}
+
 /**
- * Reads each linked provider's loans for a borrower, concurrently.
- * Never throws for a provider failure: it is logged (codes and ids only) and
- * returned in that provider's part.
+ * Reads each consented provider's loans for a borrower, concurrently. A
+ * provider without an ACTIVE consent covering LOANS is not called at all.
+ * Never throws for a provider or consent failure: it is logged (codes and ids
+ * only) and returned in that provider's part. Each live read is cached as a
+ * snapshot under the consent that allowed it.
  */
 export async function providerParts(ctx: GraphQLContext, borrowerId: string): Promise<ProviderPart[]> {
-  const accounts = await ctx.loaders.accountsOfBorrower.load(borrowerId);
+  const accounts = await consentedAccounts(ctx, borrowerId);
   return Promise.all(
     accounts.map(async (a): Promise<ProviderPart> => {
       try {
+        const consent = await ctx.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
         const loans = await ctx.loaders.reads[a.provider].loans(accountRef(a));
+        await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: ctx.clock.now() });
         return { provider: a.provider, accountId: a.id, loans, error: null };
       } catch (e) {
+        if (e instanceof ConsentError) return { provider: a.provider, accountId: a.id, loans: null, error: { code: e.denial, message: e.message } };
         const failure = providerFailure(a.provider, e);
         ctx.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
         return { provider: a.provider, accountId: a.id, loans: null, error: failure };

@@ -1,5 +1,6 @@
 /**
- * Linking a borrower's provider accounts. The link is ours to keep: each
+ * Linking a borrower's provider accounts. Called only by ConsentService.grant,
+ * so that linking happens under a consent. The link is ours to keep: each
  * account is checked against the provider before it is stored (Finfra and
  * Dompet Kilat must hold the same NIK; Cairin must accept the borrower's own
  * login), never inferred from a name.
@@ -21,6 +22,9 @@ export interface LinkRequest {
   dompetKilatIdNumber?: string;
 }
 
+/** The connectors linking needs. */
+export type LinkConnectors = { CAIRIN: CairinConnector; FINFRA: FinfraConnector; DOMPET_KILAT: DompetKilatConnector };
+
 /** Thrown when a provider account does not belong to the NIK being linked. */
 export class LinkMismatchError extends Error {
   override readonly name = 'LinkMismatchError';
@@ -31,11 +35,7 @@ export class LinkMismatchError extends Error {
  * @returns the borrower id.
  * @throws LinkMismatchError when a provider holds a different NIK or no such account; ProviderError on provider failure.
  */
-export async function linkBorrower(
-  prisma: PrismaClient,
-  connectors: { CAIRIN: CairinConnector; FINFRA: FinfraConnector; DOMPET_KILAT: DompetKilatConnector },
-  req: LinkRequest,
-): Promise<string> {
+export async function linkAccounts(prisma: PrismaClient, connectors: LinkConnectors, req: LinkRequest): Promise<string> {
   const accounts: { provider: 'CAIRIN' | 'FINFRA' | 'DOMPET_KILAT'; externalId: string; credentials?: object }[] = [];
   if (req.finfraUserId) {
     const u = await connectors.FINFRA.client.getBorrower(req.finfraUserId);

@@ -10,7 +10,9 @@ import { signClientToken, type JwtSettings } from '../../src/auth';
 import { jakartaDate } from '../../src/domain/dates';
 import { createLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/server';
-import { linkBorrower } from '../../src/services/linking.service';
+import { ConsentService } from '../../src/consent/consent.service';
+import { CONSENT_DOMAINS } from '../../src/domain/consent';
+import { PROVIDERS } from '../../src/domain/types';
 import { openDatabase, type Database } from '../../src/store/database';
 import { linkRequests, startSandbox } from '../../src/sandbox';
 import type { ProviderCallRecord } from '../../src/providers/http';
@@ -54,12 +56,13 @@ export interface GqlResult<T = any> {
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** Starts sandbox + database + server and links every generated borrower. */
-export async function startStack(opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean } = {}) {
+export async function startStack(opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean; clock?: { now(): Date }; log?: ReturnType<typeof createLogger> } = {}) {
+  const clock = opts.clock ?? { now: () => new Date() };
   const today = jakartaDate(new Date());
   const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today });
   const db = await openTestDatabase();
   const calls: ProviderCallRecord[] = [];
-  const log = createLogger('silent', false);
+  const log = opts.log ?? createLogger('silent', false);
   const connectors = createConnectors(
     {
       cairinBaseUrl: sandbox.urls.cairin,
@@ -70,12 +73,29 @@ export async function startStack(opts: { seed?: number; borrowers?: number; time
       timeoutMs: opts.timeoutMs ?? 2000,
     },
     db.prisma,
-    { onCall: (c) => calls.push(c) },
+    { onCall: (c) => calls.push(c), clock },
   );
+  const consents = new ConsentService(db.prisma, connectors, clock);
   const requests = linkRequests(sandbox.dataset);
   const borrowerIds: string[] = [];
-  if (opts.link !== false) for (const r of requests) borrowerIds.push(await linkBorrower(db.prisma, connectors, r));
-  const server: RunningServer = await startServer({ prisma: db.prisma, connectors, jwt: JWT, clock: { now: () => new Date() }, log }, { host: '127.0.0.1', port: 0 });
+  /** Grants `clientId` a consent from borrower `i` of the dataset (all its providers and domains unless narrowed). */
+  async function grant(i: number, clientId = 'test-client', narrow: { providers?: ('CAIRIN' | 'FINFRA' | 'DOMPET_KILAT')[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date } = {}) {
+    const r = requests[i]!;
+    const has = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
+    return consents.grant({
+      clientId,
+      nik: r.nik,
+      fullName: r.fullName,
+      providers: narrow.providers ?? has,
+      domains: narrow.domains ?? [...CONSENT_DOMAINS],
+      purpose: 'integration test',
+      expiresAt: narrow.expiresAt ?? new Date(clock.now().getTime() + 24 * 3600 * 1000),
+      dataLifeSeconds: narrow.dataLifeSeconds ?? 3600,
+      accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+    });
+  }
+  if (opts.link !== false) for (let i = 0; i < requests.length; i++) borrowerIds.push((await grant(i)).borrowerId);
+  const server: RunningServer = await startServer({ prisma: db.prisma, connectors, jwt: JWT, clock, log, consents }, { host: '127.0.0.1', port: 0 });
 
   const token = (clientId = 'test-client', scopes: string[] = ['credit:read', 'payoff:read', 'consent:write']) => signClientToken(JWT, clientId, scopes);
   async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, bearer: string | null = token()): Promise<GqlResult<T>> {
@@ -94,6 +114,8 @@ export async function startStack(opts: { seed?: number; borrowers?: number; time
     server,
     requests,
     borrowerIds,
+    consents,
+    grant,
     calls,
     today,
     token,

@@ -2,10 +2,10 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Borrower } from '../../generated/prisma/client';
-import { loansOf, partErrors, providerParts, today } from '../../services/credit.service';
+import { consentedAccounts, loansOf, partErrors, providerParts, today } from '../../services/credit.service';
 import type { GraphQLContext } from '../context';
 import { expectGlobalId } from '../ids';
-import { BorrowerConnection, BorrowerObject, ProviderAccountObject } from '../types/borrower.type';
+import { BorrowerConnection, BorrowerObject, maskNik, ProviderAccountObject } from '../types/borrower.type';
 import { CreditViewObject } from '../types/credit-view.type';
 import { LoanObject } from '../types/loan.type';
 import { requireScope } from './guard';
@@ -13,14 +13,18 @@ import { requireScope } from './guard';
 const MAX_PAGE = 100;
 
 /** Wraps a borrower row for the caller. */
-export function borrowerObject(ctx: GraphQLContext, row: Borrower): BorrowerObject {
-  return new BorrowerObject(row, ctx.client.scopes.has('identity:read'));
+export function borrowerObject(_ctx: GraphQLContext, row: Borrower): BorrowerObject {
+  return new BorrowerObject(row);
 }
 
-/** Loads the borrower named by a global id; null when there is none. */
+/**
+ * Loads the borrower named by a global id; null when there is none or when this
+ * client holds no consent from them (the two are indistinguishable to the client).
+ */
 export async function loadBorrower(ctx: GraphQLContext, id: string, argName = 'id'): Promise<BorrowerObject | null> {
   const [uuid] = expectGlobalId(id, 'Borrower', argName);
   if (!uuid || !/^[0-9a-f-]{36}$/i.test(uuid)) return null;
+  if (!(await ctx.guard.visible(uuid))) return null;
   const row = await ctx.loaders.borrower.load(uuid);
   return row ? borrowerObject(ctx, row) : null;
 }
@@ -49,7 +53,9 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 
 @Resolver(() => BorrowerObject)
 export class BorrowerResolver {
-  @Query(() => BorrowerConnection, { description: 'Borrowers, oldest linked first, as a Relay connection. Needs `credit:read`. `first` is 1..100 (default 20).' })
+  @Query(() => BorrowerConnection, {
+    description: 'Borrowers who consented to the calling client (any consent, current or past), oldest linked first, as a Relay connection. Needs `credit:read`. `first` is 1..100 (default 20).',
+  })
   async borrowers(
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,
@@ -59,15 +65,16 @@ export class BorrowerResolver {
     if (first < 1 || first > MAX_PAGE) {
       throw new GraphQLError(`"first" must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'first' } });
     }
+    const mine = { consents: { some: { clientId: ctx.client.id } } };
     const where = after
       ? (() => {
           const c = decodeCursor(after);
-          return { OR: [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }] };
+          return { AND: [mine, { OR: [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }] }] };
         })()
-      : {};
+      : mine;
     const [rows, totalCount] = await Promise.all([
       ctx.prisma.borrower.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: first + 1 }),
-      ctx.prisma.borrower.count(),
+      ctx.prisma.borrower.count({ where: mine }),
     ]);
     const page = rows.slice(0, first);
     for (const r of page) ctx.loaders.borrower.prime(r.id, r);
@@ -90,9 +97,26 @@ export class BorrowerResolver {
     return loadBorrower(ctx, id);
   }
 
-  @FieldResolver(() => [ProviderAccountObject], { description: 'Linked provider accounts.' })
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      'NIK (KTP number; Dompet Kilat `idNumber`, Finfra `id_number`). Needs an ACTIVE consent covering IDENTITY; masked to the first and last 4 digits unless the client also has the `identity:read` scope. Null after erasure.',
+  })
+  async nik(@Root() b: BorrowerObject, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    await ctx.guard.allow(b.row.id, null, 'IDENTITY', 'API_READ');
+    if (b.row.nik === null) return null;
+    return ctx.client.scopes.has('identity:read') ? b.row.nik : maskNik(b.row.nik);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Name the borrower gave when consenting. Needs an ACTIVE consent covering IDENTITY. Null after erasure.' })
+  async fullName(@Root() b: BorrowerObject, @Ctx() ctx: GraphQLContext): Promise<string | null> {
+    await ctx.guard.allow(b.row.id, null, 'IDENTITY', 'API_READ');
+    return b.row.fullName;
+  }
+
+  @FieldResolver(() => [ProviderAccountObject], { description: "Linked accounts at the providers this client's consents name." })
   async accounts(@Root() b: BorrowerObject, @Ctx() ctx: GraphQLContext): Promise<ProviderAccountObject[]> {
-    const rows = await ctx.loaders.accountsOfBorrower.load(b.row.id);
+    const rows = await consentedAccounts(ctx, b.row.id);
     return rows.map((a) => Object.assign(new ProviderAccountObject(), { provider: a.provider, linkedAt: a.linkedAt, accountId: a.id }));
   }
 

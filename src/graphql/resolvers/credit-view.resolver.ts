@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { BorrowerObject } from '../types/borrower.type';
-import { CreditViewObject } from '../types/credit-view.type';
+import { CreditViewObject, ScheduledPaymentObject } from '../types/credit-view.type';
 import { borrowerObject, creditViewFor, loadBorrower } from './borrower.resolver';
 import { requireScope } from './guard';
 
@@ -21,6 +21,21 @@ export class CreditViewResolver {
     requireScope(ctx, 'credit:read');
     const b = await loadBorrower(ctx, borrowerId, 'borrowerId');
     return b ? creditViewFor(ctx, info, b.row.id) : null;
+  }
+
+  @FieldResolver(() => ScheduledPaymentObject, {
+    nullable: true,
+    description: 'The earliest next installment across the loans whose schedules this client may read (consent covering INSTALLMENTS).',
+  })
+  async nextInstallmentDue(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<ScheduledPaymentObject | null> {
+    const readable = await Promise.all(
+      v.parts.map(async (p) => {
+        if (!p.loans) return [];
+        const ok = await ctx.guard.allow(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ').then(() => true, () => false);
+        return ok ? p.loans : [];
+      }),
+    );
+    return v.nextAcross(readable.flat());
   }
 
   @FieldResolver(() => BorrowerObject)

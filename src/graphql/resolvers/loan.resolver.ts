@@ -6,7 +6,7 @@ import type { GraphQLContext } from '../context';
 import { ProviderPartError, providerFailure } from '../errors';
 import { fromGlobalId } from '../ids';
 import { BorrowerObject } from '../types/borrower.type';
-import { DisbursementObject, LoanObject, RepaymentObject } from '../types/loan.type';
+import { DisbursementObject, InstallmentObject, LoanObject, RepaymentObject } from '../types/loan.type';
 import { borrowerObject } from './borrower.resolver';
 import { requireScope } from './guard';
 import type { ProviderAccount } from '../../generated/prisma/client';
@@ -23,16 +23,27 @@ async function providerRead<T>(provider: ProviderCode, ctx: GraphQLContext, read
   }
 }
 
-/** Loads a loan by its global id; null when unknown. */
+/**
+ * Loads a loan by its global id; null when unknown or when this client holds no
+ * consent from its borrower for that provider.
+ * @throws ConsentError when the consent is not ACTIVE (no provider call is made); ProviderPartError on provider failure.
+ */
 export async function loadLoan(ctx: GraphQLContext, id: string): Promise<LoanObject | null> {
   const g = fromGlobalId(id);
   if (!g || g.type !== 'Loan' || g.parts.length !== 2) return null;
   const [accountId, loanId] = g.parts as [string, string];
   if (!/^[0-9a-f-]{36}$/i.test(accountId)) return null;
   const account: ProviderAccount | null = await ctx.loaders.account.load(accountId);
-  if (!account) return null;
+  if (!account || !(await ctx.guard.providersNamed(account.borrowerId)).has(account.provider)) return null;
+  await ctx.guard.allow(account.borrowerId, account.provider, 'LOANS', 'PROVIDER_READ');
   const loan = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].loan(accountRef(account), loanId));
   return loan ? new LoanObject(loan, account.borrowerId, today(ctx)) : null;
+}
+
+/** The loan's account, after checking the client's consent covers `domain` at its provider. */
+async function consentedAccount(ctx: GraphQLContext, l: LoanObject, domain: 'REPAYMENTS' | 'DISBURSEMENTS' | 'INSTALLMENTS') {
+  await ctx.guard.allow(l.borrowerId, l.loan.provider, domain, domain === 'INSTALLMENTS' ? 'API_READ' : 'PROVIDER_READ');
+  return ctx.loaders.account.load(l.loan.accountId);
 }
 
 @Resolver(() => LoanObject)
@@ -41,6 +52,21 @@ export class LoanResolver {
   async loan(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<LoanObject | null> {
     requireScope(ctx, 'credit:read');
     return loadLoan(ctx, id);
+  }
+
+  @FieldResolver(() => [InstallmentObject], { nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
+  async installments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<InstallmentObject[]> {
+    await consentedAccount(ctx, l, 'INSTALLMENTS');
+    return l.schedule();
+  }
+
+  @FieldResolver(() => InstallmentObject, {
+    nullable: true,
+    description: 'The earliest-due installment with an unpaid amount (an overdue one comes first); null when nothing is owed. Needs a consent covering INSTALLMENTS.',
+  })
+  async nextInstallment(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<InstallmentObject | null> {
+    await consentedAccount(ctx, l, 'INSTALLMENTS');
+    return l.next();
   }
 
   @FieldResolver(() => BorrowerObject)
@@ -55,7 +81,7 @@ export class LoanResolver {
     description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
   })
   async repayments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<RepaymentObject[] | null> {
-    const account = await ctx.loaders.account.load(l.loan.accountId);
+    const account = await consentedAccount(ctx, l, 'REPAYMENTS');
     if (!account) return [];
     const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].repayments(accountRef(account)));
     return rows.filter((r) => r.providerLoanId === l.loan.providerLoanId).map((r) => new RepaymentObject(r));
@@ -63,7 +89,7 @@ export class LoanResolver {
 
   @FieldResolver(() => [DisbursementObject], { nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
   async disbursements(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<DisbursementObject[] | null> {
-    const account = await ctx.loaders.account.load(l.loan.accountId);
+    const account = await consentedAccount(ctx, l, 'DISBURSEMENTS');
     if (!account) return [];
     const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].disbursements(accountRef(account)));
     return rows.filter((d) => d.providerLoanId === l.loan.providerLoanId).map((d) => new DisbursementObject(d));

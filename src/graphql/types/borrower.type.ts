@@ -16,25 +16,11 @@ export function maskNik(nik: string): string {
 export class BorrowerObject implements Node {
   readonly __typename = 'Borrower';
 
-  constructor(
-    readonly row: Borrower,
-    /** Whether the caller may see the full NIK (`identity:read`). */
-    private readonly showIdentity: boolean,
-  ) {}
+  constructor(readonly row: Borrower) {}
 
   @Field(() => ID)
   get id(): string {
     return toGlobalId('Borrower', this.row.id);
-  }
-
-  @Field(() => String, { description: 'NIK (KTP number; Dompet Kilat `idNumber`, Finfra `id_number`), masked to first and last 4 digits unless the client has `identity:read`.' })
-  get nik(): string {
-    return this.showIdentity ? this.row.nik : maskNik(this.row.nik);
-  }
-
-  @Field(() => String, { description: 'Name the borrower gave when linking.' })
-  get fullName(): string {
-    return this.row.fullName;
   }
 
   @Field(() => DateTimeScalar, { description: 'When Satu Kredit first linked this borrower.' })

@@ -1,9 +1,10 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, Int, ObjectType } from 'type-graphql';
 import { creditTotals } from '../../domain/credit';
 import { loanOutstanding } from '../../domain/credit';
 import { sum } from '../../domain/money';
 import type { ProviderPart } from '../../services/credit.service';
 import { loansOf } from '../../services/credit.service';
+import type { Loan } from '../../domain/types';
 import { DateScalar } from '../scalars';
 import { ProviderEnum, ProviderHealthEnum } from './enums';
 import { InstallmentObject, LoanObject } from './loan.type';
@@ -27,12 +28,13 @@ export class ProviderCreditStatusObject {
     return this.part.provider;
   }
 
-  @Field(() => ProviderHealthEnum, { description: 'OK when the provider answered; UNAVAILABLE when its part is missing from the totals.' })
+  @Field(() => ProviderHealthEnum, { description: 'OK when the provider answered; UNAVAILABLE when it failed; NO_CONSENT when no ACTIVE consent covers it (no call was made). Either way its part is missing from the totals.' })
   get health(): string {
-    return this.part.error ? 'UNAVAILABLE' : 'OK';
+    if (!this.part.error) return 'OK';
+    return this.part.error.code.startsWith('CONSENT_') ? 'NO_CONSENT' : 'UNAVAILABLE';
   }
 
-  @Field(() => String, { nullable: true, description: 'Error code when UNAVAILABLE (PROVIDER_UNAVAILABLE, PROVIDER_TIMEOUT, PROVIDER_BAD_RESPONSE).' })
+  @Field(() => String, { nullable: true, description: 'Error code when not OK: PROVIDER_UNAVAILABLE, PROVIDER_TIMEOUT, PROVIDER_BAD_RESPONSE, CONSENT_REQUIRED, CONSENT_REVOKED, CONSENT_EXPIRED.' })
   get errorCode(): string | null {
     return this.part.error?.code ?? null;
   }
@@ -42,7 +44,8 @@ export class ProviderCreditStatusObject {
     return this.part.loans?.length ?? null;
   }
 
-  @Field(() => MoneyObject, { nullable: true, description: 'Outstanding at this provider; null when UNAVAILABLE.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { nullable: true, description: 'Outstanding at this provider; null when not OK. Needs `payoff:read`.' })
   get outstanding(): MoneyObject | null {
     return this.part.loans ? MoneyObject.of(sum(this.part.loans.map(loanOutstanding))) : null;
   }
@@ -70,7 +73,8 @@ export class CreditViewObject {
     return this.parts.every((p) => !p.error);
   }
 
-  @Field(() => MoneyObject, { description: 'Sum of Loan.outstanding across providers.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Sum of Loan.outstanding across providers. Needs `payoff:read`.' })
   get totalOutstanding(): MoneyObject {
     return MoneyObject.of(this.totals.totalOutstanding);
   }
@@ -80,9 +84,9 @@ export class CreditViewObject {
     return MoneyObject.of(this.totals.totalOverdue);
   }
 
-  @Field(() => ScheduledPaymentObject, { nullable: true, description: 'The earliest next installment across all loans.' })
-  get nextInstallmentDue(): ScheduledPaymentObject | null {
-    const n = this.totals.next;
+  /** The earliest next installment across `loans` (CreditViewResolver passes the loans whose schedules are consented). */
+  nextAcross(loans: readonly Loan[]): ScheduledPaymentObject | null {
+    const n = creditTotals(loans, this.todayDate).next;
     if (!n) return null;
     return Object.assign(new ScheduledPaymentObject(), {
       loan: new LoanObject(n.loan, this.borrowerId, this.todayDate),

@@ -83,5 +83,5 @@ registerEnumType(ScheduleSourceEnum, {
   },
 });
 
-export const ProviderHealthEnum = enumOf('OK', 'UNAVAILABLE');
+export const ProviderHealthEnum = enumOf('OK', 'UNAVAILABLE', 'NO_CONSENT');
 registerEnumType(ProviderHealthEnum, { name: 'ProviderHealth', description: "Whether a provider's part of an answer was read." });

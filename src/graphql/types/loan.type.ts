@@ -2,7 +2,7 @@
  * GraphQL `Loan` and its parts. Wraps a normalized domain `Loan`; every amount
  * is integer rupiah as `Money`, every date a Jakarta `Date`.
  */
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
 import {
   daysPastDue,
   installmentOutstanding,
@@ -201,12 +201,14 @@ export class LoanObject implements Node {
     return MoneyObject.of(this.loan.principal);
   }
 
-  @Field(() => MoneyObject, { description: 'Still owed (principal and scheduled interest) from the schedule and cleared payments; zero unless ACTIVE.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Still owed (principal and scheduled interest) from the schedule and cleared payments; zero unless ACTIVE. Needs `payoff:read`.' })
   get outstanding(): MoneyObject {
     return MoneyObject.of(loanOutstanding(this.loan));
   }
 
-  @Field(() => MoneyObject, { description: 'Outstanding principal only (payments are applied to interest first).' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Outstanding principal only (payments are applied to interest first). Needs `payoff:read`.' })
   get outstandingPrincipal(): MoneyObject {
     return MoneyObject.of(principalOutstanding(this.loan));
   }
@@ -252,13 +254,13 @@ export class LoanObject implements Node {
     return this.loan.scheduleSource;
   }
 
-  @Field(() => [InstallmentObject], { description: 'The installment schedule, by sequence.' })
-  get installments(): InstallmentObject[] {
+  /** The installment schedule (exposed by LoanResolver behind the INSTALLMENTS consent domain). */
+  schedule(): InstallmentObject[] {
     return this.loan.installments.map((i) => new InstallmentObject(i));
   }
 
-  @Field(() => InstallmentObject, { nullable: true, description: 'The earliest-due installment with an unpaid amount (an overdue one comes first); null when nothing is owed.' })
-  get nextInstallment(): InstallmentObject | null {
+  /** The next installment owed (exposed by LoanResolver behind the INSTALLMENTS consent domain). */
+  next(): InstallmentObject | null {
     const i = nextInstallment(this.loan);
     return i ? new InstallmentObject(i) : null;
   }

@@ -1,0 +1,70 @@
+/**
+ * Consent rules (pure). A consent is granted by a borrower to one API client
+ * for some providers and data domains, for a purpose, from `startsAt` until
+ * `expiresAt` (the Account Aggregator consent artefact). Its stored status
+ * moves ACTIVE <-> PAUSED -> REVOKED, and any live status becomes EXPIRED at
+ * `expiresAt`; PENDING (a grant that starts in the future) becomes ACTIVE at
+ * `startsAt`.
+ */
+import type { ProviderCode } from './types';
+
+export type ConsentStatus = 'PENDING' | 'ACTIVE' | 'PAUSED' | 'REVOKED' | 'EXPIRED';
+export type ConsentDomain = 'LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY';
+export const CONSENT_DOMAINS: readonly ConsentDomain[] = ['LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY'];
+
+/** The parts of a consent the rules look at. */
+export interface ConsentTerms {
+  readonly status: ConsentStatus;
+  readonly providers: readonly ProviderCode[];
+  readonly domains: readonly ConsentDomain[];
+  readonly startsAt: Date;
+  readonly expiresAt: Date;
+}
+
+/** The status in force at `now` (time moves PENDING to ACTIVE and live statuses to EXPIRED). */
+export function effectiveStatus(c: Pick<ConsentTerms, 'status' | 'startsAt' | 'expiresAt'>, now: Date): ConsentStatus {
+  if (c.status === 'REVOKED' || c.status === 'EXPIRED') return c.status;
+  if (now.getTime() >= c.expiresAt.getTime()) return 'EXPIRED';
+  if (c.status === 'PENDING' && now.getTime() >= c.startsAt.getTime()) return 'ACTIVE';
+  return c.status;
+}
+
+/** Whether the consent names this provider and domain (whatever its status). */
+export function covers(c: Pick<ConsentTerms, 'providers' | 'domains'>, provider: ProviderCode | null, domain: ConsentDomain): boolean {
+  return (provider === null || c.providers.includes(provider)) && c.domains.includes(domain);
+}
+
+/** A change a client can ask for. */
+export type ConsentAction = 'PAUSE' | 'RESUME' | 'REVOKE';
+
+/**
+ * The status after `action`, or an error message when the action is not
+ * allowed from the effective status (e.g. resuming a revoked consent).
+ */
+export function transition(current: ConsentStatus, action: ConsentAction): { status: ConsentStatus } | { error: string } {
+  switch (action) {
+    case 'PAUSE':
+      return current === 'ACTIVE' ? { status: 'PAUSED' } : { error: `a ${current} consent cannot be paused` };
+    case 'RESUME':
+      return current === 'PAUSED' ? { status: 'ACTIVE' } : { error: `a ${current} consent cannot be resumed` };
+    case 'REVOKE':
+      return current === 'ACTIVE' || current === 'PAUSED' || current === 'PENDING' ? { status: 'REVOKED' } : { error: `a ${current} consent cannot be revoked` };
+  }
+}
+
+/** The code a read gets when no ACTIVE consent covers it: the most telling of the client's consents. */
+export type ConsentDenial = 'CONSENT_REQUIRED' | 'CONSENT_REVOKED' | 'CONSENT_EXPIRED';
+
+/**
+ * Decides a read of (provider, domain) at `now` from the client's consents for the borrower.
+ * @returns the ACTIVE covering consent, or the denial code: CONSENT_REVOKED / CONSENT_EXPIRED when
+ * the covering consents ended that way, CONSENT_REQUIRED otherwise (none, paused, not started, other scope).
+ */
+export function decide<C extends ConsentTerms>(consents: readonly C[], provider: ProviderCode | null, domain: ConsentDomain, now: Date): { consent: C } | { denial: ConsentDenial } {
+  const covering = consents.filter((c) => covers(c, provider, domain));
+  const active = covering.find((c) => effectiveStatus(c, now) === 'ACTIVE');
+  if (active) return { consent: active };
+  const statuses = new Set(covering.map((c) => effectiveStatus(c, now)));
+  if (statuses.has('PAUSED') || statuses.has('PENDING') || statuses.size === 0) return { denial: 'CONSENT_REQUIRED' };
+  return { denial: statuses.has('REVOKED') ? 'CONSENT_REVOKED' : 'CONSENT_EXPIRED' };
+}

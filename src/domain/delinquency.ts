@@ -1,0 +1,100 @@
+/**
+ * Arrears in OJK's terms (pure). POJK 10/2022 on LPBBTI (P2P lending) grades
+ * a loan's quality by how many days its oldest unpaid installment is late,
+ * and measures a book's health by TWP90: the share of outstanding that is
+ * more than 90 days late. Days past due come from `credit.ts` (Jakarta
+ * calendar days from the oldest unpaid installment's due date), so an
+ * installment counts as late from 00:00 WIB the day after its due date, and
+ * only cleared money (`amountPaid`) reduces arrears.
+ */
+import { daysPastDue, loanOutstanding, overdueAmount } from './credit';
+import type { LocalDate } from './dates';
+import type { Rate } from './money';
+import type { Loan } from './types';
+
+/**
+ * OJK quality class of a loan, best to worst:
+ * LANCAR (current, 0 days late), DALAM_PERHATIAN_KHUSUS (special mention, 1-30),
+ * KURANG_LANCAR (substandard, 31-60), DIRAGUKAN (doubtful, 61-90), MACET (loss, more than 90).
+ */
+export type QualityClass = 'LANCAR' | 'DALAM_PERHATIAN_KHUSUS' | 'KURANG_LANCAR' | 'DIRAGUKAN' | 'MACET';
+
+/** Every quality class, ordered best (index 0) to worst. */
+export const QUALITY_CLASSES: readonly QualityClass[] = ['LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET'];
+
+/**
+ * Quality class for a number of days past due: 0 LANCAR, 1-30 DALAM_PERHATIAN_KHUSUS,
+ * 31-60 KURANG_LANCAR, 61-90 DIRAGUKAN, 91 and more MACET.
+ * @throws RangeError when `dpd` is negative or not an integer.
+ */
+export function qualityClass(dpd: number): QualityClass {
+  if (!Number.isInteger(dpd) || dpd < 0) throw new RangeError(`days past due must be a non-negative integer, got ${dpd}`);
+  if (dpd === 0) return 'LANCAR';
+  if (dpd <= 30) return 'DALAM_PERHATIAN_KHUSUS';
+  if (dpd <= 60) return 'KURANG_LANCAR';
+  if (dpd <= 90) return 'DIRAGUKAN';
+  return 'MACET';
+}
+
+/** Orders classes best first: negative when `a` is better than `b`, 0 when equal. */
+export function compareQualityClass(a: QualityClass, b: QualityClass): number {
+  return QUALITY_CLASSES.indexOf(a) - QUALITY_CLASSES.indexOf(b);
+}
+
+/**
+ * The worst class among `classes` (a borrower is graded by their worst loan).
+ * LANCAR when there are none: no loans, no arrears.
+ */
+export function worstClass(classes: Iterable<QualityClass>): QualityClass {
+  let worst: QualityClass = 'LANCAR';
+  for (const c of classes) if (compareQualityClass(c, worst) > 0) worst = c;
+  return worst;
+}
+
+/** A loan's arrears as of a Jakarta date. */
+export interface Arrears {
+  /** Days past due of the oldest unpaid installment (0 when none is late). */
+  readonly dpd: number;
+  readonly class: QualityClass;
+  /** Unpaid amount of installments due before `today`, integer rupiah. */
+  readonly overdueAmount: bigint;
+}
+
+/** Days past due, quality class and overdue amount of one loan on `today` (all zero/LANCAR unless the loan is ACTIVE). */
+export function arrears(loan: Loan, today: LocalDate): Arrears {
+  const dpd = daysPastDue(loan, today);
+  return { dpd, class: qualityClass(dpd), overdueAmount: overdueAmount(loan, today) };
+}
+
+/** TWP90 (tingkat wanprestasi 90 hari) of a set of loans. */
+export interface Twp90 {
+  /** Outstanding (integer rupiah) of loans more than 90 days past due, i.e. in class MACET. */
+  readonly outstandingOver90: bigint;
+  /** Outstanding (integer rupiah) of all the loans. */
+  readonly totalOutstanding: bigint;
+  /**
+   * outstandingOver90 / totalOutstanding as an exact, unreduced fraction of 1
+   * (`formatPercent` from money.ts prints it as a percentage); null when nothing is outstanding.
+   */
+  readonly share: Rate | null;
+}
+
+/**
+ * TWP90 on `today`: the whole outstanding of every loan whose DPD is above 90,
+ * over the outstanding of all loans. Outstanding is `loanOutstanding` (unpaid
+ * scheduled principal + interest of ACTIVE loans; cleared money only).
+ */
+export function twp90(loans: readonly Loan[], today: LocalDate): Twp90 {
+  let outstandingOver90 = 0n;
+  let totalOutstanding = 0n;
+  for (const loan of loans) {
+    const outstanding = loanOutstanding(loan);
+    totalOutstanding += outstanding;
+    if (daysPastDue(loan, today) > 90) outstandingOver90 += outstanding;
+  }
+  return {
+    outstandingOver90,
+    totalOutstanding,
+    share: totalOutstanding === 0n ? null : { num: outstandingOver90, den: totalOutstanding },
+  };
+}
