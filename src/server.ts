@@ -113,6 +113,10 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 64)) || randomUUID();
     res.setHeader('x-request-id', requestId);
     const log = deps.log.child({ requestId });
+    const started = performance.now();
+    res.once('finish', () => {
+      log.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request completed');
+    });
     handle(req, res, requestId, log).catch((e: Error & { status?: number }) => {
       log.error({ err: e.message }, 'request failed');
       if (!res.headersSent) sendJson(res, e.status ?? 500, { error: e.status ? e.message : 'internal error', requestId });

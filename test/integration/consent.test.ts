@@ -1,0 +1,327 @@
+/**
+ * Consent as the gate of every read, tenant isolation, data-subject rights and
+ * personal-data minimization, over real HTTP against the sandbox and a real database.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { Writable } from 'node:stream';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyClientToken } from '../../src/auth';
+import { createLogger } from '../../src/logger';
+import { JWT, startStack, type Stack } from '../support/stack';
+
+const logLines: string[] = [];
+const sink = new Writable({
+  write(chunk, _enc, cb) {
+    logLines.push(String(chunk));
+    cb();
+  },
+});
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
+let s: Stack;
+const A = 'client-a';
+const B = 'client-b';
+
+beforeAll(async () => {
+  s = await startStack({ seed: 5, borrowers: 12, link: false, clock, log: createLogger('debug', false, sink) });
+  // Borrowers 0..5 consent to A (all), 6..9 to B; borrower 0 also to B for FINFRA loans only.
+  for (let i = 0; i < 6; i++) await s.grant(i, A);
+  for (let i = 6; i < 10; i++) await s.grant(i, B);
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const tokenA = (scopes = ['credit:read', 'payoff:read', 'consent:write']) => s.token(A, scopes);
+const tokenB = (scopes = ['credit:read', 'payoff:read', 'consent:write']) => s.token(B, scopes);
+async function ids(token: string) {
+  const r = await s.gql(`{ borrowers(first: 100) { totalCount edges { cursor node { id } } } }`, {}, token);
+  return r.data.borrowers as { totalCount: number; edges: { cursor: string; node: { id: string } }[] };
+}
+const VIEW = `query($id: ID!) { creditView(borrowerId: $id) { complete providers { provider health errorCode } loans { id provider } } }`;
+
+describe('tenant isolation', () => {
+  it('lists and counts only the borrowers who consented to the client', async () => {
+    const a = await ids(tokenA());
+    const b = await ids(tokenB());
+    expect(a.totalCount).toBe(6);
+    expect(b.totalCount).toBe(4);
+    const overlap = a.edges.filter((e) => b.edges.some((f) => f.node.id === e.node.id));
+    expect(overlap).toEqual([]);
+  });
+
+  it("cannot read another client's borrower by id, node, loan id, cursor, consents, access log, export or erase", async () => {
+    const a = await ids(tokenA());
+    const b = await ids(tokenB());
+    const theirs = b.edges[0]!.node.id;
+    const loans = (await s.gql(`query($id: ID!) { borrower(id: $id) { loans { id } } }`, { id: theirs }, tokenB())).data.borrower.loans;
+    expect(loans.length).toBeGreaterThan(0);
+    s.sandbox.resetStats();
+    const r = await s.gql(
+      `query($id: ID!, $loan: ID!) { borrower(id: $id) { id } node(id: $id) { id } creditView(borrowerId: $id) { complete } loan(id: $loan) { id } n2: node(id: $loan) { id }
+        consents(borrowerId: $id) { id } accessLog(borrowerId: $id) { at } borrowerDataExport(borrowerId: $id) }`,
+      { id: theirs, loan: loans[0].id },
+      tokenA(),
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({ borrower: null, node: null, creditView: null, loan: null, n2: null, consents: [], accessLog: [], borrowerDataExport: null });
+    expect(s.sandbox.stats().total).toBe(0);
+    const erase = await s.gql(`mutation($id: ID!) { borrowerDataErase(borrowerId: $id) { erasedAt userErrors { code } } }`, { id: theirs }, tokenA());
+    expect(erase.data.borrowerDataErase).toEqual({ erasedAt: null, userErrors: [{ code: 'NOT_FOUND' }] });
+    // A cursor from B's list only positions A's own list.
+    const page = await s.gql(`query($after: String) { borrowers(first: 100, after: $after) { edges { node { id } } } }`, { after: b.edges[0]!.cursor }, tokenA());
+    for (const e of page.data.borrowers.edges) expect(a.edges.map((x) => x.node.id)).toContain(e.node.id);
+  });
+});
+
+describe('the consent gate', () => {
+  it('makes no call to a provider the consent does not cover, and says so per provider', async () => {
+    const i = s.requests.findIndex((r) => r.cairin && r.finfraUserId);
+    const c = await s.grant(i, 'client-narrow', { providers: ['FINFRA'] });
+    const id = Buffer.from(JSON.stringify(['Borrower', c.borrowerId])).toString('base64url');
+    s.sandbox.resetStats();
+    const r = await s.gql(VIEW, { id }, s.token('client-narrow'));
+    expect(r.data.creditView.providers).toEqual([{ provider: 'FINFRA', health: 'OK', errorCode: null }]);
+    expect(s.sandbox.cairin.stats().total).toBe(0);
+    expect(s.sandbox.finfra.stats().total).toBeGreaterThan(0);
+  });
+
+  it('refuses a domain the consent does not cover without calling the provider', async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.cairin);
+    const c = await s.grant(i, 'client-loans-only', { providers: ['CAIRIN'], domains: ['LOANS'] });
+    const id = Buffer.from(JSON.stringify(['Borrower', c.borrowerId])).toString('base64url');
+    s.sandbox.resetStats();
+    const r = await s.gql(`query($id: ID!) { borrower(id: $id) { fullName loans { providerLoanId repayments { transactionId } installments { seq } } } }`, { id }, s.token('client-loans-only'));
+    expect(r.data.borrower.fullName).toBeNull();
+    expect(r.data.borrower.loans.length).toBeGreaterThan(0);
+    expect(r.data.borrower.loans.every((l: any) => l.repayments === null && l.installments === null)).toBe(true);
+    const codes = new Set(r.errors!.map((e) => e.extensions!.code));
+    expect(codes).toEqual(new Set(['CONSENT_REQUIRED']));
+    expect(s.sandbox.cairin.stats().byEndpoint['GET /mobile/transaction/history'] ?? 0).toBe(0);
+  });
+
+  it('pauses and resumes reads', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[1]!.node.id;
+    const [consent] = (await s.gql(`query($id: ID!) { consents(borrowerId: $id) { id status } }`, { id }, tokenA())).data.consents;
+    const paused = await s.gql(`mutation($c: ID!) { consentPause(id: $c, reason: "borrower asked") { consent { status } userErrors { code } } }`, { c: consent.id }, tokenA());
+    expect(paused.data.consentPause).toEqual({ consent: { status: 'PAUSED' }, userErrors: [] });
+    s.sandbox.resetStats();
+    const r = await s.gql(VIEW, { id }, tokenA());
+    expect(r.data.creditView.loans).toEqual([]);
+    expect(r.data.creditView.providers.every((p: any) => p.health === 'NO_CONSENT' && p.errorCode === 'CONSENT_REQUIRED')).toBe(true);
+    expect(s.sandbox.stats().total).toBe(0);
+    const again = await s.gql(`mutation($c: ID!) { consentPause(id: $c) { consent { status } userErrors { code } } }`, { c: consent.id }, tokenA());
+    expect(again.data.consentPause.userErrors).toEqual([{ code: 'INVALID_TRANSITION' }]);
+    await s.gql(`mutation($c: ID!) { consentResume(id: $c) { consent { status } } }`, { c: consent.id }, tokenA());
+    const back = await s.gql(VIEW, { id }, tokenA());
+    expect(back.data.creditView.complete).toBe(true);
+  });
+
+  it('treats revocation as a hard stop: zero provider calls next, cached data deleted, history kept', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[2]!.node.id;
+    const uuid = JSON.parse(Buffer.from(id, 'base64url').toString())[1] as string;
+    const first = await s.gql(VIEW, { id }, tokenA());
+    expect(first.data.creditView.complete).toBe(true);
+    const [consent] = (await s.gql(`query($id: ID!) { consents(borrowerId: $id) { id } }`, { id }, tokenA())).data.consents;
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: consent.id } })).toBeGreaterThan(0);
+
+    const rev = await s.gql(`mutation($c: ID!) { consentRevoke(id: $c, reason: "withdrawn in app") { consent { status } userErrors { code } } }`, { c: consent.id }, tokenA());
+    expect(rev.data.consentRevoke.consent.status).toBe('REVOKED');
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: consent.id } })).toBe(0);
+
+    s.sandbox.resetStats();
+    const after = await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { loans { id } providers { errorCode } } borrower(id: $id) { nik } }`, { id }, tokenA());
+    expect(s.sandbox.stats().total).toBe(0);
+    expect(after.data.creditView.loans).toEqual([]);
+    expect(new Set(after.data.creditView.providers.map((p: any) => p.errorCode))).toEqual(new Set(['CONSENT_REVOKED']));
+    expect(after.errors!.every((e) => e.extensions!.code === 'CONSENT_REVOKED')).toBe(true);
+    const events = await s.db.prisma.consentEvent.findMany({ where: { consentId: consent.id }, orderBy: { at: 'asc' } });
+    expect(events.map((e) => e.type)).toEqual(['GRANTED', 'REVOKED']);
+    expect(uuid).toBeTruthy();
+  });
+
+  it('expires at expiresAt (CONSENT_EXPIRED, cache deleted) and purges data past its data life', async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.finfraUserId);
+    const c = await s.grant(i, 'client-short', { expiresAt: new Date(clock.now().getTime() + 3600_000), dataLifeSeconds: 600 });
+    const id = Buffer.from(JSON.stringify(['Borrower', c.borrowerId])).toString('base64url');
+    const t = s.token('client-short');
+    expect((await s.gql(VIEW, { id }, t)).data.creditView.complete).toBe(true);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBeGreaterThan(0);
+    try {
+      offsetMs = 601_000; // past the data life, before expiry
+      expect(await s.consents.sweep()).toMatchObject({ purged: expect.any(Number) });
+      expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBe(0);
+      expect((await s.gql(VIEW, { id }, t)).data.creditView.complete).toBe(true); // still ACTIVE: reads again
+      offsetMs = 3_601_000; // past expiresAt
+      s.sandbox.resetStats();
+      const r = await s.gql(VIEW, { id }, t);
+      expect(s.sandbox.stats().total).toBe(0);
+      expect(r.errors!.every((e) => e.extensions!.code === 'CONSENT_EXPIRED')).toBe(true);
+      const row = await s.db.prisma.consent.findUniqueOrThrow({ where: { id: c.id } });
+      expect(row.status).toBe('EXPIRED');
+      expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBe(0);
+    } finally {
+      offsetMs = 0;
+    }
+  });
+});
+
+describe('consent management over GraphQL', () => {
+  const GRANT = `mutation($input: ConsentGrantInput!) { consentGrant(input: $input) { consent { id status providers domains } userErrors { field message code } } }`;
+  function input(i: number, over: Record<string, unknown> = {}) {
+    const r = s.requests[i]!;
+    return {
+      borrower: { nik: r.nik, fullName: r.fullName },
+      providers: ['DOMPET_KILAT', 'FINFRA'].filter((p) => (p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber)),
+      domains: ['LOANS', 'INSTALLMENTS'],
+      purpose: 'refinancing quote',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      dataLifeSeconds: 3600,
+      accounts: { finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+      ...over,
+    };
+  }
+
+  it('grants with account linking and refuses an account holding another NIK', async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.finfraUserId);
+    const other = s.requests.find((r, k) => k !== i && r.finfraUserId)!;
+    const bad = await s.gql(GRANT, { input: input(i, { providers: ['FINFRA'], accounts: { finfraUserId: other.finfraUserId } }) }, s.token('client-new', ['consent:write']));
+    expect(bad.data.consentGrant).toMatchObject({ consent: null, userErrors: [{ code: 'ACCOUNT_MISMATCH', field: ['accounts'] }] });
+    const ok = await s.gql(GRANT, { input: input(i) }, s.token('client-new', ['consent:write']));
+    expect(ok.data.consentGrant.userErrors).toEqual([]);
+    expect(ok.data.consentGrant.consent.status).toBe('ACTIVE');
+    expect((await ids(s.token('client-new'))).totalCount).toBe(1);
+    const past = await s.gql(GRANT, { input: input(i, { expiresAt: new Date(Date.now() - 1000).toISOString() }) }, s.token('client-new', ['consent:write']));
+    expect(past.data.consentGrant.userErrors[0].code).toBe('INVALID_PERIOD');
+  });
+
+  it('needs consent:write to manage consents', async () => {
+    const r = await s.gql(GRANT, { input: input(0) }, s.token('client-new', ['credit:read']));
+    expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('access log', () => {
+  it('records who read what, when and why, and shows it to the consenting clients only', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[3]!.node.id;
+    await s.gql(`query($id: ID!) { borrower(id: $id) { fullName loans { repayments { transactionId } } } }`, { id }, tokenA());
+    const log = (await s.gql(`query($id: ID!) { accessLog(borrowerId: $id) { clientId kind provider domain purpose at } }`, { id }, tokenA())).data.accessLog;
+    expect(log.length).toBeGreaterThan(0);
+    expect(log.every((e: any) => e.clientId === A && e.purpose === 'integration test')).toBe(true);
+    const kinds = new Set(log.map((e: any) => `${e.kind}:${e.domain}`));
+    expect(kinds).toContain('PROVIDER_READ:LOANS');
+    expect(kinds).toContain('PROVIDER_READ:REPAYMENTS');
+    expect(kinds).toContain('API_READ:IDENTITY');
+    expect((await s.gql(`query($id: ID!) { accessLog(borrowerId: $id) { at } }`, { id }, tokenB())).data.accessLog).toEqual([]);
+  });
+});
+
+describe('data-subject rights', () => {
+  it('exports everything stored, then erases idempotently keeping history without personal fields', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[4]!.node.id;
+    const uuid = JSON.parse(Buffer.from(id, 'base64url').toString())[1] as string;
+    await s.gql(VIEW, { id }, tokenA());
+    const ex = (await s.gql(`query($id: ID!) { borrowerDataExport(borrowerId: $id) }`, { id }, tokenA())).data.borrowerDataExport;
+    const row = await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } });
+    expect(ex.borrower.nik).toBe(row.nik);
+    expect(ex.accounts.length).toBeGreaterThan(0);
+    expect(ex.accounts.every((a: any) => a.sessionCredentialStored === (a.provider === 'CAIRIN'))).toBe(true);
+    expect(JSON.stringify(ex)).not.toMatch(/refreshToken|refresh_token/);
+    expect(ex.consents[0].events[0].type).toBe('GRANTED');
+    expect(ex.accessLog.length).toBeGreaterThan(0);
+
+    const E = `mutation($id: ID!) { borrowerDataErase(borrowerId: $id) { erasedAt userErrors { code } } }`;
+    const first = (await s.gql(E, { id }, tokenA())).data.borrowerDataErase;
+    const second = (await s.gql(E, { id }, tokenA())).data.borrowerDataErase;
+    expect(first.userErrors).toEqual([]);
+    expect(second).toEqual(first);
+    const erased = await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } });
+    expect(erased).toMatchObject({ nik: null, fullName: null });
+    expect(await s.db.prisma.providerAccount.count({ where: { borrowerId: uuid } })).toBe(0);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { account: { borrowerId: uuid } } })).toBe(0);
+    expect(await s.db.prisma.accessLog.count({ where: { borrowerId: uuid } })).toBeGreaterThan(0);
+    const consents = await s.db.prisma.consent.findMany({ where: { borrowerId: uuid }, include: { events: true } });
+    expect(consents.every((c) => c.status === 'REVOKED' && c.events.some((e) => e.type === 'BORROWER_ERASED'))).toBe(true);
+    s.sandbox.resetStats();
+    const r = await s.gql(`query($id: ID!) { borrower(id: $id) { nik fullName loans { id } } }`, { id }, tokenA());
+    expect(r.data.borrower.loans).toEqual([]);
+    expect(s.sandbox.stats().total).toBe(0);
+  });
+});
+
+describe('API clients', () => {
+  it('masks NIK unless the client has identity:read', async () => {
+    const id = (await ids(tokenA())).edges[0]!.node.id;
+    const masked = (await s.gql(`query($id: ID!) { borrower(id: $id) { nik } }`, { id }, tokenA())).data.borrower.nik as string;
+    const full = (await s.gql(`query($id: ID!) { borrower(id: $id) { nik } }`, { id }, tokenA(['credit:read', 'identity:read']))).data.borrower.nik as string;
+    expect(full).toMatch(/^\d{15,16}$/);
+    expect(masked).toBe(`${full.slice(0, 4)}${'*'.repeat(full.length - 8)}${full.slice(-4)}`);
+  });
+
+  it('answers FORBIDDEN for outstanding figures without payoff:read', async () => {
+    const id = (await ids(tokenA())).edges[0]!.node.id;
+    const r = await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { totalOverdue { amount } totalOutstanding { amount } } }`, { id }, tokenA(['credit:read']));
+    expect(r.errors?.find((e) => e.path?.includes('totalOutstanding'))?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('checks signature, iss, aud, exp and nbf, and accepts RS256 with the configured key', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (claims: object, opts: jwt.SignOptions = {}) => jwt.sign({ scope: 'credit:read', ...claims }, JWT.secret, { algorithm: 'HS256', subject: A, ...opts });
+    const q = `{ borrowers(first: 1) { totalCount } }`;
+    const cases: [string, string][] = [
+      ['expired', sign({ iss: JWT.issuer, aud: JWT.audience, exp: now - 120 })],
+      ['not yet valid', sign({ iss: JWT.issuer, aud: JWT.audience, exp: now + 600, nbf: now + 600 })],
+      ['wrong audience', sign({ iss: JWT.issuer, aud: 'someone-else', exp: now + 600 })],
+      ['wrong issuer', sign({ iss: 'evil', aud: JWT.audience, exp: now + 600 })],
+      ['no expiry', sign({ iss: JWT.issuer, aud: JWT.audience })],
+    ];
+    for (const [name, t] of cases) {
+      const r = await s.gql(q, {}, t);
+      expect([name, r.status, r.errors?.[0]?.extensions?.code]).toEqual([name, 401, 'UNAUTHENTICATED']);
+    }
+    const skewed = sign({ iss: JWT.issuer, aud: JWT.audience, exp: now - 10 });
+    expect((await s.gql(q, {}, skewed)).status).toBe(200);
+
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const rs = jwt.sign({ scope: 'credit:read' }, privateKey, { algorithm: 'RS256', subject: A, issuer: JWT.issuer, audience: JWT.audience, expiresIn: 60 });
+    expect(verifyClientToken({ ...JWT, publicKey: pem }, rs)).toMatchObject({ id: A });
+    expect(() => verifyClientToken(JWT, rs)).toThrow();
+  });
+});
+
+describe('personal-data minimization', () => {
+  it('never stores KTP/selfie images, family card, mother, emergency contacts, religion, marital status or income', async () => {
+    const tables = ['Borrower', 'ProviderAccount', 'Consent', 'ConsentEvent', 'AccessLog', 'ProviderSnapshot'];
+    let dump = '';
+    for (const t of tables) dump += JSON.stringify(await s.db.sql.query(`SELECT * FROM "${t}"`));
+    for (const w of ['Shizuka', 'fotoKtp', 'fotoSelfie', 'iVBORw0KGgo', 'familyCard', 'motherMaidenName', 'emergencyContact', 'religion', 'maritalStatus', 'BELUM KAWIN', 'income']) {
+      expect(dump).not.toContain(w);
+    }
+  });
+
+  it('keeps personal fields and tokens out of every log line of the run', async () => {
+    // Provoke failures too, so error paths are logged.
+    const id = (await ids(tokenA())).edges[0]!.node.id;
+    s.sandbox.cairin.setFaults([{ kind: 'status', status: 500 }]);
+    s.sandbox.finfra.setFaults([{ kind: 'malformed', mode: 'missing_fields' }]);
+    await s.gql(`query($id: ID!) { borrower(id: $id) { nik fullName loans { id repayments { amount { amount } } } } }`, { id }, tokenA());
+    s.sandbox.cairin.clearFaults();
+    s.sandbox.finfra.clearFaults();
+    await s.gql(`{ borrowers(first: 1) { totalCount } }`, {}, 'garbage-token');
+    const text = logLines.join('');
+    expect(text).toContain('"msg":"provider read failed"');
+    expect(text).toContain('"msg":"request completed"');
+    const secrets = [tokenA(), tokenB()];
+    for (const p of s.sandbox.dataset.people) secrets.push(p.nik, p.fullName, p.phoneNumber, p.email);
+    for (const a of s.sandbox.dataset.cairin) secrets.push(a.pin.length > 5 ? `"${a.pin}"` : a.pin, a.deviceId);
+    const creds = await s.db.prisma.providerAccount.findMany({ where: { provider: 'CAIRIN' } });
+    for (const c of creds) secrets.push((c.credentials as { refreshToken: string }).refreshToken);
+    for (const secret of secrets) expect(text.includes(secret), `log contains ${secret.slice(0, 6)}…`).toBe(false);
+  });
+});
