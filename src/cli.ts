@@ -22,6 +22,10 @@ import { ConsentService } from './consent/consent.service';
 import { CONSENT_DOMAINS } from './domain/consent';
 import { PROVIDERS } from './domain/types';
 import { startSandbox, linkRequests } from './sandbox';
+import { bankSettings, createSandboxBanks, startEventServer, WebhookSender } from './sandbox/events';
+import { EventApplier } from './webhooks/ingest';
+import { lagMinutesFromEnv, webhookSettingsFromEnv } from './webhooks/config';
+import { randomBytes } from 'node:crypto';
 
 function dbTarget(cfg: Config): DatabaseTarget {
   return cfg.DATABASE_URL ? { url: cfg.DATABASE_URL } : { dataDir: cfg.dataDir };
@@ -88,9 +92,26 @@ async function start(): Promise<void> {
     log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
   }
   const jwt = await jwtSettings(cfg);
-  const server = await startServer({ prisma: db.prisma, connectors, jwt, clock, log, consents }, { host: cfg.HOST, port: cfg.PORT });
+  const lagMinutes = lagMinutesFromEnv();
+  const webhookSettings = webhookSettingsFromEnv(cfg);
+  const banks = sandbox ? createSandboxBanks() : null;
+  if (sandbox && banks) {
+    // The sandbox's simulated banks and Finfra sign with keys made here; configure the receivers to match.
+    webhookSettings.finfraAuthKey ??= randomBytes(24).toString('base64url');
+    webhookSettings.banks = { ...bankSettings(banks, lagMinutes), ...webhookSettings.banks };
+  }
+  const applier = new EventApplier(db.prisma, log);
+  const server = await startServer(
+    { prisma: db.prisma, connectors, jwt, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes },
+    { host: cfg.HOST, port: cfg.PORT },
+  );
+  const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks)) : null;
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
+  if (sandbox && events) {
+    lines.push(`Provider sandbox: Cairin ${sandbox.urls.cairin}, Finfra ${sandbox.urls.finfra}, Dompet Kilat ${sandbox.urls.dompetKilat}`);
+    lines.push(`Sandbox events (fire provider and bank webhooks at the API): ${events.url}/__sandbox/fire/{finfra,dompetkilat,snap}`);
+  }
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
     lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, signClientToken(jwt, client, scopes));
   }
@@ -108,6 +129,8 @@ async function start(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await server.close();
     log.info('http server closed');
+    await events?.close();
+    await applier.idle();
     await sandbox?.close();
     log.info('sandbox closed');
     await db.close();

@@ -31,6 +31,12 @@ const Env = z.object({
   DOMPETKILAT_BASE_URL: optionalUrl,
   /** Per-call provider timeout, milliseconds. */
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** Expected `finfra-auth-key` on Finfra callbacks. */
+  FINFRA_CALLBACK_KEY: z.string().min(16).optional(),
+  /** Comma-separated IPs Dompet Kilat calls back from. */
+  DOMPETKILAT_CALLBACK_IPS: z.string().default('127.0.0.1,::1,::ffff:127.0.0.1'),
+  /** Largest accepted |now - X-TIMESTAMP| on SNAP notifications, seconds. */
+  SNAP_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),

@@ -21,6 +21,10 @@ import type { Logger } from './logger';
 import type { Clock } from './providers/connector';
 import { ConsentGuard } from './consent/guard';
 import type { ConsentService } from './consent/consent.service';
+import type { EventApplier } from './webhooks/ingest';
+import { handleWebhook } from './webhooks/routes';
+import type { WebhookSettings } from './webhooks/settings';
+import type { LagMinutes } from './services/ledger.service';
 
 /** Everything the server needs, built by the caller (src/app.ts). */
 export interface ServerDeps {
@@ -30,6 +34,10 @@ export interface ServerDeps {
   clock: Clock;
   log: Logger;
   consents: ConsentService;
+  /** Webhook receivers' settings and the ledger's event applier. */
+  webhooks: { settings: WebhookSettings; applier: EventApplier };
+  /** Expected settlement lag per bank channel, minutes. */
+  lagMinutes: LagMinutes;
 }
 
 /** A running server. */
@@ -127,6 +135,12 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname.startsWith('/webhooks/')) {
+      const raw = req.method === 'POST' ? await readBody(req) : '';
+      const handled = await handleWebhook(req, res, url.pathname, raw, { prisma: deps.prisma, settings: deps.webhooks.settings, applier: deps.webhooks.applier, clock: deps.clock }, log);
+      if (!handled) sendJson(res, 404, { error: 'not found' });
+      return;
+    }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
 
     const headers = new HeaderMap();
@@ -162,6 +176,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
           partial: new PartialErrors(),
           guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
           consents: deps.consents,
+          lagMinutes: deps.lagMinutes,
         };
         requestIds.set(ctx, requestId);
         return ctx;
@@ -188,6 +203,9 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
       (e: Error) => deps.log.error({ err: e.message }, 'consent sweep failed'),
     );
   await sweep();
+  // Events stored but not applied before a crash are applied now.
+  const recovered = await deps.webhooks.applier.recover();
+  if (recovered) deps.log.info({ recovered }, 'applying stored webhook events');
   const sweeper = setInterval(sweep, 60_000);
   sweeper.unref();
 

@@ -41,4 +41,6 @@ export interface GraphQLContext {
   /** Consent decisions of this request (every provider read passes it). */
   readonly guard: ConsentGuard;
   readonly consents: ConsentService;
+  /** Expected settlement lag per bank channel, minutes. */
+  readonly lagMinutes: Readonly<Record<'BCA' | 'MANDIRI' | 'BRI' | 'BNI' | 'OTHER', number>>;
 }

@@ -10,7 +10,8 @@
 import DataLoader from 'dataloader';
 import type { ProviderCode } from '../domain/types';
 import type { AccountRef, ProviderConnector, ProviderReads } from '../providers/connector';
-import type { Borrower, PrismaClient, ProviderAccount } from '../generated/prisma/client';
+import type { Borrower, LedgerLoanState, PrismaClient, ProviderAccount, Settlement } from '../generated/prisma/client';
+import type { BankChannel, Repayment } from '../domain/types';
 
 /** The connectors of the running service, one per provider. */
 export type Connectors = Readonly<Record<ProviderCode, ProviderConnector>>;
@@ -25,6 +26,22 @@ export interface RequestLoaders {
   account: DataLoader<string, ProviderAccount | null>;
   /** Provider reads, each with its own request-scoped DataLoaders. */
   reads: Readonly<Record<ProviderCode, ProviderReads>>;
+  /** Repayments learned from events, by `PROVIDER|providerLoanId`. */
+  eventRepayments: DataLoader<string, Repayment[]>;
+  /** Latest event-reported loan state, by `PROVIDER|providerLoanId`. */
+  loanState: DataLoader<string, LedgerLoanState | null>;
+  /** Bank settlements by the repayment reference they confirm. */
+  settlements: DataLoader<string, Settlement[]>;
+}
+
+/** Key of a loan in the ledger loaders. */
+export function ledgerKey(provider: ProviderCode, providerLoanId: string): string {
+  return `${provider}|${providerLoanId}`;
+}
+
+function splitKey(k: string): { provider: ProviderCode; providerLoanId: string } {
+  const i = k.indexOf('|');
+  return { provider: k.slice(0, i) as ProviderCode, providerLoanId: k.slice(i + 1) };
 }
 
 /** A ProviderAccount row as the connectors see it. */
@@ -48,6 +65,30 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
       const rows = await prisma.providerAccount.findMany({ where: { id: { in: [...ids] } } });
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    eventRepayments: new DataLoader(async (keys) => {
+      const rows = await prisma.ledgerRepayment.findMany({ where: { OR: keys.map(splitKey) } });
+      return keys.map((k) =>
+        rows
+          .filter((r) => ledgerKey(r.provider, r.providerLoanId) === k)
+          .map((r) => ({
+            id: r.externalId,
+            providerLoanId: r.providerLoanId,
+            amount: r.amount,
+            channel: r.channel as BankChannel,
+            status: r.status as Repayment['status'],
+            paidAt: r.paidAt,
+            clearedAt: r.clearedAt,
+          })),
+      );
+    }),
+    loanState: new DataLoader(async (keys) => {
+      const rows = await prisma.ledgerLoanState.findMany({ where: { OR: keys.map(splitKey) } });
+      return keys.map((k) => rows.find((r) => ledgerKey(r.provider, r.providerLoanId) === k) ?? null);
+    }),
+    settlements: new DataLoader(async (refs) => {
+      const rows = await prisma.settlement.findMany({ where: { reference: { in: [...refs] } } });
+      return refs.map((r) => rows.filter((s) => s.reference === r));
     }),
     reads: {
       CAIRIN: connectors.CAIRIN.openReads(),

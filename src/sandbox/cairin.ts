@@ -315,6 +315,29 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
   const controlRoutes: Route[] = [
     {
       method: 'POST',
+      template: '/accounts/:accountId/repay',
+      // The borrower pays the next unpaid installment of a loan at a bank: the
+      // repayment shows as pending until the bank settles it (SNAP notification).
+      // Body: { loanId, bank? = 'BCA' }. Answers { txnId, loanId, amount, bank, ts }.
+      handle: (req) => {
+        const a = accounts.get(req.params.accountId ?? '');
+        if (!a) return err(404, 'NOT_FOUND', 'unknown account');
+        const body = (req.body ?? {}) as { loanId?: string; bank?: string };
+        const loan = a.loans.find((l) => l.loanId === body.loanId);
+        if (!loan) return err(404, 'LOAN_NOT_FOUND', 'unknown loan');
+        const inst = loan.installments.find((i) => i.status !== 'paid' && i.status !== 'pending');
+        if (!inst) return err(400, 'BAD_REQUEST', 'nothing left to pay');
+        const bank = (['BCA', 'MANDIRI', 'BRI', 'BNI'] as const).find((b) => b === body.bank) ?? 'BCA';
+        const amount = inst.amountDue - inst.amountPaid;
+        const ts = toJakartaIso(req.now);
+        const txnId = `TX-${a.accountId}-${String(a.transactions.length + 1).padStart(4, '0')}-P`;
+        a.transactions.unshift({ txnId, loanId: loan.loanId, type: 'repayment', amount, bank, ts, status: 'pending', clearedAt: null });
+        inst.status = 'pending';
+        return { status: 200, body: { txnId, loanId: loan.loanId, amount: Number(amount), bank, ts } };
+      },
+    },
+    {
+      method: 'POST',
       template: '/accounts/:accountId/settle-pending',
       handle: (req) => {
         const a = accounts.get(req.params.accountId ?? '');

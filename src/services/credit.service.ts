@@ -4,7 +4,10 @@
  * part so the others' data is still returned.
  */
 import { jakartaDate } from '../domain/dates';
-import type { Loan, ProviderCode } from '../domain/types';
+import type { ProviderCode, Repayment } from '../domain/types';
+import type { ProviderAccount } from '../generated/prisma/client';
+import type { LoanView } from '../domain/loan-view';
+import { loanViews } from './ledger.service';
 import type { GraphQLContext } from '../graphql/context';
 import { type ErrorCode, ProviderPartError, providerFailure } from '../graphql/errors';
 import { accountRef } from '../loaders';
@@ -16,8 +19,8 @@ export interface ProviderPart {
   readonly provider: ProviderCode;
   /** Our ProviderAccount id. */
   readonly accountId: string;
-  /** The provider's loans, or null when the read failed. */
-  readonly loans: Loan[] | null;
+  /** The provider's loans as the ledger sees them, or null when the read failed or was refused. */
+  readonly loans: LoanView[] | null;
   /** Why the read failed (client-safe), or null. */
   readonly error: { code: ErrorCode | ConsentError['denial']; message: string } | null;
 }
@@ -46,9 +49,11 @@ export async function providerParts(ctx: GraphQLContext, borrowerId: string): Pr
     accounts.map(async (a): Promise<ProviderPart> => {
       try {
         const consent = await ctx.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
-        const loans = await ctx.loaders.reads[a.provider].loans(accountRef(a));
+        const reads = ctx.loaders.reads[a.provider];
+        // Repayments feed the derived installment status only when the consent covers them.
+        const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), readRepayments(ctx, borrowerId, a)]);
         await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: ctx.clock.now() });
-        return { provider: a.provider, accountId: a.id, loans, error: null };
+        return { provider: a.provider, accountId: a.id, loans: await loanViews(ctx, loans, repayments.rows, repayments.failure), error: null };
       } catch (e) {
         if (e instanceof ConsentError) return { provider: a.provider, accountId: a.id, loans: null, error: { code: e.denial, message: e.message } };
         const failure = providerFailure(a.provider, e);
@@ -59,8 +64,33 @@ export async function providerParts(ctx: GraphQLContext, borrowerId: string): Pr
   );
 }
 
-/** Loans of the parts that answered. */
-export function loansOf(parts: readonly ProviderPart[]): Loan[] {
+/**
+ * The provider's repayments of an account when the consent covers REPAYMENTS;
+ * otherwise (or when the read fails) null with the reason, so that loans are
+ * still returned with the provider's own installment status.
+ */
+export async function readRepayments(
+  ctx: GraphQLContext,
+  borrowerId: string,
+  a: ProviderAccount,
+): Promise<{ rows: Repayment[] | null; failure?: { code: string; message: string } }> {
+  try {
+    await ctx.guard.allow(borrowerId, a.provider, 'REPAYMENTS', 'PROVIDER_READ');
+  } catch (e) {
+    if (e instanceof ConsentError) return { rows: null, failure: { code: e.denial, message: e.message } };
+    throw e;
+  }
+  try {
+    return { rows: await ctx.loaders.reads[a.provider].repayments(accountRef(a)) };
+  } catch (e) {
+    const f = providerFailure(a.provider, e);
+    ctx.log.warn({ provider: a.provider, accountId: a.id, code: f.code, err: (e as Error).message }, 'provider read failed');
+    return { rows: null, failure: f };
+  }
+}
+
+/** Loan views of the parts that answered. */
+export function loansOf(parts: readonly ProviderPart[]): LoanView[] {
   return parts.flatMap((p) => p.loans ?? []);
 }
 

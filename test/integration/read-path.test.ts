@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '../support/stack';
 
 const MONEY = 'amount currency';
-const INSTALLMENT = `seq dueDate status principal { ${MONEY} } interest { ${MONEY} } amountDue { ${MONEY} } amountPaid { ${MONEY} } outstanding { ${MONEY} }`;
-const LOAN = `id provider providerLoanId type status scheduleSource frequency disbursedOn maturityDate daysPastDue
-  principal { ${MONEY} } outstanding { ${MONEY} } outstandingPrincipal { ${MONEY} } overdueAmount { ${MONEY} }
+const INSTALLMENT = `seq dueDate status principal { ${MONEY} } interest { ${MONEY} } amountDue { ${MONEY} } amountPaid { ${MONEY} } pendingAmount { ${MONEY} } outstanding { ${MONEY} }`;
+const LOAN = `id provider providerLoanId type status scheduleSource frequency disbursedOn maturityDate daysPastDue qualityClass
+  principal { ${MONEY} } overdueAmount { ${MONEY} }
+  outstanding { principal { ${MONEY} } interest { ${MONEY} } lateFees { ${MONEY} } pending { ${MONEY} } total { ${MONEY} } }
+  reconciliationIssues { kind message amount { ${MONEY} } }
   rate { percent period } tenor { value unit }
   installments { ${INSTALLMENT} } nextInstallment { ${INSTALLMENT} }
-  repayments { transactionId channel status paidAt clearedAt amount { ${MONEY} } }
+  repayments { transactionId channel status paidAt clearedAt settlementOverdue amount { ${MONEY} } }
   disbursements { transactionId channel status disbursedAt amount { ${MONEY} } }
   borrower { id }`;
 const EVERYTHING = `query All($first: Int!) {
@@ -21,7 +23,8 @@ const EVERYTHING = `query All($first: Int!) {
       accounts { provider linkedAt }
       loans { ${LOAN} }
       creditView {
-        asOf complete totalOutstanding { ${MONEY} } totalOverdue { ${MONEY} }
+        asOf complete totalOutstanding { ${MONEY} } totalPending { ${MONEY} } totalOverdue { ${MONEY} } worstQualityClass
+        twp90 { percent outstandingOver90 { ${MONEY} } }
         nextInstallmentDue { loan { id providerLoanId } installment { ${INSTALLMENT} } }
         providers { provider health errorCode loanCount outstanding { ${MONEY} } }
         loans { ${LOAN} }
@@ -109,9 +112,9 @@ describe('seed examples', () => {
   });
 
   it('totals outstanding across providers as exact decimal strings', async () => {
-    const r = await s.gql(`{ borrowers(first: 1) { edges { node { loans { outstanding { amount } } creditView { totalOutstanding { amount currency } complete providers { provider health } } } } } }`);
+    const r = await s.gql(`{ borrowers(first: 1) { edges { node { loans { outstanding { total { amount } } } creditView { totalOutstanding { amount currency } complete providers { provider health } } } } } }`);
     const node = r.data.borrowers.edges[0].node;
-    const sum = node.loans.reduce((a: bigint, l: any) => a + BigInt(l.outstanding.amount), 0n);
+    const sum = node.loans.reduce((a: bigint, l: any) => a + BigInt(l.outstanding.total.amount), 0n);
     expect(node.creditView.totalOutstanding).toEqual({ amount: sum.toString(), currency: 'IDR' });
     expect(node.creditView.complete).toBe(true);
     expect(node.creditView.providers.map((p: any) => p.provider).sort()).toEqual(['CAIRIN', 'DOMPET_KILAT', 'FINFRA']);
@@ -133,10 +136,10 @@ describe('lookups and pagination', () => {
   });
 
   it('refetches loans and borrowers by global id, and answers null for unknown ids', async () => {
-    const r = await s.gql(`{ borrowers(first: 3) { edges { node { id loans { id providerLoanId outstanding { amount } } } } } }`);
+    const r = await s.gql(`{ borrowers(first: 3) { edges { node { id loans { id providerLoanId outstanding { total { amount } } } } } } }`);
     const node = r.data.borrowers.edges[0].node;
     const loan = node.loans[0];
-    const byLoan = await s.gql(`query($id: ID!) { loan(id: $id) { id providerLoanId outstanding { amount } borrower { id } } n: node(id: $id) { id ... on Loan { providerLoanId } } }`, { id: loan.id });
+    const byLoan = await s.gql(`query($id: ID!) { loan(id: $id) { id providerLoanId outstanding { total { amount } } borrower { id } } n: node(id: $id) { id ... on Loan { providerLoanId } } }`, { id: loan.id });
     expect(byLoan.data.loan).toEqual({ id: loan.id, providerLoanId: loan.providerLoanId, outstanding: loan.outstanding, borrower: { id: node.id } });
     expect(byLoan.data.n).toEqual({ id: loan.id, providerLoanId: loan.providerLoanId });
     const byNode = await s.gql(`query($id: ID!) { node(id: $id) { __typename id } }`, { id: node.id });

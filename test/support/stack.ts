@@ -16,6 +16,10 @@ import { PROVIDERS } from '../../src/domain/types';
 import { openDatabase, type Database } from '../../src/store/database';
 import { linkRequests, startSandbox } from '../../src/sandbox';
 import type { ProviderCallRecord } from '../../src/providers/http';
+import { bankSettings, createSandboxBanks, WebhookSender } from '../../src/sandbox/events';
+import { EventApplier } from '../../src/webhooks/ingest';
+import { DEFAULT_LAG_MINUTES } from '../../src/services/ledger.service';
+import type { WebhookSettings } from '../../src/webhooks/settings';
 
 /**
  * Opens a fresh database: in-memory PGlite, or a new database created on the
@@ -95,7 +99,19 @@ export async function startStack(opts: { seed?: number; borrowers?: number; time
     });
   }
   if (opts.link !== false) for (let i = 0; i < requests.length; i++) borrowerIds.push((await grant(i)).borrowerId);
-  const server: RunningServer = await startServer({ prisma: db.prisma, connectors, jwt: JWT, clock, log, consents }, { host: '127.0.0.1', port: 0 });
+  const banks = createSandboxBanks();
+  const webhookSettings: WebhookSettings = {
+    finfraAuthKey: 'finfra-test-callback-key-0123456789',
+    dompetKilatIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+    banks: bankSettings(banks, DEFAULT_LAG_MINUTES),
+    timestampWindowSeconds: 300,
+  };
+  const applier = new EventApplier(db.prisma, log);
+  const server: RunningServer = await startServer(
+    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES },
+    { host: '127.0.0.1', port: 0 },
+  );
+  const sender = new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks, () => clock.now());
 
   const token = (clientId = 'test-client', scopes: string[] = ['credit:read', 'payoff:read', 'consent:write']) => signClientToken(JWT, clientId, scopes);
   async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, bearer: string | null = token()): Promise<GqlResult<T>> {
@@ -116,12 +132,16 @@ export async function startStack(opts: { seed?: number; borrowers?: number; time
     borrowerIds,
     consents,
     grant,
+    applier,
+    sender,
+    webhookSettings,
     calls,
     today,
     token,
     gql,
     async close() {
       await server.close();
+      await applier.idle();
       await sandbox.close();
       await db.close();
     },

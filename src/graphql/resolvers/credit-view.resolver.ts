@@ -1,6 +1,10 @@
 /** Credit view query and its borrower relation. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import { quoteFor } from './loan.resolver';
+import { LoanObject } from '../types/loan.type';
+import { MoneyObject } from '../types/money.type';
+import { DateScalar } from '../scalars';
 import type { GraphQLContext } from '../context';
 import { BorrowerObject } from '../types/borrower.type';
 import { CreditViewObject, ScheduledPaymentObject } from '../types/credit-view.type';
@@ -36,6 +40,21 @@ export class CreditViewResolver {
       }),
     );
     return v.nextAcross(readable.flat());
+  }
+
+  @Authorized('payoff:read')
+  @FieldResolver(() => MoneyObject, {
+    description: 'Sum of Loan.payoffQuote(asOf).total over the ACTIVE loans whose schedules this client may read. BAD_USER_INPUT when asOf is in the past or beyond a loan\'s maturity. Needs `payoff:read`.',
+  })
+  async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<MoneyObject> {
+    let total = 0n;
+    for (const p of v.parts) {
+      if (!p.loans) continue;
+      const ok = await ctx.guard.allow(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ').then(() => true, () => false);
+      if (!ok) continue;
+      for (const view of p.loans) total += quoteFor(new LoanObject(view, v.borrowerId, v.todayDate), asOf, v.todayDate)?.total ?? 0n;
+    }
+    return MoneyObject.of(total);
   }
 
   @FieldResolver(() => BorrowerObject)

@@ -1,16 +1,45 @@
 /** Loan query and relations (borrower, repayments, disbursements). */
-import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLError } from 'graphql';
+import { PayoffRangeError, payoffQuote, type PayoffQuote } from '../../domain/payoff';
+import { readRepayments } from '../../services/credit.service';
+import { loanViews } from '../../services/ledger.service';
+import { DateScalar } from '../scalars';
 import { accountRef } from '../../loaders';
 import { today } from '../../services/credit.service';
 import type { GraphQLContext } from '../context';
-import { ProviderPartError, providerFailure } from '../errors';
+import { type ErrorCode, ProviderPartError, providerFailure } from '../errors';
 import { fromGlobalId } from '../ids';
 import { BorrowerObject } from '../types/borrower.type';
-import { DisbursementObject, InstallmentObject, LoanObject, RepaymentObject } from '../types/loan.type';
+import { DisbursementObject, InstallmentObject, LoanObject, PayoffQuoteObject, RepaymentObject } from '../types/loan.type';
 import { borrowerObject } from './borrower.resolver';
 import { requireScope } from './guard';
 import type { ProviderAccount } from '../../generated/prisma/client';
 import type { ProviderCode } from '../../domain/types';
+
+/**
+ * A payoff quote for an ACTIVE loan on `asOf`; null for loans that owe nothing.
+ * @throws GraphQLError BAD_USER_INPUT when asOf is before today or after maturity.
+ */
+export function quoteFor(l: LoanObject, asOf: string, todayDate: string): PayoffQuote | null {
+  const loan = l.loan;
+  if (loan.status !== 'ACTIVE' || !loan.rate || !loan.disbursedOn || !loan.maturityDate) return null;
+  try {
+    return payoffQuote({
+      principal: loan.principal,
+      rate: loan.rate,
+      disbursedOn: loan.disbursedOn,
+      maturityDate: loan.maturityDate,
+      installments: loan.installments,
+      asOf,
+      today: todayDate,
+      convention: 'FLAT_ACCRUED',
+    });
+  } catch (e) {
+    if (e instanceof PayoffRangeError) throw new GraphQLError(e.message, { extensions: { code: 'BAD_USER_INPUT', argumentName: 'asOf' } });
+    throw e;
+  }
+}
 
 /** Runs a provider read; a failure becomes a field error carrying the provider's code. */
 async function providerRead<T>(provider: ProviderCode, ctx: GraphQLContext, read: () => Promise<T>): Promise<T> {
@@ -36,8 +65,13 @@ export async function loadLoan(ctx: GraphQLContext, id: string): Promise<LoanObj
   const account: ProviderAccount | null = await ctx.loaders.account.load(accountId);
   if (!account || !(await ctx.guard.providersNamed(account.borrowerId)).has(account.provider)) return null;
   await ctx.guard.allow(account.borrowerId, account.provider, 'LOANS', 'PROVIDER_READ');
-  const loan = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].loan(accountRef(account), loanId));
-  return loan ? new LoanObject(loan, account.borrowerId, today(ctx)) : null;
+  const [loan, repayments] = await Promise.all([
+    providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].loan(accountRef(account), loanId)),
+    readRepayments(ctx, account.borrowerId, account),
+  ]);
+  if (!loan) return null;
+  const [view] = await loanViews(ctx, [loan], repayments.rows, repayments.failure);
+  return new LoanObject(view!, account.borrowerId, today(ctx));
 }
 
 /** The loan's account, after checking the client's consent covers `domain` at its provider. */
@@ -81,10 +115,22 @@ export class LoanResolver {
     description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
   })
   async repayments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<RepaymentObject[] | null> {
-    const account = await consentedAccount(ctx, l, 'REPAYMENTS');
-    if (!account) return [];
-    const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].repayments(accountRef(account)));
-    return rows.filter((r) => r.providerLoanId === l.loan.providerLoanId).map((r) => new RepaymentObject(r));
+    await consentedAccount(ctx, l, 'REPAYMENTS');
+    const f = l.view.repaymentsFailure;
+    if (f) throw new ProviderPartError(l.loan.provider, f.code as ErrorCode, f.message);
+    return l.view.repayments.map((r) => new RepaymentObject(r));
+  }
+
+  @Authorized('payoff:read')
+  @FieldResolver(() => PayoffQuoteObject, {
+    nullable: true,
+    description:
+      "The amount that closes the loan if paid on `asOf` (Jakarta date): outstanding principal, interest accrued to that date under the provider's flat convention, and fees, with the quote's validity. Null unless ACTIVE. BAD_USER_INPUT for a date in the past or beyond maturity. Needs `payoff:read`.",
+  })
+  async payoffQuote(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<PayoffQuoteObject | null> {
+    await consentedAccount(ctx, l, 'INSTALLMENTS');
+    const q = quoteFor(l, asOf, today(ctx));
+    return q ? new PayoffQuoteObject(q) : null;
   }
 
   @FieldResolver(() => [DisbursementObject], { nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })

@@ -1,12 +1,12 @@
 import { Authorized, Field, Int, ObjectType } from 'type-graphql';
 import { creditTotals } from '../../domain/credit';
-import { loanOutstanding } from '../../domain/credit';
-import { sum } from '../../domain/money';
+import { twp90, worstClass } from '../../domain/delinquency';
+import type { LoanView } from '../../domain/loan-view';
+import { formatPercent, sum } from '../../domain/money';
 import type { ProviderPart } from '../../services/credit.service';
 import { loansOf } from '../../services/credit.service';
-import type { Loan } from '../../domain/types';
 import { DateScalar } from '../scalars';
-import { ProviderEnum, ProviderHealthEnum } from './enums';
+import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
 import { InstallmentObject, LoanObject } from './loan.type';
 import { MoneyObject } from './money.type';
 
@@ -17,6 +17,15 @@ export class ScheduledPaymentObject {
 
   @Field(() => InstallmentObject)
   installment!: InstallmentObject;
+}
+
+@ObjectType('Twp90', { description: "TWP90 (tingkat wanprestasi 90 hari): the share of the borrower's outstanding that is more than 90 days past due." })
+export class Twp90Object {
+  @Field(() => MoneyObject, { description: 'Outstanding of loans more than 90 days past due.' })
+  outstandingOver90!: MoneyObject;
+
+  @Field(() => String, { nullable: true, description: 'Share as a decimal percentage string ("12.5"); null when nothing is outstanding.' })
+  percent!: string | null;
 }
 
 @ObjectType('ProviderCreditStatus', { description: "One provider's part of a credit view." })
@@ -39,7 +48,7 @@ export class ProviderCreditStatusObject {
     return this.part.error?.code ?? null;
   }
 
-  @Field(() => Int, { nullable: true, description: 'Loans read from this provider; null when UNAVAILABLE.' })
+  @Field(() => Int, { nullable: true, description: 'Loans read from this provider; null when not OK.' })
   get loanCount(): number | null {
     return this.part.loans?.length ?? null;
   }
@@ -47,7 +56,7 @@ export class ProviderCreditStatusObject {
   @Authorized('payoff:read')
   @Field(() => MoneyObject, { nullable: true, description: 'Outstanding at this provider; null when not OK. Needs `payoff:read`.' })
   get outstanding(): MoneyObject | null {
-    return this.part.loans ? MoneyObject.of(sum(this.part.loans.map(loanOutstanding))) : null;
+    return this.part.loans ? MoneyObject.of(sum(this.part.loans.map((v) => v.balances.total))) : null;
   }
 }
 
@@ -56,11 +65,12 @@ export class CreditViewObject {
   constructor(
     readonly borrowerId: string,
     readonly parts: readonly ProviderPart[],
-    private readonly todayDate: string,
+    readonly todayDate: string,
   ) {}
 
-  private get totals() {
-    return creditTotals(loansOf(this.parts), this.todayDate);
+  /** Loan views of the providers that answered. */
+  get views() {
+    return loansOf(this.parts);
   }
 
   @Field(() => DateScalar, { description: 'Jakarta date the figures are computed for.' })
@@ -74,32 +84,50 @@ export class CreditViewObject {
   }
 
   @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Sum of Loan.outstanding across providers. Needs `payoff:read`.' })
+  @Field(() => MoneyObject, { description: 'Sum of Loan.outstanding.total across providers (cleared money only). Needs `payoff:read`.' })
   get totalOutstanding(): MoneyObject {
-    return MoneyObject.of(this.totals.totalOutstanding);
+    return MoneyObject.of(sum(this.views.map((v) => v.balances.total)));
+  }
+
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Repayments received but awaiting bank settlement, across providers. Needs `payoff:read`.' })
+  get totalPending(): MoneyObject {
+    return MoneyObject.of(sum(this.views.map((v) => v.balances.pending)));
   }
 
   @Field(() => MoneyObject, { description: 'Sum of unpaid installments past their due date.' })
   get totalOverdue(): MoneyObject {
-    return MoneyObject.of(this.totals.totalOverdue);
+    return MoneyObject.of(sum(this.views.map((v) => v.arrears.overdueAmount)));
   }
 
-  /** The earliest next installment across `loans` (CreditViewResolver passes the loans whose schedules are consented). */
-  nextAcross(loans: readonly Loan[]): ScheduledPaymentObject | null {
-    const n = creditTotals(loans, this.todayDate).next;
+  @Field(() => QualityClassEnum, { description: "The worst OJK quality class among the borrower's loans (LANCAR when none is late)." })
+  get worstQualityClass(): string {
+    return worstClass(this.views.map((v) => v.arrears.class));
+  }
+
+  @Field(() => Twp90Object, { description: "Share of the borrower's outstanding more than 90 days past due." })
+  get twp90(): Twp90Object {
+    const t = twp90(this.views.map((v) => v.loan), this.todayDate);
+    return Object.assign(new Twp90Object(), { outstandingOver90: MoneyObject.of(t.outstandingOver90), percent: t.share ? formatPercent(t.share) : null });
+  }
+
+  /** The earliest next installment across `views` (CreditViewResolver passes the loans whose schedules are consented). */
+  nextAcross(views: readonly LoanView[]): ScheduledPaymentObject | null {
+    const n = creditTotals(views.map((v) => v.loan), this.todayDate).next;
     if (!n) return null;
+    const view = views.find((v) => v.loan === n.loan)!;
     return Object.assign(new ScheduledPaymentObject(), {
-      loan: new LoanObject(n.loan, this.borrowerId, this.todayDate),
+      loan: new LoanObject(view, this.borrowerId, this.todayDate),
       installment: new InstallmentObject(n.installment),
     });
   }
 
   @Field(() => [LoanObject], { description: 'Loans at every provider that answered.' })
   get loans(): LoanObject[] {
-    return loansOf(this.parts).map((l) => new LoanObject(l, this.borrowerId, this.todayDate));
+    return this.views.map((v) => new LoanObject(v, this.borrowerId, this.todayDate));
   }
 
-  @Field(() => [ProviderCreditStatusObject], { description: 'Per-provider status, one per linked provider.' })
+  @Field(() => [ProviderCreditStatusObject], { description: 'Per-provider status, one per consented, linked provider.' })
   get providers(): ProviderCreditStatusObject[] {
     return this.parts.map((p) => new ProviderCreditStatusObject(p));
   }

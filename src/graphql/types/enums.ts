@@ -85,3 +85,16 @@ registerEnumType(ScheduleSourceEnum, {
 
 export const ProviderHealthEnum = enumOf('OK', 'UNAVAILABLE', 'NO_CONSENT');
 registerEnumType(ProviderHealthEnum, { name: 'ProviderHealth', description: "Whether a provider's part of an answer was read." });
+
+export const QualityClassEnum = enumOf('LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET');
+registerEnumType(QualityClassEnum, {
+  name: 'QualityClass',
+  description: "OJK loan quality class for P2P lending (POJK 10/2022), from days past due.",
+  valuesConfig: {
+    LANCAR: { description: 'Current: not late.' },
+    DALAM_PERHATIAN_KHUSUS: { description: 'Special mention: 1-30 days past due.' },
+    KURANG_LANCAR: { description: 'Substandard: 31-60 days past due.' },
+    DIRAGUKAN: { description: 'Doubtful: 61-90 days past due.' },
+    MACET: { description: 'Loss: over 90 days past due.' },
+  },
+});

@@ -3,17 +3,13 @@
  * is integer rupiah as `Money`, every date a Jakarta `Date`.
  */
 import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
-import {
-  daysPastDue,
-  installmentOutstanding,
-  loanOutstanding,
-  nextInstallment,
-  overdueAmount,
-  principalOutstanding,
-} from '../../domain/credit';
+import { installmentOutstanding, nextInstallment } from '../../domain/credit';
+import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
+import type { LoanView, RepaymentView } from '../../domain/loan-view';
+import type { PayoffQuote } from '../../domain/payoff';
 import type { LocalDate } from '../../domain/dates';
 import { formatPercent } from '../../domain/money';
-import type { Disbursement, Installment, Loan, Repayment } from '../../domain/types';
+import type { Disbursement, Installment } from '../../domain/types';
 import { toGlobalId } from '../ids';
 import { DateScalar, DateTimeScalar } from '../scalars';
 import {
@@ -24,6 +20,7 @@ import {
   LoanStatusEnum,
   LoanTypeEnum,
   ProviderEnum,
+  QualityClassEnum,
   RatePeriodEnum,
   RepaymentStatusEnum,
   ScheduleSourceEnum,
@@ -50,9 +47,9 @@ export class TenorObject {
   unit!: string;
 }
 
-@ObjectType('Installment', { description: 'One scheduled payment (Cairin `installments[]`, Finfra `installments[]`, reconstructed for Dompet Kilat).' })
+@ObjectType('Installment', { description: 'One scheduled payment (Cairin `installments[]`, Finfra `installments[]`, reconstructed for Dompet Kilat). Status and paid amount are derived from the ledger.' })
 export class InstallmentObject {
-  constructor(private readonly i: Installment) {}
+  constructor(private readonly i: Installment & { pendingAmount?: bigint }) {}
 
   @Field(() => Int, { description: '1-based sequence number (`seq`, `installment_number`).' })
   get seq(): number {
@@ -89,6 +86,11 @@ export class InstallmentObject {
     return MoneyObject.of(installmentOutstanding(this.i));
   }
 
+  @Field(() => MoneyObject, { description: 'Money received for this installment but not yet confirmed by bank settlement.' })
+  get pendingAmount(): MoneyObject {
+    return MoneyObject.of(this.i.pendingAmount ?? 0n);
+  }
+
   @Field(() => InstallmentStatusEnum)
   get status(): string {
     return this.i.status;
@@ -97,7 +99,7 @@ export class InstallmentObject {
 
 @ObjectType('Repayment', { description: 'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`).' })
 export class RepaymentObject {
-  constructor(private readonly r: Repayment) {}
+  constructor(private readonly r: RepaymentView) {}
 
   @Field(() => String, { description: "Provider's transaction id (`txnId`, `payment_id`)." })
   get transactionId(): string {
@@ -127,6 +129,11 @@ export class RepaymentObject {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the bank settlement confirmed it; null while PENDING.' })
   get clearedAt(): Date | null {
     return this.r.clearedAt;
+  }
+
+  @Field(() => Boolean, { description: "PENDING for longer than its bank channel's expected settlement lag (configuration, per bank)." })
+  get settlementOverdue(): boolean {
+    return this.r.settlementOverdue;
   }
 }
 
@@ -160,16 +167,107 @@ export class DisbursementObject {
   }
 }
 
-@ObjectType('Loan', { implements: Node, description: 'One credit agreement at one provider, normalized.' })
+@ObjectType('OutstandingBalance', { description: 'What is still owed on a loan, split. Counts cleared money only; pending (unsettled) money is shown separately and not deducted.' })
+export class OutstandingBalanceObject {
+  constructor(private readonly b: LoanBalances) {}
+
+  @Field(() => MoneyObject, { description: 'Unpaid principal (payments are applied to interest first within each installment).' })
+  get principal(): MoneyObject {
+    return MoneyObject.of(this.b.principal);
+  }
+
+  @Field(() => MoneyObject, { description: 'Unpaid scheduled interest.' })
+  get interest(): MoneyObject {
+    return MoneyObject.of(this.b.interest);
+  }
+
+  @Field(() => MoneyObject, { description: 'Late fees owed (none of the three providers reports late fees; zero until one does).' })
+  get lateFees(): MoneyObject {
+    return MoneyObject.of(this.b.lateFees);
+  }
+
+  @Field(() => MoneyObject, { description: 'Repayments received but not yet confirmed by bank settlement (not deducted from total).' })
+  get pending(): MoneyObject {
+    return MoneyObject.of(this.b.pending);
+  }
+
+  @Field(() => MoneyObject, { description: 'principal + interest + lateFees.' })
+  get total(): MoneyObject {
+    return MoneyObject.of(this.b.total);
+  }
+}
+
+@ObjectType('ReconciliationIssue', { description: "A place where the provider's schedule, the payments and the running balance do not agree." })
+export class ReconciliationIssueObject {
+  constructor(private readonly i: ReconciliationIssue) {}
+
+  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT or PROVIDER_TOTAL_MISMATCH.' })
+  get kind(): string {
+    return this.i.kind;
+  }
+
+  @Field(() => String)
+  get message(): string {
+    return this.i.message;
+  }
+
+  @Field(() => MoneyObject, { nullable: true, description: 'The amount at issue, when there is one.' })
+  get amount(): MoneyObject | null {
+    const i = this.i;
+    if ('amount' in i) return MoneyObject.of(i.amount);
+    if (i.kind !== 'PROVIDER_TOTAL_MISMATCH' || i.field === 'amountPaid') return MoneyObject.of(i.expected > i.actual ? i.expected - i.actual : i.actual - i.expected);
+    return null;
+  }
+}
+
+@ObjectType('PayoffQuote', { description: 'The amount that closes the loan if paid on `asOf`, with its breakdown.' })
+export class PayoffQuoteObject {
+  constructor(private readonly q: PayoffQuote) {}
+
+  @Field(() => DateScalar, { description: 'Jakarta date the quote is for.' })
+  get asOf(): string {
+    return this.q.asOf;
+  }
+
+  @Field(() => DateScalar, { description: 'Last Jakarta date the quote is valid (the day it is quoted for: interest accrues daily).' })
+  get expiresOn(): string {
+    return this.q.expiresOn;
+  }
+
+  @Field(() => MoneyObject, { description: 'Outstanding principal.' })
+  get principal(): MoneyObject {
+    return MoneyObject.of(this.q.principal);
+  }
+
+  @Field(() => MoneyObject, { description: "Interest accrued to asOf under the provider's flat convention (unpaid interest of installments due by asOf, plus the current period pro-rata by days)." })
+  get interest(): MoneyObject {
+    return MoneyObject.of(this.q.interest);
+  }
+
+  @Field(() => MoneyObject)
+  get lateFees(): MoneyObject {
+    return MoneyObject.of(this.q.lateFees);
+  }
+
+  @Field(() => MoneyObject, { description: 'principal + interest + lateFees.' })
+  get total(): MoneyObject {
+    return MoneyObject.of(this.q.total);
+  }
+}
+
+@ObjectType('Loan', { implements: Node, description: 'One credit agreement at one provider, normalized and reconciled against the ledger.' })
 export class LoanObject implements Node {
   readonly __typename = 'Loan';
+  readonly loan: LoanView['loan'];
 
   constructor(
-    readonly loan: Loan,
+    readonly view: LoanView,
     readonly borrowerId: string,
     /** Jakarta "today" the derived figures (overdue, DPD) are computed for. */
     readonly today: LocalDate,
-  ) {}
+  ) {
+    this.loan = view.loan;
+  }
 
   @Field(() => ID)
   get id(): string {
@@ -181,7 +279,7 @@ export class LoanObject implements Node {
     return this.loan.provider;
   }
 
-  @Field(() => String, { description: "The provider's loan id: Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo`." })
+  @Field(() => String, { description: "The provider's loan id: Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo` (its callbacks' `loanCode`)." })
   get providerLoanId(): string {
     return this.loan.providerLoanId;
   }
@@ -191,7 +289,7 @@ export class LoanObject implements Node {
     return this.loan.type;
   }
 
-  @Field(() => LoanStatusEnum)
+  @Field(() => LoanStatusEnum, { description: "The provider's status, moved forward by events (never back) and to PAID_OFF when cleared money covers the schedule." })
   get status(): string {
     return this.loan.status;
   }
@@ -202,25 +300,29 @@ export class LoanObject implements Node {
   }
 
   @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Still owed (principal and scheduled interest) from the schedule and cleared payments; zero unless ACTIVE. Needs `payoff:read`.' })
-  get outstanding(): MoneyObject {
-    return MoneyObject.of(loanOutstanding(this.loan));
-  }
-
-  @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Outstanding principal only (payments are applied to interest first). Needs `payoff:read`.' })
-  get outstandingPrincipal(): MoneyObject {
-    return MoneyObject.of(principalOutstanding(this.loan));
+  @Field(() => OutstandingBalanceObject, { description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless ACTIVE. Needs `payoff:read`.' })
+  get outstanding(): OutstandingBalanceObject {
+    return new OutstandingBalanceObject(this.view.balances);
   }
 
   @Field(() => MoneyObject, { description: 'Unpaid amount of installments past their due date.' })
   get overdueAmount(): MoneyObject {
-    return MoneyObject.of(overdueAmount(this.loan, this.today));
+    return MoneyObject.of(this.view.arrears.overdueAmount);
   }
 
   @Field(() => Int, { description: "Days past due: Jakarta calendar days since the oldest unpaid installment's due date (0 when none is late)." })
   get daysPastDue(): number {
-    return daysPastDue(this.loan, this.today);
+    return this.view.arrears.dpd;
+  }
+
+  @Field(() => QualityClassEnum, { description: 'OJK quality class from days past due (POJK 10/2022).' })
+  get qualityClass(): string {
+    return this.view.arrears.class;
+  }
+
+  @Field(() => [ReconciliationIssueObject], { description: 'Mismatches between schedule, payments and running balance found by the ledger.' })
+  get reconciliationIssues(): ReconciliationIssueObject[] {
+    return this.view.issues.map((i) => new ReconciliationIssueObject(i));
   }
 
   @Field(() => InterestRateObject, { nullable: true })

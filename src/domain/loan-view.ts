@@ -1,0 +1,130 @@
+/**
+ * The loan as the ledger sees it (pure): the provider's loan and schedule,
+ * merged with what events told us. Repayments from the provider's read and
+ * from events are merged by id with status only moving forward; a PENDING
+ * repayment becomes CLEARED when a bank settlement with the same reference and
+ * amount is known (in whatever order the two arrived). Installment status,
+ * balances, arrears and reconciliation issues are then derived from the
+ * cleared money only, pending money shown separately.
+ */
+import { jakartaDate, type LocalDate } from './dates';
+import { arrears, type Arrears } from './delinquency';
+import {
+  advanceLoanStatus,
+  advanceRepayment,
+  applySchedule,
+  type LedgerInstallment,
+  type LedgerRepayment,
+  type LoanBalances,
+  loanBalances,
+  reconcile,
+  type ReconciliationIssue,
+  settlementOverdue,
+} from './ledger';
+import { sum } from './money';
+import type { BankChannel, Installment, Loan, LoanStatus, Repayment } from './types';
+
+/** A settlement confirmation as stored (SNAP payment notification). */
+export interface KnownSettlement {
+  readonly reference: string;
+  readonly amount: bigint;
+  readonly settledAt: Date;
+}
+
+/** A repayment with its ledger-derived flags. */
+export interface RepaymentView extends Repayment {
+  /** PENDING longer than its channel's expected settlement lag. */
+  readonly settlementOverdue: boolean;
+}
+
+/** Everything the loan-level fields read. */
+export interface LoanView {
+  /** The loan with status merged and installments derived from the ledger. */
+  readonly loan: Loan & { readonly installments: readonly (Installment & { pendingAmount?: bigint })[] };
+  readonly repayments: readonly RepaymentView[];
+  readonly balances: LoanBalances;
+  readonly arrears: Arrears;
+  readonly issues: readonly ReconciliationIssue[];
+  /** True when installment status comes from the ledger; false when it is the provider's own (repayments not readable). */
+  readonly derived: boolean;
+  /** Why the provider's repayments could not be read (consent or provider failure), when they could not. */
+  readonly repaymentsFailure?: { readonly code: string; readonly message: string };
+}
+
+/** Inputs of `buildLoanView`. */
+export interface LoanViewInput {
+  readonly loan: Loan;
+  /** Repayments the provider's read returned for this loan; null when they could not be read (no consent). */
+  readonly providerRepayments: readonly Repayment[] | null;
+  /** Repayments learned from events for this loan. */
+  readonly eventRepayments: readonly Repayment[];
+  /** Settlements whose reference is one of this loan's repayment ids. */
+  readonly settlements: readonly KnownSettlement[];
+  /** Latest status (and reported totals) the provider sent by event. */
+  readonly reported: { status: LoanStatus; amountPaid: bigint | null; numberOfPay: number | null } | null;
+  readonly today: LocalDate;
+  readonly now: Date;
+  /** Expected settlement lag per channel, minutes. */
+  readonly lagMinutes: Readonly<Record<BankChannel, number>>;
+}
+
+function ledgerOf(r: Repayment): LedgerRepayment {
+  return { id: r.id, amount: r.amount, channel: r.channel, paidAt: r.paidAt, status: r.status, clearedAt: r.clearedAt, reference: r.id };
+}
+
+/** Merges repayments by id; status only moves forward, the first clearing time wins. */
+export function mergeRepayments(...lists: readonly (readonly Repayment[])[]): Repayment[] {
+  const byId = new Map<string, Repayment>();
+  for (const r of lists.flat()) {
+    const cur = byId.get(r.id);
+    if (!cur) {
+      byId.set(r.id, r);
+      continue;
+    }
+    const status = advanceRepayment(cur.status, r.status);
+    byId.set(r.id, { ...cur, status, clearedAt: cur.clearedAt ?? r.clearedAt });
+  }
+  return [...byId.values()].sort((a, b) => b.paidAt.getTime() - a.paidAt.getTime());
+}
+
+/** Clears a PENDING repayment that a settlement confirms (same reference and amount). */
+export function applySettlements(repayments: readonly Repayment[], settlements: readonly KnownSettlement[]): Repayment[] {
+  return repayments.map((r) => {
+    if (r.status !== 'PENDING') return r;
+    const s = settlements.find((x) => x.reference === r.id && x.amount === r.amount);
+    return s ? { ...r, status: 'CLEARED', clearedAt: s.settledAt } : r;
+  });
+}
+
+/** Builds the ledger view of one loan. */
+export function buildLoanView(i: LoanViewInput): LoanView {
+  const planned = i.loan.installments.map((x) => ({ seq: x.seq, dueDate: x.dueDate, principal: x.principal, interest: x.interest, amountDue: x.amountDue }));
+  const derived = i.providerRepayments !== null || i.loan.scheduleSource === 'RECONSTRUCTED';
+  const merged = applySettlements(mergeRepayments(i.providerRepayments ?? [], i.eventRepayments), i.settlements);
+  const ledger = merged.map(ledgerOf);
+
+  let installments: readonly (Installment & { pendingAmount?: bigint })[] = i.loan.installments;
+  if (derived) installments = applySchedule(planned, ledger, i.today).installments.slice().sort((a, b) => a.seq - b.seq) as LedgerInstallment[];
+
+  let status = i.loan.status;
+  if (i.reported) status = advanceLoanStatus(status, i.reported.status);
+  const owed = sum(installments.map((x) => x.amountDue - x.amountPaid));
+  if (derived && status === 'ACTIVE' && installments.length > 0 && owed === 0n) status = 'PAID_OFF';
+
+  const loan = { ...i.loan, status, installments };
+  const issues = reconcile(
+    planned,
+    ledger,
+    // Terms are checked once a schedule exists (pending and rejected loans have none yet).
+    planned.length > 0 ? { principal: i.loan.principal, totalInterest: sum(planned.map((p) => p.interest)) } : undefined,
+    i.reported && (i.reported.amountPaid !== null || i.reported.numberOfPay !== null)
+      ? { amountPaid: i.reported.amountPaid ?? undefined, numberOfPay: i.reported.numberOfPay ?? undefined }
+      : undefined,
+  );
+  const repayments = merged.map((r) => ({ ...r, settlementOverdue: settlementOverdue(ledgerOf(r), i.lagMinutes, i.now) }));
+  const balances = status === 'ACTIVE' ? loanBalances(installments, derived ? ledger : []) : { principal: 0n, interest: 0n, lateFees: 0n, pending: 0n, total: 0n };
+  return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };
+}
+
+/** Jakarta "today" of an instant (re-exported for callers building inputs). */
+export { jakartaDate };

@@ -1,0 +1,52 @@
+/**
+ * Builds ledger views of a provider's loans for a request: merges the provider
+ * read with event-sourced repayments, bank settlements and event-reported loan
+ * status (all through the request's DataLoaders), then derives installment
+ * status, balances, arrears and reconciliation issues (src/domain/loan-view.ts).
+ */
+import { jakartaDate } from '../domain/dates';
+import { buildLoanView, type LoanView } from '../domain/loan-view';
+import type { BankChannel, Loan, LoanStatus, Repayment } from '../domain/types';
+import type { GraphQLContext } from '../graphql/context';
+import { ledgerKey } from '../loaders';
+
+/** Expected settlement lag per channel, minutes (configuration; see README). */
+export type LagMinutes = Readonly<Record<BankChannel, number>>;
+
+/** Documented defaults: BCA 15, Mandiri 30, BNI 45, BRI 60, other banks 120 minutes. */
+export const DEFAULT_LAG_MINUTES: LagMinutes = { BCA: 15, MANDIRI: 30, BNI: 45, BRI: 60, OTHER: 120 };
+
+/**
+ * Ledger views of `loans`, given the provider's repayments for the account
+ * (null when the client's consent does not cover REPAYMENTS: the provider's own
+ * installment status is kept then).
+ */
+export async function loanViews(
+  ctx: GraphQLContext,
+  loans: readonly Loan[],
+  providerRepayments: readonly Repayment[] | null,
+  repaymentsFailure?: { code: string; message: string },
+): Promise<LoanView[]> {
+  const now = ctx.clock.now();
+  const today = jakartaDate(now);
+  return Promise.all(
+    loans.map(async (loan) => {
+      const key = ledgerKey(loan.provider, loan.providerLoanId);
+      const [events, state] = await Promise.all([ctx.loaders.eventRepayments.load(key), ctx.loaders.loanState.load(key)]);
+      const own = providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null;
+      const pendingIds = [...(own ?? []), ...events].filter((r) => r.status === 'PENDING').map((r) => r.id);
+      const settlements = (await ctx.loaders.settlements.loadMany(pendingIds)).flatMap((s) => (s instanceof Error ? [] : s));
+      const view = buildLoanView({
+        loan,
+        providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own ?? []),
+        eventRepayments: events,
+        settlements,
+        reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay } : null,
+        today,
+        now,
+        lagMinutes: ctx.lagMinutes,
+      });
+      return repaymentsFailure ? { ...view, repaymentsFailure } : view;
+    }),
+  );
+}
