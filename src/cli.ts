@@ -183,4 +183,17 @@ program
     await import('./sandbox/main');
   });
 
+program
+  .command('fire')
+  .description('fire a sandbox provider or bank event at the API (npm start prints the events URL)')
+  .requiredOption('-u, --events-url <url>', 'sandbox events URL printed by `npm start`')
+  .argument('<kind>', 'finfra | dompetkilat | snap | replay')
+  .argument('[json]', 'event body: finfra {route,type,status,data}; dompetkilat {kind,body}; snap {bank,paymentRequestId,amount}; replay {index?}', '{}')
+  .action(async (kind: string, json: string, o: { eventsUrl: string }) => {
+    const path = kind === 'replay' ? '/__sandbox/replay' : `/__sandbox/fire/${kind}`;
+    const res = await fetch(new URL(path, o.eventsUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
+    process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);
+    if (!res.ok) process.exitCode = 1;
+  });
+
 await program.parseAsync(process.argv);

@@ -16,6 +16,9 @@ import type { PrismaClient } from './generated/prisma/client';
 import { type GraphQLContext, PartialErrors } from './graphql/context';
 import { UnauthenticatedError } from './graphql/errors';
 import { graphqlSchema } from './graphql/schema';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { ApiClient } from './auth';
 import { type Connectors, createRequestLoaders } from './loaders';
 import type { Logger } from './logger';
 import type { Clock } from './providers/connector';
@@ -107,8 +110,53 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 export async function startServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
   const httpServer = http.createServer();
   const requestIds = new WeakMap<object, string>();
+  const schema = await graphqlSchema();
+
+  /** The per-request (or per-subscription) context of a verified client. */
+  function contextFor(client: ApiClient, requestId: string, log: Logger): GraphQLContext {
+    return {
+      client,
+      loaders: createRequestLoaders(deps.prisma, deps.connectors),
+      prisma: deps.prisma,
+      clock: deps.clock,
+      requestId,
+      log: log.child({ clientId: client.id }),
+      partial: new PartialErrors(),
+      guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
+      consents: deps.consents,
+      lagMinutes: deps.lagMinutes,
+      applier: deps.webhooks.applier,
+    };
+  }
+
+  // GraphQL subscriptions over graphql-ws on the same path; the bearer token comes in connectionParams.authorization.
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsCleanup = useServer(
+    {
+      schema,
+      onConnect: (c) => {
+        const auth = String((c.connectionParams as Record<string, unknown> | undefined)?.authorization ?? '');
+        const m = /^Bearer\s+(\S+)$/i.exec(auth);
+        if (!m) return false;
+        try {
+          verifyClientToken(deps.jwt, m[1]!);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (c) => {
+        const auth = String((c.connectionParams as Record<string, unknown> | undefined)?.authorization ?? '');
+        const client = verifyClientToken(deps.jwt, auth.replace(/^Bearer\s+/i, ''));
+        const requestId = randomUUID();
+        return contextFor(client, requestId, deps.log.child({ requestId, transport: 'ws' }));
+      },
+    },
+    wsServer,
+  );
+
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: await graphqlSchema(),
+    schema,
     includeStacktraceInErrorResponses: false,
     // The CLI owns shutdown order (server, then sandbox, then database).
     stopOnTerminationSignals: false,
@@ -166,18 +214,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
         } catch (e) {
           throw new UnauthenticatedError((e as Error).message);
         }
-        const ctx: GraphQLContext = {
-          client,
-          loaders: createRequestLoaders(deps.prisma, deps.connectors),
-          prisma: deps.prisma,
-          clock: deps.clock,
-          requestId,
-          log: log.child({ clientId: client.id }),
-          partial: new PartialErrors(),
-          guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
-          consents: deps.consents,
-          lagMinutes: deps.lagMinutes,
-        };
+        const ctx = contextFor(client, requestId, log);
         requestIds.set(ctx, requestId);
         return ctx;
       },
@@ -216,6 +253,8 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     http: httpServer,
     async close() {
       clearInterval(sweeper);
+      await wsCleanup.dispose();
+      wsServer.close();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },

@@ -41,6 +41,8 @@ export interface GraphQLContext {
   /** Consent decisions of this request (every provider read passes it). */
   readonly guard: ConsentGuard;
   readonly consents: ConsentService;
+  /** The ledger's event applier (subscriptions listen to it). */
+  readonly applier?: import('../webhooks/ingest').EventApplier;
   /** Expected settlement lag per bank channel, minutes. */
   readonly lagMinutes: Readonly<Record<'BCA' | 'MANDIRI' | 'BRI' | 'BNI' | 'OTHER', number>>;
 }

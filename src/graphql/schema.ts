@@ -7,11 +7,13 @@ import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphq
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSchema } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { BorrowerResolver } from './resolvers/borrower.resolver';
 import { CreditViewResolver } from './resolvers/credit-view.resolver';
 import { LoanResolver } from './resolvers/loan.resolver';
 import { NodeResolver } from './resolvers/node.resolver';
 import { ConsentResolver } from './resolvers/consent.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import type { GraphQLContext } from './context';
 import { ForbiddenError } from './errors';
 import { DateScalar, DateTimeScalar } from './scalars';
@@ -26,7 +28,7 @@ let cached: GraphQLSchema | null = null;
 /** The executable schema (built once per process). */
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
-    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver],
+    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, SubscriptionResolver],
     // `@Authorized('scope')` on a field: the token must carry every named scope, else FORBIDDEN.
     authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => {
       for (const s of scopes) if (!context.client.scopes.has(s)) throw new ForbiddenError(s);
@@ -37,6 +39,8 @@ export async function graphqlSchema(): Promise<GraphQLSchema> {
       { type: Date, scalar: DateTimeScalar },
     ],
     validate: false,
+    // type-graphql requires a PubSub; `loanChanged` streams from the ledger's applier through its own `subscribe`.
+    pubSub: createPubSub(),
   });
   void DateScalar;
   return cached;

@@ -29,6 +29,25 @@ export async function loanViews(
 ): Promise<LoanView[]> {
   const now = ctx.clock.now();
   const today = jakartaDate(now);
+  // Pending repayments the provider shows are recorded in the ledger, so a bank settlement
+  // arriving later is matched to its loan (and pushed to subscribers) when it is applied.
+  const pending = (providerRepayments ?? []).filter((r) => r.status === 'PENDING');
+  if (pending.length && loans.length) {
+    await ctx.prisma.ledgerRepayment.createMany({
+      data: pending.map((r) => ({
+        provider: loans[0]?.provider ?? 'CAIRIN',
+        providerLoanId: r.providerLoanId,
+        externalId: r.id,
+        amount: r.amount,
+        channel: r.channel,
+        reference: r.id,
+        status: 'PENDING',
+        paidAt: r.paidAt,
+        clearedAt: null,
+      })),
+      skipDuplicates: true,
+    });
+  }
   return Promise.all(
     loans.map(async (loan) => {
       const key = ledgerKey(loan.provider, loan.providerLoanId);

@@ -28,6 +28,22 @@ export function contentHash(v: unknown): string {
   return createHash('sha256').update(canonical(v)).digest('hex');
 }
 
+/**
+ * Whether a Prisma error is a unique-constraint violation, however the driver
+ * adapter reports it (P2002; the pg adapter's UniqueConstraintViolation kind;
+ * PGlite's raw SQLSTATE 23505).
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; cause?: { code?: string; kind?: string; originalCode?: string }; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
+  return (
+    e.code === 'P2002' ||
+    e.cause?.code === '23505' ||
+    e.cause?.originalCode === '23505' ||
+    e.cause?.kind === 'UniqueConstraintViolation' ||
+    e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
+  );
+}
+
 /** Outcome of storing an event. */
 export type StoreResult = { id: string; duplicate: false } | { id: string; duplicate: true; samePayload: boolean };
 
@@ -40,7 +56,7 @@ export async function storeEvent(prisma: PrismaClient, e: { source: string; kind
     const row = await prisma.webhookEvent.create({ data: e, select: { id: true } });
     return { id: row.id, duplicate: false };
   } catch (err) {
-    if ((err as { code?: string }).code !== 'P2002') throw err;
+    if (!isUniqueViolation(err)) throw err;
     const prior = await prisma.webhookEvent.findUniqueOrThrow({ where: { source_idempotencyKey: { source: e.source, idempotencyKey: e.idempotencyKey } } });
     return { id: prior.id, duplicate: true, samePayload: contentHash(prior.payload) === contentHash(e.payload) };
   }

@@ -44,7 +44,8 @@ export class CreditViewResolver {
 
   @Authorized('payoff:read')
   @FieldResolver(() => MoneyObject, {
-    description: 'Sum of Loan.payoffQuote(asOf).total over the ACTIVE loans whose schedules this client may read. BAD_USER_INPUT when asOf is in the past or beyond a loan\'s maturity. Needs `payoff:read`.',
+    description:
+      "Sum of Loan.payoffQuote(asOf).total over the ACTIVE loans whose schedules this client may read; a loan already past maturity counts its whole outstanding. BAD_USER_INPUT when asOf is in the past or beyond a loan's maturity that is still ahead. Needs `payoff:read`.",
   })
   async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<MoneyObject> {
     let total = 0n;
@@ -52,7 +53,11 @@ export class CreditViewResolver {
       if (!p.loans) continue;
       const ok = await ctx.guard.allow(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ').then(() => true, () => false);
       if (!ok) continue;
-      for (const view of p.loans) total += quoteFor(new LoanObject(view, v.borrowerId, v.todayDate), asOf, v.todayDate)?.total ?? 0n;
+      for (const view of p.loans) {
+        // A loan already past maturity owes its whole outstanding now (flat interest stops at the schedule's end).
+        if (view.loan.status === 'ACTIVE' && view.loan.maturityDate && view.loan.maturityDate < asOf && asOf >= v.todayDate) total += view.balances.total;
+        else total += quoteFor(new LoanObject(view, v.borrowerId, v.todayDate), asOf, v.todayDate)?.total ?? 0n;
+      }
     }
     return MoneyObject.of(total);
   }

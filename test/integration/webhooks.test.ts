@@ -1,0 +1,328 @@
+/**
+ * Provider and bank events over real HTTP: verification, validation, idempotent
+ * intake (replays and concurrent copies), out-of-order delivery, settlement
+ * matching, derived installment status, arrears and payoff.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '../support/stack';
+
+let offsetMs = 0;
+const clock = { now: () => new Date(Date.now() + offsetMs) };
+let s: Stack;
+beforeAll(async () => {
+  s = await startStack({ seed: 21, borrowers: 20, clock });
+});
+afterAll(async () => {
+  await s?.close();
+});
+
+const LOAN = `query($id: ID!) { loan(id: $id) { providerLoanId status daysPastDue qualityClass
+  outstanding { principal { amount } interest { amount } pending { amount } total { amount } }
+  installments { seq status dueDate amountDue { amount } amountPaid { amount } pendingAmount { amount } }
+  repayments { transactionId status channel settlementOverdue amount { amount } }
+  reconciliationIssues { kind message } } }`;
+
+async function loanIdOf(providerLoanId: string): Promise<string> {
+  const r = await s.gql(`{ borrowers(first: 100) { edges { node { loans { id providerLoanId } } } } }`);
+  for (const e of r.data.borrowers.edges) for (const l of e.node.loans) if (l.providerLoanId === providerLoanId) return l.id;
+  throw new Error(`loan ${providerLoanId} not found`);
+}
+async function loan(providerLoanId: string) {
+  const r = await s.gql(LOAN, { id: await loanIdOf(providerLoanId) });
+  expect(r.errors).toBeUndefined();
+  return r.data.loan;
+}
+const settle = () => s.applier.idle();
+
+describe('Cairin repayment: DUE -> PENDING_SETTLEMENT -> PAID by sandbox events', () => {
+  it('moves an installment through the bank settlement and logs the transition', async () => {
+    const before = await loan('LN-0001');
+    const target = before.installments.find((i: any) => i.status === 'DUE' || i.status === 'OVERDUE');
+    expect(target).toBeTruthy();
+    // 1. The borrower pays at BCA: Cairin shows the repayment as pending.
+    const john = s.sandbox.dataset.cairin.find((a) => a.nik === '362638287638783')!;
+    const pay = await (await fetch(`${s.sandbox.urls.cairin}/__sandbox/accounts/${john.accountId}/repay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loanId: 'LN-0001', bank: 'BCA' }) })).json() as { txnId: string; amount: number };
+    const pending = await loan('LN-0001');
+    const pi = pending.installments.find((i: any) => i.seq === target.seq);
+    expect(pi.status).toBe('PENDING_SETTLEMENT');
+    expect(pi.pendingAmount.amount).toBe(String(pay.amount));
+    expect(pending.outstanding.pending.amount).toBe(String(pay.amount));
+    expect(pending.outstanding.total.amount).toBe(before.outstanding.total.amount); // pending money is not deducted
+    expect(pending.repayments.find((r: any) => r.transactionId === pay.txnId)).toMatchObject({ status: 'PENDING', channel: 'BCA' });
+
+    // 2. BCA's SNAP payment notification (SHA256withRSA) confirms it.
+    const ack = await s.sender.snapPayment('BCA', { paymentRequestId: pay.txnId, amount: pay.amount });
+    expect(ack.status).toBe(200);
+    expect(ack.response).toMatchObject({ responseCode: '2002500', responseMessage: 'Successful' });
+    await settle();
+    const paid = await loan('LN-0001');
+    const done = paid.installments.find((i: any) => i.seq === target.seq);
+    expect(done.status).toBe('PAID');
+    expect(done.amountPaid.amount).toBe(target.amountDue.amount);
+    expect(paid.repayments.find((r: any) => r.transactionId === pay.txnId).status).toBe('CLEARED');
+    expect(BigInt(paid.outstanding.total.amount)).toBe(BigInt(before.outstanding.total.amount) - BigInt(pay.amount));
+    expect(paid.outstanding.pending.amount).toBe('0');
+    console.log(
+      `LN-0001 installment ${target.seq} (due ${target.dueDate}, ${target.amountDue.amount} IDR): ${target.status} -> ${pi.status} (Cairin pending ${pay.txnId}) -> ${done.status} (BCA SNAP 2002500); outstanding ${before.outstanding.total.amount} -> ${paid.outstanding.total.amount}`,
+    );
+
+    // 3. The bank retries the same notification: acknowledged, nothing changes.
+    const retry = await s.sender.replay();
+    expect(retry.response).toMatchObject({ responseCode: '2002500' });
+    await settle();
+    expect(await s.db.prisma.settlement.count({ where: { reference: pay.txnId } })).toBe(1);
+    expect((await loan('LN-0001')).outstanding.total.amount).toBe(paid.outstanding.total.amount);
+  });
+});
+
+describe('SNAP notification checks', () => {
+  const base = { paymentRequestId: 'TRX-NOPE', amount: 100000 };
+  it('accepts HMAC-SHA512 banks (BRI) as well as RSA banks', async () => {
+    const r = await s.sender.snapPayment('BRI', base);
+    expect(r.response).toMatchObject({ responseCode: '2002500' });
+  });
+
+  it('rejects a bad signature, a stale timestamp, an unknown partner and missing headers with SNAP codes', async () => {
+    const ok = await s.sender.snapPayment('BNI', base);
+    const tampered = await fetch(new URL(ok.path, s.server.url), { method: 'POST', headers: { 'content-type': 'application/json', ...ok.headers }, body: ok.body.replace('100000.00', '900000.00') });
+    expect([tampered.status, ((await tampered.json()) as any).responseCode]).toEqual([401, '4012500']);
+    const stale = await s.sender.snapPayment('BCA', { ...base, timestamp: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') });
+    expect([stale.status, (stale.response as any).responseCode]).toEqual([401, '4012500']);
+    const wrongPartner = await fetch(new URL(ok.path, s.server.url), { method: 'POST', headers: { 'content-type': 'application/json', ...ok.headers, 'x-partner-id': 'SOMEONE' }, body: ok.body });
+    expect(((await wrongPartner.json()) as any).responseCode).toBe('4012500');
+    const missing = await fetch(new URL(ok.path, s.server.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: ok.body });
+    expect([missing.status, ((await missing.json()) as any).responseCode]).toEqual([400, '4002502']);
+  });
+
+  it('answers 409 when an X-EXTERNAL-ID is reused for a different payment the same day', async () => {
+    const first = await s.sender.snapPayment('MANDIRI', { ...base, externalId: 'EXT-REUSED-1' });
+    expect((first.response as any).responseCode).toBe('2002500');
+    const other = await s.sender.snapPayment('MANDIRI', { paymentRequestId: 'TRX-OTHER', amount: 5000, externalId: 'EXT-REUSED-1' });
+    expect([other.status, (other.response as any).responseCode]).toEqual([409, '4092500']);
+  });
+});
+
+function finfraTarget() {
+  for (const u of s.sandbox.dataset.finfra) {
+    for (const l of u.loans) {
+      if (l.status !== 'DISBURSED') continue;
+      const open = l.installments.find((i) => i.paid === 0n && i.status !== 'PAID');
+      if (open && !l.payments.some((p) => p.status === 'PENDING')) return { loan: l, inst: open };
+    }
+  }
+  throw new Error('no Finfra loan with an unpaid installment');
+}
+
+describe('Finfra callbacks', () => {
+  it('checks finfra-auth-key before anything else and rejects malformed bodies with a reason', async () => {
+    const before = await s.db.prisma.webhookEvent.count();
+    const bad = await s.sender.finfra('payment-gateway', 'va', 'PAID', { nonsense: true }, 'wrong-key');
+    expect([bad.status, bad.response]).toEqual([401, { error: 'Unauthorized' }]);
+    const malformed = await s.sender.finfra('payment-gateway', 'va', 'PAID', { payment_id: 'p', loanUniqueId: 'x', amount: 'lots' });
+    expect(malformed.status).toBe(400);
+    expect((malformed.response as any).message).toMatch(/^data\.amount: /);
+    const wrongPath = await s.sender.finfra('users', 'va', 'PAID', {});
+    expect(wrongPath.status).toBe(400);
+    expect(await s.db.prisma.webhookEvent.count()).toBe(before);
+  });
+
+  it('applies a payment once however often and however concurrently it is delivered, and never moves back', async () => {
+    const { loan: l, inst } = finfraTarget();
+    const before = await loan(l.loanUniqueId);
+    const amount = Number(inst.total);
+    const data = { payment_id: `PAY-TEST-${l.loanUniqueId}`, loanUniqueId: l.loanUniqueId, amount, bank_code: 'BNI', paid_at: clock.now().toISOString() };
+    // Delivered out of order: PAID (settled) first, then the older PENDING.
+    const settledAt = clock.now().toISOString();
+    const paidCopies = await Promise.all(Array.from({ length: 8 }, () => s.sender.finfra('payment-gateway', 'va', 'PAID', { ...data, status: 'PAID', settled_at: settledAt })));
+    expect(paidCopies.every((c) => c.status === 200)).toBe(true);
+    await s.sender.finfra('payment-gateway', 'va', 'PENDING', { ...data, status: 'PENDING', settled_at: null });
+    await settle();
+    expect(await s.db.prisma.webhookEvent.count({ where: { source: 'FINFRA', payload: { path: ['data', 'payment_id'], equals: data.payment_id } } })).toBe(2);
+    const rows = await s.db.prisma.ledgerRepayment.findMany({ where: { externalId: data.payment_id } });
+    expect(rows.map((r) => r.status)).toEqual(['CLEARED']);
+    const after = await loan(l.loanUniqueId);
+    expect(BigInt(after.outstanding.total.amount)).toBe(BigInt(before.outstanding.total.amount) - BigInt(amount));
+    expect(after.installments.find((i: any) => i.seq === inst.number).status).toBe('PAID');
+  });
+
+  it('moves loan status forward only', async () => {
+    const { loan: l } = finfraTarget();
+    await s.sender.finfra('users', 'loan', 'REPAID', { loanUniqueId: l.loanUniqueId, status: 'REPAID' });
+    await s.sender.finfra('users', 'loan', 'DISBURSED', { loanUniqueId: l.loanUniqueId, status: 'DISBURSED' });
+    await settle();
+    expect((await loan(l.loanUniqueId)).status).toBe('PAID_OFF');
+  });
+});
+
+describe('Dompet Kilat callbacks', () => {
+  const contract = 'TEKENAJA-01FS3YVWZEZ93CBTRHJ724N5CH';
+  const body = (over: Record<string, unknown> = {}) => ({
+    transactionId: 'cb82f2ea-901d-49cc-97d3-34846d8d8e29',
+    loanCode: contract,
+    bankCode: 'BNI',
+    paymentAccountNumber: '8808999966040139',
+    status: 'active',
+    loanAmount: 1000000,
+    loanAmountPaid: 0,
+    tenor: 2,
+    tenorUnit: 'MONTH',
+    numberOfPay: 0,
+    histories: null,
+    ...over,
+  });
+
+  it('answers with the documented envelope, rejects bad bodies and other IPs', async () => {
+    const ok = await s.sender.dompetKilat('disbursement', body());
+    expect([ok.status, ok.response]).toEqual([200, { status: '00', message: 'success', data: null }]);
+    const bad = await s.sender.dompetKilat('repayment', body({ loanAmount: '1000000' }));
+    expect(bad.status).toBe(400);
+    expect(bad.response).toMatchObject({ status: '01', message: expect.stringMatching(/^loanAmount: /), data: null });
+    const ips = s.webhookSettings.dompetKilatIps;
+    s.webhookSettings.dompetKilatIps = ['10.0.0.9'];
+    try {
+      const denied = await s.sender.dompetKilat('repayment', body());
+      expect([denied.status, (denied.response as any).status]).toEqual([403, '03']);
+    } finally {
+      s.webhookSettings.dompetKilatIps = ips;
+    }
+  });
+
+  it("applies repayment histories to John's reconstructed schedule and flags provider totals that disagree", async () => {
+    const h1 = { transactionTime: '2022-02-10T08:00:00.000Z', paymentAmount: 510000 };
+    await s.sender.dompetKilat('repayment', body({ loanAmountPaid: 510000, numberOfPay: 1, histories: [h1] }));
+    await s.sender.replay(); // at-least-once: the same callback again
+    await settle();
+    const l = await loan(contract);
+    expect(l.installments.map((i: any) => [i.seq, i.status, i.amountPaid.amount])).toEqual([
+      [1, 'PAID', '510000'],
+      [2, 'OVERDUE', '0'],
+    ]);
+    expect(l.repayments).toHaveLength(1);
+    expect(l.reconciliationIssues).toEqual([]);
+    // A later callback whose totals disagree with its own histories.
+    await s.sender.dompetKilat('repayment', body({ loanAmountPaid: 900000, numberOfPay: 1, histories: [h1] }));
+    await settle();
+    const flagged = await loan(contract);
+    expect(flagged.reconciliationIssues.map((i: any) => i.kind)).toEqual(['PROVIDER_TOTAL_MISMATCH']);
+  });
+});
+
+describe('settlement lag and recovery', () => {
+  it("flags a pending repayment older than its channel's expected lag", async () => {
+    const acct = s.sandbox.dataset.cairin.find((a) => a.nik !== '362638287638783' && a.loans.some((l) => l.status === 'active' && l.installments.some((i) => i.status === 'due' || i.status === 'overdue')))!;
+    const loanId = acct.loans.find((l) => l.status === 'active' && l.installments.some((i) => i.status === 'due' || i.status === 'overdue'))!.loanId;
+    const pay = (await (await fetch(`${s.sandbox.urls.cairin}/__sandbox/accounts/${acct.accountId}/repay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loanId, bank: 'BRI' }) })).json()) as { txnId: string };
+    const now = await loan(loanId);
+    expect(now.repayments.find((r: any) => r.transactionId === pay.txnId).settlementOverdue).toBe(false);
+    offsetMs = 61 * 60_000; // BRI's expected lag is 60 minutes
+    try {
+      const later = await loan(loanId);
+      expect(later.repayments.find((r: any) => r.transactionId === pay.txnId)).toMatchObject({ status: 'PENDING', settlementOverdue: true });
+    } finally {
+      offsetMs = 0;
+    }
+  });
+
+  it('applies events that were stored but not applied before a crash', async () => {
+    const { loan: l } = finfraTarget();
+    const ev = await s.db.prisma.webhookEvent.create({
+      data: { source: 'FINFRA', kind: 'loan', idempotencyKey: 'crash-test', payload: { type: 'loan', status: 'REJECTED', data: { loanUniqueId: `${l.loanUniqueId}-X`, status: 'REJECTED' } } },
+    });
+    expect(await s.applier.recover()).toBeGreaterThanOrEqual(1);
+    await settle();
+    expect((await s.db.prisma.webhookEvent.findUniqueOrThrow({ where: { id: ev.id } })).outcome).toBe('APPLIED');
+    expect(await s.db.prisma.ledgerLoanState.findUnique({ where: { provider_providerLoanId: { provider: 'FINFRA', providerLoanId: `${l.loanUniqueId}-X` } } })).toMatchObject({ status: 'REJECTED' });
+  });
+});
+
+describe('arrears and payoff', () => {
+  it('classifies arrears per OJK and gives the worst class and TWP90 on the credit view', async () => {
+    const r = await s.gql(`{ borrowers(first: 100) { edges { node { creditView { worstQualityClass totalOverdue { amount } twp90 { percent } loans { daysPastDue qualityClass } } } } } }`);
+    const cls = (d: number) => (d === 0 ? 'LANCAR' : d <= 30 ? 'DALAM_PERHATIAN_KHUSUS' : d <= 60 ? 'KURANG_LANCAR' : d <= 90 ? 'DIRAGUKAN' : 'MACET');
+    const order = ['LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET'];
+    let late = 0;
+    for (const e of r.data.borrowers.edges) {
+      const v = e.node.creditView;
+      for (const l of v.loans) expect(l.qualityClass).toBe(cls(l.daysPastDue));
+      const worst = v.loans.reduce((w: number, l: any) => Math.max(w, order.indexOf(l.qualityClass)), 0);
+      expect(v.worstQualityClass).toBe(order[worst]);
+      if (worst > 0) late++;
+    }
+    expect(late).toBeGreaterThan(0);
+  });
+
+  it('quotes a payoff for today, refuses past and post-maturity dates, and sums quotes on the credit view', async () => {
+    const id = await loanIdOf('LN-0001');
+    const today = s.today;
+    const r = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { maturityDate outstanding { principal { amount } } payoffQuote(asOf: $d) { asOf expiresOn principal { amount } interest { amount } lateFees { amount } total { amount } } borrower { creditView { payoffTotal(asOf: $d) { amount } loans { status maturityDate outstanding { total { amount } } payoffQuote(asOf: $d) { total { amount } } } } } } }`, { id, d: today });
+    // Loans already past maturity answer payoffQuote with BAD_USER_INPUT (their whole outstanding is due); the rest are quoted.
+    r.errors = r.errors?.filter((e) => !(e.path?.includes('payoffQuote') && e.path?.includes('loans')));
+    if (r.errors?.length === 0) r.errors = undefined;
+    expect(r.errors).toBeUndefined();
+    const q = r.data.loan.payoffQuote;
+    expect(q.asOf).toBe(today);
+    expect(q.expiresOn).toBe(today);
+    // Interest paid ahead of its period (installment 2 settled early above) is credited back, so the quote can be below the outstanding.
+    expect(BigInt(q.principal.amount)).toBeLessThanOrEqual(BigInt(r.data.loan.outstanding.principal.amount));
+    expect(BigInt(q.principal.amount)).toBeGreaterThan(0n);
+    expect(BigInt(q.total.amount)).toBe(BigInt(q.principal.amount) + BigInt(q.interest.amount) + BigInt(q.lateFees.amount));
+    const sum = r.data.loan.borrower.creditView.loans.reduce(
+      (a: bigint, l: any) => a + BigInt(l.payoffQuote?.total.amount ?? (l.maturityDate && l.maturityDate < today && l.status === 'ACTIVE' ? l.outstanding.total.amount : 0)),
+      0n,
+    );
+    expect(r.data.loan.borrower.creditView.payoffTotal.amount).toBe(sum.toString());
+    for (const d of ['2020-01-01', '2099-01-01']) {
+      const bad = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { payoffQuote(asOf: $d) { total { amount } } } }`, { id, d });
+      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('subscriptions (graphql-ws)', () => {
+  it("pushes a consented borrower's loan changes and refuses other clients", async () => {
+    const { createClient } = await import('graphql-ws');
+    const WebSocket = (await import('ws')).default;
+    const wsUrl = `${s.server.url.replace('http', 'ws')}/graphql`;
+    // A Finfra loan of a borrower with a fresh unpaid installment; read it once so the ledger knows its borrower.
+    let target: { borrowerId: string; loanUniqueId: string; amount: number } | null = null;
+    for (const u of s.sandbox.dataset.finfra) {
+      const l = u.loans.find((x) => x.status === 'DISBURSED' && x.installments.some((i) => i.paid === 0n));
+      if (!l) continue;
+      const i = s.requests.findIndex((r) => r.finfraUserId === u.userId);
+      target = { borrowerId: Buffer.from(JSON.stringify(['Borrower', s.borrowerIds[i]!])).toString('base64url'), loanUniqueId: l.loanUniqueId, amount: Number(l.installments.find((x) => x.paid === 0n)!.total) };
+      break;
+    }
+    expect(target).not.toBeNull();
+    await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: target!.borrowerId });
+
+    const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token()}` }, lazy: true });
+    const received: any[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { loanId provider providerLoanId kind at } }`, variables: { id: target!.borrowerId } },
+        { next: (v) => { received.push(v); resolve(); }, error: reject, complete: () => undefined },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 300)); // let the subscription start
+    await s.sender.finfra('payment-gateway', 'va', 'PENDING', { payment_id: `PAY-SUB-${target!.loanUniqueId}`, loanUniqueId: target!.loanUniqueId, amount: target!.amount, bank_code: 'BCA', status: 'PENDING', paid_at: new Date().toISOString(), settled_at: null });
+    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error('no push within 5 s')), 5000))]);
+    expect(received[0].data.loanChanged).toMatchObject({ provider: 'FINFRA', providerLoanId: target!.loanUniqueId, kind: 'repayment' });
+    await client.dispose();
+
+    // A client with no consent from this borrower is refused; so is a connection without a token.
+    const other = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token('stranger')}` }, lazy: true, retryAttempts: 0 });
+    const refused = await new Promise<unknown>((resolve) => {
+      other.subscribe({ query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { kind } }`, variables: { id: target!.borrowerId } }, { next: (v) => resolve(v), error: (e) => resolve(e), complete: () => resolve('completed') });
+    });
+    // graphql-ws delivers a refused subscribe as a result with errors and no data.
+    expect(refused).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+    expect((refused as { data?: unknown }).data ?? null).toBeNull();
+    await other.dispose();
+    const anon = createClient({ url: wsUrl, webSocketImpl: WebSocket, lazy: true, retryAttempts: 0 });
+    const closed = await new Promise<unknown>((resolve) => {
+      anon.subscribe({ query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { kind } }`, variables: { id: target!.borrowerId } }, { next: () => resolve('pushed'), error: (e) => resolve(e), complete: () => resolve('completed') });
+    });
+    expect((closed as { code?: number }).code).toBe(4403);
+    await anon.dispose();
+  });
+});
