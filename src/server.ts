@@ -41,6 +41,8 @@ export interface ServerDeps {
   webhooks: { settings: WebhookSettings; applier: EventApplier };
   /** Expected settlement lag per bank channel, minutes. */
   lagMinutes: LagMinutes;
+  /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html); none when unset. */
+  playgroundHtml?: string;
 }
 
 /** A running server. */
@@ -190,6 +192,11 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
       return;
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+    if (req.method === 'GET' && deps.playgroundHtml && (req.headers.accept ?? '').includes('text/html')) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(deps.playgroundHtml);
+      return;
+    }
 
     const headers = new HeaderMap();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);

@@ -60,7 +60,9 @@ export interface GqlResult<T = any> {
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** Starts sandbox + database + server and links every generated borrower. */
-export async function startStack(opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean; clock?: { now(): Date }; log?: ReturnType<typeof createLogger> } = {}) {
+export async function startStack(
+  opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean; clock?: { now(): Date }; log?: ReturnType<typeof createLogger>; playgroundHtml?: string } = {},
+) {
   const clock = opts.clock ?? { now: () => new Date() };
   const today = jakartaDate(new Date());
   const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today });
@@ -108,7 +110,7 @@ export async function startStack(opts: { seed?: number; borrowers?: number; time
   };
   const applier = new EventApplier(db.prisma, log);
   const server: RunningServer = await startServer(
-    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES },
+    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml },
     { host: '127.0.0.1', port: 0 },
   );
   const sender = new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks, () => clock.now());
