@@ -6,9 +6,49 @@
  * auth: a request that names a `TokenManager` is sent with its token and, on a
  * 401, retried once with a renewed token (one renewal however many wait).
  */
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  bulkhead,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  CircuitState,
+  ExponentialBackoff,
+  handleWhen,
+  type IPolicy,
+  retry,
+  wrap,
+} from 'cockatiel';
 import type { z } from 'zod';
 import type { ProviderCode } from '../domain/types';
-import { ProviderAuthError, ProviderError, ProviderTimeoutError, WireFormatError } from './errors';
+import { ProviderAuthError, ProviderError, ProviderRejectedError, ProviderTimeoutError, WireFormatError } from './errors';
+
+/** Fault-tolerance settings of one provider's client (configuration; defaults documented in README). */
+export interface ResilienceOptions {
+  /** Retries after the first attempt, for idempotent reads only. Default 2. */
+  retries?: number;
+  /** First backoff delay, ms (exponential with decorrelated jitter, capped at 1 s). Default 100. */
+  backoffMs?: number;
+  /** Consecutive failures that open the circuit. Default 5. */
+  breakerThreshold?: number;
+  /** How long the circuit stays open before a trial call, ms. Default 10 000. */
+  halfOpenAfterMs?: number;
+  /** Concurrent calls to the provider. Default 16. */
+  concurrency?: number;
+  /** Calls allowed to wait for a slot. Default 512. */
+  queue?: number;
+}
+
+/** Whether a failure is the provider's (counts against the circuit, may be retried). */
+function providerFault(e: Error): boolean {
+  return e instanceof ProviderError && !(e instanceof ProviderRejectedError) && !(e instanceof ProviderAuthError);
+}
+
+/** Whether a failed idempotent read is worth retrying: timeouts, connection failures, 5xx and 429. */
+function retryable(e: Error): boolean {
+  if (!(e instanceof ProviderError) || e instanceof WireFormatError || e instanceof ProviderRejectedError || e instanceof ProviderAuthError) return false;
+  return e instanceof ProviderTimeoutError || e.status === undefined || e.status >= 500 || e.status === 429;
+}
 
 /** Options shared by every provider client. */
 export interface HttpClientOptions {
@@ -18,6 +58,7 @@ export interface HttpClientOptions {
   timeoutMs: number;
   /** Called once per provider call with the endpoint template, HTTP status (0 when none) and duration. */
   onCall?: (call: ProviderCallRecord) => void;
+  resilience?: ResilienceOptions;
 }
 
 /** What is recorded about each provider call (no bodies, no ids, no tokens). */
@@ -39,6 +80,8 @@ export interface RequestSpec<S extends z.ZodType> {
   query?: Record<string, string | number>;
   /** Bearer token source; omitted for unauthenticated calls (token endpoints, Dompet Kilat). */
   token?: TokenManager;
+  /** Safe to retry (reads). Default: true for GET, false otherwise. */
+  idempotent?: boolean;
 }
 
 /** A non-2xx answer whose body the subclass may inspect. */
@@ -50,10 +93,32 @@ export interface ErrorAnswer {
 
 /** Base provider client. */
 export abstract class ProviderHttpClient {
+  private readPolicy!: IPolicy;
+  private writePolicy!: IPolicy;
+  private breaker!: ReturnType<typeof circuitBreaker>;
+
   constructor(
     readonly provider: ProviderCode,
     protected readonly opts: HttpClientOptions,
-  ) {}
+  ) {
+    this.resetResilience();
+  }
+
+  /** Builds fresh policies (closes the circuit): bulkhead inside a circuit breaker, retries outside for reads. */
+  resetResilience(): void {
+    const r = this.opts.resilience ?? {};
+    const limit = bulkhead(r.concurrency ?? 16, r.queue ?? 512);
+    this.breaker = circuitBreaker(handleWhen(providerFault), { halfOpenAfter: r.halfOpenAfterMs ?? 10_000, breaker: new ConsecutiveBreaker(r.breakerThreshold ?? 5) });
+    const retries = retry(handleWhen(retryable), { maxAttempts: r.retries ?? 2, backoff: new ExponentialBackoff({ initialDelay: r.backoffMs ?? 100, maxDelay: 1000 }) });
+    this.writePolicy = wrap(this.breaker, limit);
+    this.readPolicy = wrap(retries, this.breaker, limit);
+  }
+
+  /** The provider's circuit: closed (healthy), open (failing fast), half-open (trying one call). */
+  get circuit(): 'closed' | 'open' | 'half-open' {
+    const s = this.breaker.state;
+    return s === CircuitState.Closed ? 'closed' : s === CircuitState.HalfOpen ? 'half-open' : 'open';
+  }
 
   /**
    * Maps a non-2xx answer to an error, or returns a value to treat as the result
@@ -76,6 +141,18 @@ export abstract class ProviderHttpClient {
    * @throws ProviderTimeoutError, WireFormatError, ProviderAuthError or ProviderError.
    */
   protected async request<S extends z.ZodType>(spec: RequestSpec<S>): Promise<z.infer<S>> {
+    const policy = spec.idempotent ?? spec.method === 'GET' ? this.readPolicy : this.writePolicy;
+    try {
+      return await policy.execute(() => this.attempt(spec));
+    } catch (e) {
+      if (e instanceof BrokenCircuitError) throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'circuit open after repeated failures');
+      if (e instanceof BulkheadRejectedError) throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'too many calls waiting');
+      throw e;
+    }
+  }
+
+  /** One attempt: bearer token, send, one retry after a 401 with a renewed token. */
+  private async attempt<S extends z.ZodType>(spec: RequestSpec<S>): Promise<z.infer<S>> {
     const token = spec.token ? await spec.token.get() : undefined;
     const first = await this.send(spec, token);
     if ('ok' in first) return first.ok;

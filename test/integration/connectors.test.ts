@@ -148,9 +148,52 @@ describe('Dompet Kilat', () => {
   });
 
   it('turns a hung connection into a timeout error', async () => {
-    const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 200 });
+    const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 200, resilience: { retries: 0 } });
     sb.dompetKilat.setFaults([{ kind: 'timeout', count: 1 }]);
     const err = await c.getBorrower('362638287638783').catch((e: unknown) => e);
     expect((err as ProviderError).code).toBe('PROVIDER_TIMEOUT');
+  });
+});
+
+describe('fault tolerance', () => {
+  it('retries an idempotent read after a 503 and a timeout, with backoff', async () => {
+    const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 300 });
+    sb.resetStats();
+    sb.dompetKilat.setFaults([{ kind: 'status', status: 503, count: 1 }, { kind: 'timeout', count: 1 }]);
+    expect((await c.getBorrower('362638287638783'))?.fullName).toBe('John');
+    expect(sb.dompetKilat.stats().byEndpoint['GET /v1/borrower/:idNumber']).toBe(3);
+  });
+
+  it('does not retry a malformed body or a write', async () => {
+    const c = finfra();
+    const uniqueId = sb.dataset.finfra.find((u) => u.loans.length)!.loans[0]!.loanUniqueId;
+    await c.loanDetails(uniqueId);
+    sb.resetStats();
+    sb.finfra.setFaults([{ kind: 'malformed', count: 3, endpoints: ['GET /api/core/loans/details/:uniqueId'] }]);
+    await expect(c.loanDetails(uniqueId)).rejects.toBeInstanceOf(WireFormatError);
+    expect(sb.finfra.stats().byEndpoint['GET /api/core/loans/details/:uniqueId']).toBe(1);
+    sb.finfra.clearFaults();
+  });
+
+  it('opens the circuit after repeated failures and then fails fast without calling the provider', async () => {
+    const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 300, resilience: { retries: 0, breakerThreshold: 3, halfOpenAfterMs: 60_000 } });
+    sb.dompetKilat.setFaults([{ kind: 'status', status: 500 }]);
+    for (let i = 0; i < 3; i++) await expect(c.getBorrower('362638287638783')).rejects.toBeInstanceOf(ProviderError);
+    expect(c.circuit).toBe('open');
+    sb.resetStats();
+    const err = await c.getBorrower('362638287638783').catch((e: ProviderError) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect((err as ProviderError).message).toContain('circuit open');
+    expect(sb.dompetKilat.stats().total).toBe(0);
+    sb.dompetKilat.clearFaults();
+  });
+
+  it('limits concurrent calls to the provider', async () => {
+    const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 2000, resilience: { concurrency: 2, queue: 100 } });
+    sb.dompetKilat.setLatency({ minMs: 100, maxMs: 100 });
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 6 }, () => c.getBorrower('362638287638783')));
+    sb.dompetKilat.setLatency(null);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290); // 6 calls, 2 at a time, 100 ms each
   });
 });

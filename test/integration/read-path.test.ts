@@ -187,6 +187,7 @@ describe('a failing provider does not fail the query', () => {
   for (const c of cases) {
     it(`returns the other providers' loans when Cairin fails with ${c.kind}`, async () => {
       const id = await johnId();
+      s.connectors.CAIRIN.client.resetResilience();
       s.sandbox.cairin.setFaults([c.fault]);
       try {
         const r = await s.gql(Q, { id });
@@ -203,6 +204,7 @@ describe('a failing provider does not fail the query', () => {
         expect(JSON.stringify(r.errors)).not.toMatch(/mobile\/loan|stack|at Object/);
       } finally {
         s.sandbox.cairin.clearFaults();
+        s.connectors.CAIRIN.client.resetResilience();
       }
     });
   }
@@ -211,6 +213,7 @@ describe('a failing provider does not fail the query', () => {
     const id = await johnId();
     const loans = (await s.gql(`query($id: ID!) { borrower(id: $id) { loans { id provider } } }`, { id })).data.borrower.loans;
     const cairinLoan = loans.find((l: any) => l.provider === 'CAIRIN');
+    s.connectors.CAIRIN.client.resetResilience();
     s.sandbox.cairin.setFaults([{ kind: 'status', status: 500, endpoints: ['GET /mobile/transaction/history'] }]);
     try {
       const r = await s.gql(`query($id: ID!) { loan(id: $id) { providerLoanId repayments { transactionId } } }`, { id: cairinLoan.id });

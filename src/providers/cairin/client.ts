@@ -142,6 +142,7 @@ export class CairinClient extends ProviderHttpClient {
       schema: CairinLoanDetail.nullable(),
       body: { loanId, include: ['installments', 'disbursement'] },
       token: tokens,
+      idempotent: true,
     });
   }
 
