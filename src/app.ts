@@ -15,7 +15,7 @@ import type { CairinCredentials } from './providers/cairin/client';
 import { type Clock, systemClock } from './providers/connector';
 import { DompetKilatConnector } from './providers/dompetkilat/connector';
 import { FinfraConnector } from './providers/finfra/connector';
-import type { ProviderCallRecord } from './providers/http';
+import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import type { PrismaClient } from './generated/prisma/client';
 
 /** Provider endpoints and credentials. */
@@ -26,6 +26,7 @@ export interface ProviderSettings {
   finfraClientSecret: string;
   dompetKilatBaseUrl: string;
   timeoutMs: number;
+  resilience?: ResilienceOptions;
 }
 
 /**
@@ -42,6 +43,12 @@ export function providerSettings(cfg: Config): ProviderSettings {
     finfraClientSecret: cfg.FINFRA_CLIENT_SECRET!,
     dompetKilatBaseUrl: cfg.DOMPETKILAT_BASE_URL!,
     timeoutMs: cfg.PROVIDER_TIMEOUT_MS,
+    resilience: {
+      retries: cfg.PROVIDER_RETRIES,
+      breakerThreshold: cfg.PROVIDER_BREAKER_THRESHOLD,
+      halfOpenAfterMs: cfg.PROVIDER_BREAKER_HALF_OPEN_MS,
+      concurrency: cfg.PROVIDER_CONCURRENCY,
+    },
   };
 }
 
@@ -57,6 +64,7 @@ export function createConnectors(
     CAIRIN: new CairinConnector({
       baseUrl: s.cairinBaseUrl,
       timeoutMs: s.timeoutMs,
+      resilience: s.resilience,
       onCall: opts.onCall,
       now,
       async onCredentials(accountId: string, credentials: CairinCredentials) {
@@ -66,12 +74,13 @@ export function createConnectors(
     FINFRA: new FinfraConnector({
       baseUrl: s.finfraBaseUrl,
       timeoutMs: s.timeoutMs,
+      resilience: s.resilience,
       onCall: opts.onCall,
       clientId: s.finfraClientId,
       clientSecret: s.finfraClientSecret,
       now,
     }),
-    DOMPET_KILAT: new DompetKilatConnector({ baseUrl: s.dompetKilatBaseUrl, timeoutMs: s.timeoutMs, onCall: opts.onCall }, clock),
+    DOMPET_KILAT: new DompetKilatConnector({ baseUrl: s.dompetKilatBaseUrl, timeoutMs: s.timeoutMs, onCall: opts.onCall, resilience: s.resilience }, clock),
   };
 }
 

@@ -29,8 +29,20 @@ const Env = z.object({
   FINFRA_CLIENT_ID: z.string().optional(),
   FINFRA_CLIENT_SECRET: z.string().optional(),
   DOMPETKILAT_BASE_URL: optionalUrl,
-  /** Per-call provider timeout, milliseconds. */
-  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  /** Per-call provider timeout, milliseconds (each attempt). */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Retries of an idempotent provider read after the first attempt (exponential backoff with jitter). */
+  PROVIDER_RETRIES: z.coerce.number().int().min(0).max(5).default(2),
+  /** Consecutive provider failures that open its circuit, and how long it stays open (ms). */
+  PROVIDER_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  PROVIDER_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(10_000),
+  /** Concurrent calls per provider. */
+  PROVIDER_CONCURRENCY: z.coerce.number().int().positive().default(16),
+  /** Cache lifetimes: near due dates / pending repayments, and otherwise (seconds); due window in days. */
+  FRESHNESS_NEAR_DUE_TTL_SECONDS: z.coerce.number().int().positive().default(300),
+  FRESHNESS_TTL_SECONDS: z.coerce.number().int().positive().default(21_600),
+  FRESHNESS_DAYS_BEFORE_DUE: z.coerce.number().int().min(0).default(2),
+  FRESHNESS_DAYS_AFTER_DUE: z.coerce.number().int().min(0).default(1),
   /** Expected `finfra-auth-key` on Finfra callbacks. */
   FINFRA_CALLBACK_KEY: z.string().min(16).optional(),
   /** Comma-separated IPs Dompet Kilat calls back from. */

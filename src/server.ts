@@ -19,6 +19,7 @@ import { graphqlSchema } from './graphql/schema';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApiClient } from './auth';
+import { DEFAULT_FRESHNESS, type FreshnessPolicy } from './domain/freshness';
 import { type Connectors, createRequestLoaders } from './loaders';
 import type { Logger } from './logger';
 import type { Clock } from './providers/connector';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   webhooks: { settings: WebhookSettings; applier: EventApplier };
   /** Expected settlement lag per bank channel, minutes. */
   lagMinutes: LagMinutes;
+  /** Cache lifetimes; DEFAULT_FRESHNESS when unset. */
+  freshness?: FreshnessPolicy;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html); none when unset. */
   playgroundHtml?: string;
 }
@@ -127,6 +130,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
       guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
       consents: deps.consents,
       lagMinutes: deps.lagMinutes,
+      freshness: deps.freshness ?? DEFAULT_FRESHNESS,
       applier: deps.webhooks.applier,
     };
   }

@@ -47,6 +47,8 @@ export interface LoanView {
   readonly issues: readonly ReconciliationIssue[];
   /** True when installment status comes from the ledger; false when it is the provider's own (repayments not readable). */
   readonly derived: boolean;
+  /** How fresh the provider data behind this view is (set by the service that read it). */
+  readonly freshness?: import('./freshness').Freshness;
   /** Why the provider's repayments could not be read (consent or provider failure), when they could not. */
   readonly repaymentsFailure?: { readonly code: string; readonly message: string };
 }

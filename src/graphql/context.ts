@@ -41,6 +41,8 @@ export interface GraphQLContext {
   /** Consent decisions of this request (every provider read passes it). */
   readonly guard: ConsentGuard;
   readonly consents: ConsentService;
+  /** Cache lifetimes (see domain/freshness.ts). */
+  readonly freshness: import('../domain/freshness').FreshnessPolicy;
   /** The ledger's event applier (subscriptions listen to it). */
   readonly applier?: import('../webhooks/ingest').EventApplier;
   /** Expected settlement lag per bank channel, minutes. */

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'CONSENT_REVOKED'
   | 'CONSENT_EXPIRED'
   | 'RATE_LIMITED'
+  | 'FRESHNESS_NOT_MET'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Missing, malformed, expired or wrongly signed bearer token (HTTP 401). */

@@ -10,7 +10,7 @@
 import DataLoader from 'dataloader';
 import type { ProviderCode } from '../domain/types';
 import type { AccountRef, ProviderConnector, ProviderReads } from '../providers/connector';
-import type { Borrower, LedgerLoanState, PrismaClient, ProviderAccount, Settlement } from '../generated/prisma/client';
+import type { Borrower, LedgerLoanState, PrismaClient, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { BankChannel, Repayment } from '../domain/types';
 
 /** The connectors of the running service, one per provider. */
@@ -32,6 +32,10 @@ export interface RequestLoaders {
   loanState: DataLoader<string, LedgerLoanState | null>;
   /** Bank settlements by the repayment reference they confirm. */
   settlements: DataLoader<string, Settlement[]>;
+  /** Cached provider data by `consentId|accountId` (one row per domain). */
+  snapshots: DataLoader<string, ProviderSnapshot[]>;
+  /** Providers whose part this request served from cache (for metrics). */
+  cacheHits: ProviderCode[];
 }
 
 /** Key of a loan in the ledger loaders. */
@@ -89,6 +93,12 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
     settlements: new DataLoader(async (refs) => {
       const rows = await prisma.settlement.findMany({ where: { reference: { in: [...refs] } } });
       return refs.map((r) => rows.filter((s) => s.reference === r));
+    }),
+    cacheHits: [],
+    snapshots: new DataLoader(async (keys) => {
+      const pairs = keys.map((k) => k.split('|') as [string, string]);
+      const rows = await prisma.providerSnapshot.findMany({ where: { OR: pairs.map(([consentId, accountId]) => ({ consentId, accountId })) } });
+      return pairs.map(([c, a]) => rows.filter((r) => r.consentId === c && r.accountId === a));
     }),
     reads: {
       CAIRIN: connectors.CAIRIN.openReads(),

@@ -4,7 +4,8 @@
  * part so the others' data is still returned.
  */
 import { jakartaDate } from '../domain/dates';
-import type { ProviderCode, Repayment } from '../domain/types';
+import type { Loan, ProviderCode, Repayment } from '../domain/types';
+import { type Freshness, reviveLoans, reviveRepayments, ttlSeconds } from '../domain/freshness';
 import type { ProviderAccount } from '../generated/prisma/client';
 import type { LoanView } from '../domain/loan-view';
 import { loanViews } from './ledger.service';
@@ -37,31 +38,76 @@ export async function consentedAccounts(ctx: GraphQLContext, borrowerId: string)
 }
 
 /**
- * Reads each consented provider's loans for a borrower, concurrently. A
- * provider without an ACTIVE consent covering LOANS is not called at all.
- * Never throws for a provider or consent failure: it is logged (codes and ids
- * only) and returned in that provider's part. Each live read is cached as a
- * snapshot under the consent that allowed it.
+ * Reads each consented provider's loans for a borrower, concurrently, through
+ * the cache. A provider without an ACTIVE consent covering LOANS is not called
+ * and nothing cached for it is served. Never throws for a provider or consent
+ * failure: it is logged (codes and ids only) and returned in that provider's part.
+ * @param maxAgeSeconds the client's freshness demand: cached data older than this is not served as fresh.
  */
-export async function providerParts(ctx: GraphQLContext, borrowerId: string): Promise<ProviderPart[]> {
+export async function providerParts(ctx: GraphQLContext, borrowerId: string, maxAgeSeconds?: number | null): Promise<ProviderPart[]> {
   const accounts = await consentedAccounts(ctx, borrowerId);
-  return Promise.all(
-    accounts.map(async (a): Promise<ProviderPart> => {
-      try {
-        const consent = await ctx.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
-        const reads = ctx.loaders.reads[a.provider];
-        // Repayments feed the derived installment status only when the consent covers them.
-        const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), readRepayments(ctx, borrowerId, a)]);
-        await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: ctx.clock.now() });
-        return { provider: a.provider, accountId: a.id, loans: await loanViews(ctx, loans, repayments.rows, repayments.failure), error: null };
-      } catch (e) {
-        if (e instanceof ConsentError) return { provider: a.provider, accountId: a.id, loans: null, error: { code: e.denial, message: e.message } };
-        const failure = providerFailure(a.provider, e);
-        ctx.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
-        return { provider: a.provider, accountId: a.id, loans: null, error: failure };
-      }
-    }),
+  return Promise.all(accounts.map((a) => readAccount(ctx, borrowerId, a, maxAgeSeconds ?? null)));
+}
+
+/** One account's part: cache while fresh, else live; the last copy, marked stale, when the provider fails. */
+async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderAccount, maxAge: number | null): Promise<ProviderPart> {
+  const fail = (code: ProviderPart['error'] extends infer E ? (E extends { code: infer C } ? C : never) : never, message: string): ProviderPart => ({ provider: a.provider, accountId: a.id, loans: null, error: { code, message } });
+  let consent;
+  try {
+    consent = await ctx.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
+  } catch (e) {
+    if (e instanceof ConsentError) return fail(e.denial, e.message);
+    throw e;
+  }
+  const repaymentsDenial = await ctx.guard.allow(borrowerId, a.provider, 'REPAYMENTS', 'PROVIDER_READ').then(
+    () => null,
+    (e: unknown) => (e instanceof ConsentError ? { code: e.denial, message: e.message } : { code: 'PROVIDER_UNAVAILABLE', message: String(e) }),
   );
+  const now = ctx.clock.now();
+  const today = jakartaDate(now);
+  const snaps = await ctx.loaders.snapshots.load(`${consent.id}|${a.id}`);
+  const loansSnap = snaps.find((x) => x.domain === 'LOANS');
+  const repaySnap = snaps.find((x) => x.domain === 'REPAYMENTS');
+  const cached =
+    loansSnap && (repaymentsDenial || repaySnap)
+      ? { loans: reviveLoans(loansSnap.payload), repayments: repaymentsDenial ? null : reviveRepayments(repaySnap!.payload), fetchedAt: loansSnap.fetchedAt, eventAt: loansSnap.eventAt }
+      : null;
+  const freshnessOf = (c: NonNullable<typeof cached>, stale: boolean): Freshness => {
+    const last = c.eventAt && c.eventAt > c.fetchedAt ? c.eventAt : c.fetchedAt;
+    return { fetchedAt: last, ageSeconds: Math.max(0, Math.floor((now.getTime() - c.fetchedAt.getTime()) / 1000)), source: last === c.eventAt ? 'WEBHOOK' : 'CACHE', stale };
+  };
+  const build = async (loans: Loan[], repayments: Repayment[] | null, failure: { code: string; message: string } | undefined, freshness: Freshness) =>
+    (await loanViews(ctx, loans, repayments, failure)).map((v) => ({ ...v, freshness }));
+
+  if (cached) {
+    const age = (now.getTime() - cached.fetchedAt.getTime()) / 1000;
+    const limit = Math.min(ttlSeconds(cached.loans, cached.repayments, today, ctx.freshness), maxAge ?? Number.POSITIVE_INFINITY);
+    if (age <= limit) {
+      ctx.loaders.cacheHits.push(a.provider);
+      return { provider: a.provider, accountId: a.id, loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, freshnessOf(cached, false)), error: null };
+    }
+  }
+  const reads = ctx.loaders.reads[a.provider];
+  try {
+    const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), repaymentsDenial ? null : readRepayments(ctx, borrowerId, a)]);
+    await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: now });
+    if (repayments?.rows) await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'REPAYMENTS', data: repayments.rows, fetchedAt: now });
+    const failure = repaymentsDenial ?? repayments?.failure;
+    return { provider: a.provider, accountId: a.id, loans: await build(loans, repayments?.rows ?? null, failure, { fetchedAt: now, ageSeconds: 0, source: 'LIVE', stale: false }), error: null };
+  } catch (e) {
+    const failure = providerFailure(a.provider, e);
+    ctx.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
+    if (!cached) return fail(failure.code, failure.message);
+    // The provider cannot answer: the last cached copy, marked stale, and the error saying why.
+    const code = maxAge !== null ? 'FRESHNESS_NOT_MET' : failure.code;
+    const message = maxAge !== null ? `${a.provider} could not be read and the cached copy is older than ${maxAge} s (${failure.message})` : `${failure.message}; serving the last cached copy`;
+    return {
+      provider: a.provider,
+      accountId: a.id,
+      loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, freshnessOf(cached, true)),
+      error: { code: code as ErrorCode, message },
+    };
+  }
 }
 
 /**

@@ -109,6 +109,13 @@ export class EventApplier {
     try {
       const r = await applyEvent(this.prisma, ev);
       await this.prisma.webhookEvent.update({ where: { id: ev.id }, data: { appliedAt: new Date(), outcome: r.outcome } });
+      // The cached copies holding these loans are now older than the ledger: stamp them so reads say WEBHOOK.
+      for (const c of r.changes) {
+        await this.prisma.providerSnapshot.updateMany({
+          where: { domain: 'LOANS', account: { provider: c.provider }, payload: { array_contains: [{ providerLoanId: c.providerLoanId }] } },
+          data: { eventAt: c.at },
+        });
+      }
       for (const c of r.changes) for (const fn of this.listeners) fn(c);
     } catch (e) {
       this.log.error({ eventId: ev.id, source: ev.source, kind: ev.kind, err: (e as Error).message }, 'webhook apply failed');

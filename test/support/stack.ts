@@ -15,7 +15,7 @@ import { CONSENT_DOMAINS } from '../../src/domain/consent';
 import { PROVIDERS } from '../../src/domain/types';
 import { openDatabase, type Database } from '../../src/store/database';
 import { linkRequests, startSandbox } from '../../src/sandbox';
-import type { ProviderCallRecord } from '../../src/providers/http';
+import type { ProviderCallRecord, ResilienceOptions } from '../../src/providers/http';
 import { bankSettings, createSandboxBanks, WebhookSender } from '../../src/sandbox/events';
 import { EventApplier } from '../../src/webhooks/ingest';
 import { DEFAULT_LAG_MINUTES } from '../../src/services/ledger.service';
@@ -61,11 +61,21 @@ export type Stack = Awaited<ReturnType<typeof startStack>>;
 
 /** Starts sandbox + database + server and links every generated borrower. */
 export async function startStack(
-  opts: { seed?: number; borrowers?: number; timeoutMs?: number; link?: boolean; clock?: { now(): Date }; log?: ReturnType<typeof createLogger>; playgroundHtml?: string } = {},
+  opts: {
+    seed?: number;
+    borrowers?: number;
+    timeoutMs?: number;
+    resilience?: ResilienceOptions;
+    link?: boolean;
+    clock?: { now(): Date };
+    log?: ReturnType<typeof createLogger>;
+    playgroundHtml?: string;
+  } = {},
 ) {
   const clock = opts.clock ?? { now: () => new Date() };
+
   const today = jakartaDate(new Date());
-  const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today });
+  const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today, now: () => clock.now() });
   const db = await openTestDatabase();
   const calls: ProviderCallRecord[] = [];
   const log = opts.log ?? createLogger('silent', false);
@@ -77,6 +87,7 @@ export async function startStack(
       finfraClientSecret: sandbox.finfraClient.clientSecret,
       dompetKilatBaseUrl: sandbox.urls.dompetKilat,
       timeoutMs: opts.timeoutMs ?? 2000,
+      resilience: opts.resilience,
     },
     db.prisma,
     { onCall: (c) => calls.push(c), clock },

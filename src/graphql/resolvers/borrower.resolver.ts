@@ -30,11 +30,23 @@ export async function loadBorrower(ctx: GraphQLContext, id: string, argName = 'i
 }
 
 /** Builds a credit view and reports failed providers as partial errors at the field's path. */
-export async function creditViewFor(ctx: GraphQLContext, info: GraphQLResolveInfo, borrowerId: string): Promise<CreditViewObject> {
-  const parts = await providerParts(ctx, borrowerId);
+export async function creditViewFor(ctx: GraphQLContext, info: GraphQLResolveInfo, borrowerId: string, maxAgeSeconds?: number | null): Promise<CreditViewObject> {
+  const parts = await providerParts(ctx, borrowerId, checkMaxAge(maxAgeSeconds));
   for (const e of partErrors(parts)) ctx.partial.report(info, e);
   return new CreditViewObject(borrowerId, parts, today(ctx));
 }
+
+/**
+ * Validates a client's `maxAgeSeconds`.
+ * @throws GraphQLError BAD_USER_INPUT when negative.
+ */
+export function checkMaxAge(v: number | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (v < 0) throw new GraphQLError('"maxAgeSeconds" must be 0 or more', { extensions: { code: 'BAD_USER_INPUT', argumentName: 'maxAgeSeconds' } });
+  return v;
+}
+
+const MAX_AGE_DOC = 'Serve provider data no older than this many seconds: older cached copies are refreshed from the provider; when the provider cannot answer, the answer carries FRESHNESS_NOT_MET with the stale copy marked stale. Default: the freshness policy.';
 
 function encodeCursor(row: Borrower): string {
   return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
@@ -123,15 +135,25 @@ export class BorrowerResolver {
   @FieldResolver(() => [LoanObject], {
     description: 'Loans at every linked provider that answered; a provider that failed is reported as an error with `extensions.code` and `extensions.provider` while the rest is returned.',
   })
-  async loans(@Root() b: BorrowerObject, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<LoanObject[]> {
-    const parts = await providerParts(ctx, b.row.id);
+  async loans(
+    @Root() b: BorrowerObject,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('maxAgeSeconds', () => Int, { nullable: true, description: MAX_AGE_DOC }) maxAgeSeconds?: number | null,
+  ): Promise<LoanObject[]> {
+    const parts = await providerParts(ctx, b.row.id, checkMaxAge(maxAgeSeconds));
     for (const e of partErrors(parts)) ctx.partial.report(info, e);
     const t = today(ctx);
     return loansOf(parts).map((l) => new LoanObject(l, b.row.id, t));
   }
 
   @FieldResolver(() => CreditViewObject, { description: "The borrower's credit view (same as Query.creditView)." })
-  creditView(@Root() b: BorrowerObject, @Ctx() ctx: GraphQLContext, @Info() info: GraphQLResolveInfo): Promise<CreditViewObject> {
-    return creditViewFor(ctx, info, b.row.id);
+  creditView(
+    @Root() b: BorrowerObject,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('maxAgeSeconds', () => Int, { nullable: true, description: MAX_AGE_DOC }) maxAgeSeconds?: number | null,
+  ): Promise<CreditViewObject> {
+    return creditViewFor(ctx, info, b.row.id, maxAgeSeconds);
   }
 }

@@ -1,6 +1,6 @@
 /** Credit view query and its borrower relation. */
 import type { GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
 import { quoteFor } from './loan.resolver';
 import { LoanObject } from '../types/loan.type';
 import { MoneyObject } from '../types/money.type';
@@ -21,10 +21,15 @@ export class CreditViewResolver {
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
     @Arg('borrowerId', () => ID) borrowerId: string,
+    @Arg('maxAgeSeconds', () => Int, {
+      nullable: true,
+      description: 'Serve provider data no older than this many seconds (see Borrower.loans). Default: the freshness policy.',
+    })
+    maxAgeSeconds?: number | null,
   ): Promise<CreditViewObject | null> {
     requireScope(ctx, 'credit:read');
     const b = await loadBorrower(ctx, borrowerId, 'borrowerId');
-    return b ? creditViewFor(ctx, info, b.row.id) : null;
+    return b ? creditViewFor(ctx, info, b.row.id, maxAgeSeconds) : null;
   }
 
   @FieldResolver(() => ScheduledPaymentObject, {

@@ -7,7 +7,7 @@ import type { ProviderPart } from '../../services/credit.service';
 import { loansOf } from '../../services/credit.service';
 import { DateScalar } from '../scalars';
 import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
-import { InstallmentObject, LoanObject } from './loan.type';
+import { FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
 import { MoneyObject } from './money.type';
 
 @ObjectType('ScheduledPayment', { description: 'An installment together with its loan.' })
@@ -37,9 +37,13 @@ export class ProviderCreditStatusObject {
     return this.part.provider;
   }
 
-  @Field(() => ProviderHealthEnum, { description: 'OK when the provider answered; UNAVAILABLE when it failed; NO_CONSENT when no ACTIVE consent covers it (no call was made). Either way its part is missing from the totals.' })
+  @Field(() => ProviderHealthEnum, {
+    description:
+      'OK when the provider answered (or its cached copy was fresh); STALE when it failed and its last cached copy is served (counted in the totals, marked stale); UNAVAILABLE when it failed with nothing cached; NO_CONSENT when no ACTIVE consent covers it (no call was made, nothing cached served). UNAVAILABLE and NO_CONSENT parts are missing from the totals.',
+  })
   get health(): string {
     if (!this.part.error) return 'OK';
+    if (this.part.loans) return 'STALE';
     return this.part.error.code.startsWith('CONSENT_') ? 'NO_CONSENT' : 'UNAVAILABLE';
   }
 
@@ -48,7 +52,13 @@ export class ProviderCreditStatusObject {
     return this.part.error?.code ?? null;
   }
 
-  @Field(() => Int, { nullable: true, description: 'Loans read from this provider; null when not OK.' })
+  @Field(() => FreshnessObject, { nullable: true, description: "Freshness of this provider's part; null when nothing was served." })
+  get freshness(): FreshnessObject | null {
+    const f = this.part.loans?.[0]?.freshness;
+    return f ? new FreshnessObject(f) : null;
+  }
+
+  @Field(() => Int, { nullable: true, description: 'Loans read from this provider; null when nothing was served.' })
   get loanCount(): number | null {
     return this.part.loans?.length ?? null;
   }

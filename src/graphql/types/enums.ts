@@ -83,7 +83,7 @@ registerEnumType(ScheduleSourceEnum, {
   },
 });
 
-export const ProviderHealthEnum = enumOf('OK', 'UNAVAILABLE', 'NO_CONSENT');
+export const ProviderHealthEnum = enumOf('OK', 'STALE', 'UNAVAILABLE', 'NO_CONSENT');
 registerEnumType(ProviderHealthEnum, { name: 'ProviderHealth', description: "Whether a provider's part of an answer was read." });
 
 export const QualityClassEnum = enumOf('LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET');
@@ -96,5 +96,15 @@ registerEnumType(QualityClassEnum, {
     KURANG_LANCAR: { description: 'Substandard: 31-60 days past due.' },
     DIRAGUKAN: { description: 'Doubtful: 61-90 days past due.' },
     MACET: { description: 'Loss: over 90 days past due.' },
+  },
+});
+
+export const FreshnessSourceEnum = enumOf('LIVE', 'CACHE', 'WEBHOOK');
+registerEnumType(FreshnessSourceEnum, {
+  name: 'FreshnessSource',
+  valuesConfig: {
+    LIVE: { description: 'Read from the provider for this request.' },
+    CACHE: { description: 'Served from the cached copy while it was fresh.' },
+    WEBHOOK: { description: 'Cached copy updated since by an applied provider or bank event.' },
   },
 });

@@ -7,6 +7,7 @@ import { installmentOutstanding, nextInstallment } from '../../domain/credit';
 import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
 import type { LoanView, RepaymentView } from '../../domain/loan-view';
 import type { PayoffQuote } from '../../domain/payoff';
+import type { Freshness } from '../../domain/freshness';
 import type { LocalDate } from '../../domain/dates';
 import { formatPercent } from '../../domain/money';
 import type { Disbursement, Installment } from '../../domain/types';
@@ -19,6 +20,7 @@ import {
   InstallmentStatusEnum,
   LoanStatusEnum,
   LoanTypeEnum,
+  FreshnessSourceEnum,
   ProviderEnum,
   QualityClassEnum,
   RatePeriodEnum,
@@ -164,6 +166,31 @@ export class DisbursementObject {
   @Field(() => DateTimeScalar, { nullable: true })
   get disbursedAt(): Date | null {
     return this.d.disbursedAt;
+  }
+}
+
+@ObjectType('Freshness', { description: 'How fresh provider data is: when it was fetched, from where, and whether it is stale.' })
+export class FreshnessObject {
+  constructor(private readonly f: Freshness) {}
+
+  @Field(() => DateTimeScalar, { description: 'When the data was last fetched from the provider or changed by an event.' })
+  get fetchedAt(): Date {
+    return this.f.fetchedAt;
+  }
+
+  @Field(() => Int, { description: 'Seconds since the provider was last read.' })
+  get ageSeconds(): number {
+    return this.f.ageSeconds;
+  }
+
+  @Field(() => FreshnessSourceEnum)
+  get source(): string {
+    return this.f.source;
+  }
+
+  @Field(() => Boolean, { description: 'True when served although older than the freshness policy or the requested maxAgeSeconds, because the provider could not answer.' })
+  get stale(): boolean {
+    return this.f.stale;
   }
 }
 
@@ -354,6 +381,11 @@ export class LoanObject implements Node {
   @Field(() => ScheduleSourceEnum)
   get scheduleSource(): string {
     return this.loan.scheduleSource;
+  }
+
+  @Field(() => FreshnessObject, { description: 'When and from where this loan was read, and whether it is stale.' })
+  get freshness(): FreshnessObject {
+    return new FreshnessObject(this.view.freshness ?? { fetchedAt: new Date(), ageSeconds: 0, source: 'LIVE', stale: false });
   }
 
   /** The installment schedule (exposed by LoanResolver behind the INSTALLMENTS consent domain). */

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "ProviderSnapshot" ADD COLUMN     "eventAt" TIMESTAMPTZ(3);
+
