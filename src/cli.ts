@@ -102,7 +102,22 @@ async function start(): Promise<void> {
   }
   const applier = new EventApplier(db.prisma, log);
   const server = await startServer(
-    { prisma: db.prisma, connectors, jwt, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes },
+    {
+      prisma: db.prisma,
+      connectors,
+      jwt,
+      clock,
+      log,
+      consents,
+      webhooks: { settings: webhookSettings, applier },
+      lagMinutes,
+      freshness: {
+        nearDueTtlSeconds: cfg.FRESHNESS_NEAR_DUE_TTL_SECONDS,
+        ttlSeconds: cfg.FRESHNESS_TTL_SECONDS,
+        daysBeforeDue: cfg.FRESHNESS_DAYS_BEFORE_DUE,
+        daysAfterDue: cfg.FRESHNESS_DAYS_AFTER_DUE,
+      },
+    },
     { host: cfg.HOST, port: cfg.PORT },
   );
   const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks)) : null;
