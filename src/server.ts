@@ -19,6 +19,7 @@ import { graphqlSchema } from './graphql/schema';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApiClient } from './auth';
+import { defaultHardening, hardening, type HardeningOptions } from './graphql/hardening';
 import { DEFAULT_FRESHNESS, type FreshnessPolicy } from './domain/freshness';
 import { type Connectors, createRequestLoaders } from './loaders';
 import type { Logger } from './logger';
@@ -44,6 +45,8 @@ export interface ServerDeps {
   lagMinutes: LagMinutes;
   /** Cache lifetimes; DEFAULT_FRESHNESS when unset. */
   freshness?: FreshnessPolicy;
+  /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
+  hardening?: HardeningOptions;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html); none when unset. */
   playgroundHtml?: string;
 }
@@ -70,9 +73,18 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
         await contextValue.guard?.flush();
         if (response.body.kind !== 'single') return;
         const extra = contextValue.partial?.list() ?? [];
-        if (!extra.length) return;
         const r = response.body.singleResult;
-        r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
+        if (extra.length) r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
+        // Masked internal errors carry the request id the logs carry.
+        if (r.errors && contextValue.requestId) {
+          r.errors = r.errors.map((e) => (e.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e));
+        }
+      },
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const e of errors) {
+          const code = e.extensions?.code;
+          if (code === undefined || code === 'INTERNAL_SERVER_ERROR') contextValue.log?.error({ err: e.originalError?.message ?? e.message, path: e.path }, 'internal error');
+        }
       },
     };
   },
@@ -161,13 +173,18 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     wsServer,
   );
 
+  const hard = hardening(schema, deps.hardening ?? defaultHardening(false));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,
     // The CLI owns shutdown order (server, then sandbox, then database).
     stopOnTerminationSignals: false,
+    csrfPrevention: true,
+    introspection: hard.introspection,
+    allowBatchedHttpRequests: hard.allowBatchedHttpRequests,
+    validationRules: hard.validationRules,
     formatError: formatError(requestIds),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, ...hard.plugins],
   });
   await apollo.start();
 

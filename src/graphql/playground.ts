@@ -1,0 +1,302 @@
+/**
+ * The GraphQL IDE served at GET /graphql to browsers (GraphiQL).
+ *
+ * The page is the one `@graphql-yoga/render-graphiql` builds: GraphiQL, React,
+ * the Monaco editor and its web workers, the CSS and the fonts are inlined into
+ * one HTML string (about 9 MB), so it loads nothing but itself and talks to
+ * nothing but the API endpoint. Apollo Server's own landing pages load from
+ * Apollo's CDN, which is why we do not use them.
+ *
+ * The saved examples open as GraphiQL tabs (one operation each, titled by the
+ * operation name), with their variables and the bearer token in the headers.
+ *
+ * The token is written into the page: anyone who can GET /graphql with a
+ * browser receives it. Pass one only for local demos (`npm start`), never in a
+ * deployment reachable by others.
+ */
+import { createHash } from 'node:crypto';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { jakartaDate } from '../domain/dates';
+
+/** One saved example query. */
+export interface PlaygroundExample {
+  /** Human title; written as the first comment line of the tab's query. */
+  name: string;
+  /** A GraphQL document, preferably one named operation (GraphiQL titles the tab with its name). */
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+export interface PlaygroundOptions {
+  /** Where GraphiQL sends operations (relative to the page or absolute). Default `/graphql`. */
+  endpoint?: string;
+  /** Bearer token preset in the headers editor of every tab (and in graphql-ws `connectionParams`). */
+  token?: string;
+  /** Saved examples, one tab each, in order; the first tab is active. */
+  examples?: PlaygroundExample[];
+}
+
+const TITLE = 'Satu Kredit GraphiQL';
+
+/**
+ * Renders the self-contained GraphiQL page.
+ *
+ * @example
+ *   const html = renderPlayground({ token, examples: defaultExamples(johnId) });
+ *   startServer({ ...deps, playgroundHtml: html }, listen);
+ */
+export function renderPlayground(opts: PlaygroundOptions = {}): string {
+  const endpoint = opts.endpoint ?? '/graphql';
+  const headers = JSON.stringify(opts.token ? { authorization: `Bearer ${opts.token}` } : {}, null, 2);
+  const tabs = (opts.examples ?? []).map((e) => ({
+    query: e.query.startsWith(`# ${e.name}\n`) ? e.query : `# ${e.name}\n${e.query}`,
+    variables: JSON.stringify(e.variables ?? {}, null, 2),
+    headers,
+  }));
+  const graphiql = {
+    title: TITLE,
+    endpoint,
+    headers,
+    shouldPersistHeaders: true,
+    ...(tabs.length ? { defaultTabs: tabs } : {}),
+    // Our subscriptions are graphql-ws on the same path, authorized by connectionParams.authorization.
+    subscriptionsProtocol: 'WS' as const,
+    ...(opts.token ? { connectionParams: { authorization: `Bearer ${opts.token}` } } : {}),
+  };
+
+  // render-graphiql writes JSON.stringify(options) into an inline <script> as is: a "</script>"
+  // or "<!--" inside an example would end the script early. Put the same JSON back with "<" escaped.
+  const raw = JSON.stringify(graphiql);
+  let html = renderGraphiQL(graphiql);
+  const at = html.lastIndexOf(raw);
+  if (at < 0) throw new Error('renderPlayground: @graphql-yoga/render-graphiql no longer embeds its options as JSON; review playground.ts');
+  html = html.slice(0, at) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
+
+  // GraphiQL keeps its tabs (with their headers) in localStorage and ignores the defaults once any
+  // are stored. Forget them when this page's examples, token or endpoint change (a new `npm start`),
+  // so a browser never keeps sending an old token or an old borrower's id.
+  const fingerprint = createHash('sha256').update(raw).digest('hex').slice(0, 16);
+  const reset = `<script>(function(){try{var k='satukredit:playground',f='${fingerprint}';if(localStorage.getItem(k)!==f){for(var i=localStorage.length-1;i>=0;i--){var n=localStorage.key(i);if(n&&n.indexOf('graphiql:')===0)localStorage.removeItem(n)}localStorage.setItem(k,f)}}catch(e){}})();</script>`;
+  const root = '<div id="root"></div>';
+  const r = html.indexOf(root);
+  if (r < 0) throw new Error('renderPlayground: no <div id="root"> in the GraphiQL page; review playground.ts');
+  return html.slice(0, r + root.length) + reset + html.slice(r + root.length);
+}
+
+const MONEY = 'amount currency';
+
+/** The consent-revocation mutation shown (commented out) in the consent example. */
+export const CONSENT_REVOKE_EXAMPLE = `mutation RevokeConsent($id: ID!) {
+  consentRevoke(id: $id, reason: "borrower withdrew consent") {
+    consent {
+      id
+      status
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}`;
+
+/**
+ * The saved example queries for one borrower (global id), as an aggregator, a
+ * refinancing partner and a consent manager would run them.
+ *
+ * @param loanId a Loan global id for the payoff example; without it the example quotes every loan of the borrower.
+ * @param asOf the payoff date (Jakarta, YYYY-MM-DD), default today. Payoff quotes refuse past dates, so a page
+ *   rendered yesterday needs `asOf` edited in the variables pane.
+ */
+export function defaultExamples(borrowerId: string, loanId?: string, asOf: string = jakartaDate(new Date())): PlaygroundExample[] {
+  const creditView: PlaygroundExample = {
+    name: "Aggregator: a borrower's credit view across providers",
+    query: `# Totals across Cairin, Finfra and Dompet Kilat, the next installment due, each
+# provider's part (a provider that failed or is not consented is listed with its
+# health instead of failing the query) and every loan. Outstanding figures need
+# the payoff:read scope.
+query AggregatorCreditView($borrowerId: ID!) {
+  creditView(borrowerId: $borrowerId) {
+    asOf
+    complete
+    totalOutstanding { ${MONEY} }
+    totalOverdue { ${MONEY} }
+    worstQualityClass
+    nextInstallmentDue {
+      loan { provider providerLoanId }
+      installment { seq dueDate status amountDue { ${MONEY} } outstanding { ${MONEY} } }
+    }
+    providers { provider health errorCode loanCount }
+    loans {
+      provider
+      providerLoanId
+      status
+      outstanding { total { amount } }
+      daysPastDue
+      qualityClass
+    }
+  }
+}
+`,
+    variables: { borrowerId },
+  };
+
+  const split = `principal { ${MONEY} }
+      interest { ${MONEY} }
+      lateFees { ${MONEY} }
+      pending { ${MONEY} }
+      total { ${MONEY} }`;
+  const quote = `asOf
+      expiresOn
+      principal { ${MONEY} }
+      interest { ${MONEY} }
+      lateFees { ${MONEY} }
+      total { ${MONEY} }`;
+  const payoff: PlaygroundExample = loanId
+    ? {
+        name: "Refinancing partner: a loan's outstanding and payoff",
+        query: `# What is owed on the loan (cleared money only; pending payments shown apart),
+# the amount that closes it if paid on $asOf (today or later, Jakarta date;
+# the quote is valid that day only), and the borrower's payoff total across
+# providers. Needs payoff:read.
+query RefinancerPayoff($borrowerId: ID!, $loanId: ID!, $asOf: Date!) {
+  loan(id: $loanId) {
+    provider
+    providerLoanId
+    status
+    maturityDate
+    outstanding {
+      ${split}
+    }
+    payoffQuote(asOf: $asOf) {
+      ${quote}
+    }
+  }
+  creditView(borrowerId: $borrowerId) {
+    asOf
+    totalOutstanding { ${MONEY} }
+    payoffTotal(asOf: $asOf) { ${MONEY} }
+  }
+}
+`,
+        variables: { borrowerId, loanId, asOf },
+      }
+    : {
+        name: "Refinancing partner: outstanding and payoff of a borrower's loans",
+        query: `# What is owed on each loan (cleared money only; pending payments shown apart),
+# the amount that closes it if paid on $asOf (today or later, Jakarta date; the
+# quote is valid that day only; a loan already past maturity answers
+# BAD_USER_INPUT: its outstanding is its payoff), and the payoff total across
+# providers. Needs payoff:read.
+query RefinancerPayoff($borrowerId: ID!, $asOf: Date!) {
+  creditView(borrowerId: $borrowerId) {
+    asOf
+    totalOutstanding { ${MONEY} }
+    payoffTotal(asOf: $asOf) { ${MONEY} }
+    loans {
+      id
+      provider
+      providerLoanId
+      status
+      maturityDate
+      outstanding {
+        ${split}
+      }
+      payoffQuote(asOf: $asOf) {
+        ${quote}
+      }
+    }
+  }
+}
+`,
+        variables: { borrowerId, asOf },
+      };
+
+  const schedule: PlaygroundExample = {
+    name: "A borrower's loans: schedule and repayments",
+    query: `# Each loan's installment schedule (status and paid amounts derived from cleared
+# money) and its repayments, newest first: PENDING until the bank settlement
+# confirms them, flagged when settlement is later than the channel's usual lag.
+query LoanScheduleAndRepayments($borrowerId: ID!) {
+  borrower(id: $borrowerId) {
+    id
+    loans {
+      id
+      provider
+      providerLoanId
+      type
+      status
+      scheduleSource
+      principal { ${MONEY} }
+      tenor { value unit }
+      rate { percent period }
+      disbursedOn
+      maturityDate
+      daysPastDue
+      installments {
+        seq
+        dueDate
+        status
+        amountDue { ${MONEY} }
+        amountPaid { ${MONEY} }
+        pendingAmount { ${MONEY} }
+        outstanding { ${MONEY} }
+      }
+      repayments {
+        transactionId
+        channel
+        status
+        paidAt
+        clearedAt
+        settlementOverdue
+        amount { ${MONEY} }
+      }
+      reconciliationIssues { kind message amount { ${MONEY} } }
+    }
+  }
+}
+`,
+    variables: { borrowerId },
+  };
+
+  const consents: PlaygroundExample = {
+    name: "Consent management: the borrower's consents and access log",
+    query: `# This client's consents from the borrower (status now) and who read the
+# borrower's data, what, when and why (newest first).
+#
+# To revoke a consent (needs consent:write): uncomment the mutation below
+# (select it, Ctrl+/), set {"id": "<a consent id from the answer>"} in the
+# variables, and run RevokeConsent. Reads under it then stop at once with
+# CONSENT_REVOKED and the provider data cached under it is deleted.
+#
+${CONSENT_REVOKE_EXAMPLE.split('\n')
+  .map((l) => `# ${l}`)
+  .join('\n')}
+
+query ConsentsAndAccessLog($borrowerId: ID!) {
+  consents(borrowerId: $borrowerId) {
+    id
+    status
+    purpose
+    providers
+    domains
+    startsAt
+    expiresAt
+    dataLifeSeconds
+    fetchIntervalSeconds
+  }
+  accessLog(borrowerId: $borrowerId, first: 20) {
+    at
+    clientId
+    kind
+    provider
+    domain
+    purpose
+  }
+}
+`,
+    variables: { borrowerId },
+  };
+
+  return [creditView, payoff, schedule, consents];
+}
