@@ -20,6 +20,7 @@ import { bankSettings, createSandboxBanks, WebhookSender } from '../../src/sandb
 import { EventApplier } from '../../src/webhooks/ingest';
 import { DEFAULT_LAG_MINUTES } from '../../src/services/ledger.service';
 import type { WebhookSettings } from '../../src/webhooks/settings';
+import type { HardeningOptions } from '../../src/graphql/hardening';
 
 /**
  * Opens a fresh database: in-memory PGlite, or a new database created on the
@@ -70,6 +71,7 @@ export async function startStack(
     clock?: { now(): Date };
     log?: ReturnType<typeof createLogger>;
     playgroundHtml?: string;
+    hardening?: HardeningOptions;
   } = {},
 ) {
   const clock = opts.clock ?? { now: () => new Date() };
@@ -121,7 +123,7 @@ export async function startStack(
   };
   const applier = new EventApplier(db.prisma, log);
   const server: RunningServer = await startServer(
-    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml },
+    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml, hardening: opts.hardening },
     { host: '127.0.0.1', port: 0 },
   );
   const sender = new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks, () => clock.now());
