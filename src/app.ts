@@ -17,6 +17,7 @@ import { DompetKilatConnector } from './providers/dompetkilat/connector';
 import { FinfraConnector } from './providers/finfra/connector';
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import type { PrismaClient } from './generated/prisma/client';
+import type { FreshnessPolicy } from './domain/freshness';
 
 /** Provider endpoints and credentials. */
 export interface ProviderSettings {
@@ -81,6 +82,30 @@ export function createConnectors(
       now,
     }),
     DOMPET_KILAT: new DompetKilatConnector({ baseUrl: s.dompetKilatBaseUrl, timeoutMs: s.timeoutMs, onCall: opts.onCall, resilience: s.resilience }, clock),
+  };
+}
+
+/**
+ * Connectors for the sync jobs: the same settings, plus each provider's rate
+ * limit (SYNC_RATE_LIMIT_*), so a backfill never floods a provider. API reads
+ * use unthrottled connectors and are limited per API client instead.
+ */
+export function createSyncConnectors(cfg: Config, prisma: PrismaClient, clock?: Clock) {
+  const s = providerSettings(cfg);
+  const make = (ratePerSecond: number) => ({ ...s, resilience: { ...s.resilience, ratePerSecond } });
+  const c = createConnectors(make(cfg.SYNC_RATE_LIMIT_CAIRIN), prisma, { clock });
+  const f = createConnectors(make(cfg.SYNC_RATE_LIMIT_FINFRA), prisma, { clock });
+  const d = createConnectors(make(cfg.SYNC_RATE_LIMIT_DOMPETKILAT), prisma, { clock });
+  return { CAIRIN: c.CAIRIN, FINFRA: f.FINFRA, DOMPET_KILAT: d.DOMPET_KILAT };
+}
+
+/** Freshness policy from configuration. */
+export function freshnessPolicy(cfg: Config): FreshnessPolicy {
+  return {
+    nearDueTtlSeconds: cfg.FRESHNESS_NEAR_DUE_TTL_SECONDS,
+    ttlSeconds: cfg.FRESHNESS_TTL_SECONDS,
+    daysBeforeDue: cfg.FRESHNESS_DAYS_BEFORE_DUE,
+    daysAfterDue: cfg.FRESHNESS_DAYS_AFTER_DUE,
   };
 }
 

@@ -10,7 +10,11 @@ import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { SCOPES, signClientToken } from './auth';
-import { createConnectors, jwtSettings, providerSettings } from './app';
+import { createConnectors, createSyncConnectors, freshnessPolicy, jwtSettings, providerSettings } from './app';
+import { SyncService } from './sync/sync.service';
+import { startScheduler } from './sync/scheduler';
+import { defaultHardening } from './graphql/hardening';
+import cliProgress from 'cli-progress';
 import { loadConfig, type Config } from './config';
 import { printedSchema, SCHEMA_FILE } from './graphql/schema';
 import { toGlobalId } from './graphql/ids';
@@ -111,16 +115,17 @@ async function start(): Promise<void> {
       consents,
       webhooks: { settings: webhookSettings, applier },
       lagMinutes,
-      freshness: {
-        nearDueTtlSeconds: cfg.FRESHNESS_NEAR_DUE_TTL_SECONDS,
-        ttlSeconds: cfg.FRESHNESS_TTL_SECONDS,
-        daysBeforeDue: cfg.FRESHNESS_DAYS_BEFORE_DUE,
-        daysAfterDue: cfg.FRESHNESS_DAYS_AFTER_DUE,
-      },
+      freshness: freshnessPolicy(cfg),
+      hardening: defaultHardening(cfg.NODE_ENV === 'production'),
     },
     { host: cfg.HOST, port: cfg.PORT },
   );
   const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks)) : null;
+  const sync = new SyncService(db.prisma, createSyncConnectors(cfg, db.prisma, clock), clock, log, freshnessPolicy(cfg));
+  const scheduler = await startScheduler(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : { embedded: true }, sync, log, {
+    backfill: cfg.SYNC_BACKFILL_CRON,
+    dueRefresh: cfg.SYNC_DUE_REFRESH_CRON,
+  });
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
   if (sandbox && events) {
@@ -145,6 +150,7 @@ async function start(): Promise<void> {
     await server.close();
     log.info('http server closed');
     await events?.close();
+    await scheduler.stop();
     await applier.idle();
     await sandbox?.close();
     log.info('sandbox closed');
@@ -196,6 +202,41 @@ program
   .description('run the provider sandbox alone (ports from SANDBOX_*_PORT)')
   .action(async () => {
     await import('./sandbox/main');
+  });
+
+program
+  .command('sync')
+  .description('read every consented account from its provider now (the nightly backfill), or with --due only accounts near a due date or with a pending repayment; resumes an interrupted run')
+  .option('--due', 'due-date refresh instead of the full backfill')
+  .action(async (o: { due?: boolean }) => {
+    const cfg = loadConfig();
+    const log = createLogger(cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL);
+    const db = await openDatabase(dbTarget(cfg));
+    const clock = { now: () => new Date() };
+    const sync = new SyncService(db.prisma, createSyncConnectors(cfg, db.prisma, clock), clock, log, freshnessPolicy(cfg));
+    const kind = o.due ? 'DUE_REFRESH' : 'BACKFILL';
+    const tty = Boolean(process.stdout.isTTY);
+    const bar = tty ? new cliProgress.SingleBar({ format: `${kind} [{bar}] {value}/{total} accounts | loans {loans} | failed {failed}` }, cliProgress.Presets.shades_classic) : null;
+    let started = false;
+    let lastLine = 0;
+    const s = await sync.run(kind, {
+      onProgress(done, total, sum) {
+        if (bar) {
+          if (!started) bar.start(total, 0, { loans: 0, failed: 0 });
+          started = true;
+          bar.update(done, { loans: sum.loansFetched, failed: sum.failed });
+        } else if (done === total || done - lastLine >= Math.max(1, Math.ceil(total / 10))) {
+          lastLine = done;
+          process.stdout.write(`${kind}: ${done}/${total} accounts, ${sum.loansFetched} loans, ${sum.failed} failed\n`);
+        }
+      },
+    });
+    bar?.stop();
+    process.stdout.write(
+      `${kind} ${s.finished ? 'finished' : 'stopped'}${s.resumed ? ' (resumed)' : ''}: ${s.accounts} accounts, ${s.loansFetched} loans fetched, ${s.loansChanged} changed, ${s.failed} failed, ${s.skipped} skipped\n`,
+    );
+    await db.close();
+    if (s.failed) process.exitCode = 1;
   });
 
 program

@@ -49,6 +49,12 @@ const Env = z.object({
   DOMPETKILAT_CALLBACK_IPS: z.string().default('127.0.0.1,::1,::ffff:127.0.0.1'),
   /** Largest accepted |now - X-TIMESTAMP| on SNAP notifications, seconds. */
   SNAP_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
+  /** Sync jobs: cron expressions (Asia/Jakarta) and each provider's rate limit, requests per second. */
+  SYNC_BACKFILL_CRON: z.string().default('0 2 * * *'),
+  SYNC_DUE_REFRESH_CRON: z.string().default('*/15 * * * *'),
+  SYNC_RATE_LIMIT_CAIRIN: z.coerce.number().positive().default(20),
+  SYNC_RATE_LIMIT_FINFRA: z.coerce.number().positive().default(20),
+  SYNC_RATE_LIMIT_DOMPETKILAT: z.coerce.number().positive().default(10),
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),

@@ -72,7 +72,9 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
             if (!(e instanceof RateLimiterRes)) throw e;
             const retryAfter = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
             throw new GraphQLError(`rate limit: this client's GraphQL work is over ${o.costPerMinute} cost points per minute (this operation costs ${cost})`, {
-              extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) } },
+              // Apollo reads extensions.http (status, and headers as a Map) to shape the HTTP response; another
+              // package's type augmentation declares headers as a record, hence the cast.
+              extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) as unknown as Record<string, string> } },
             });
           }
         },

@@ -19,6 +19,7 @@ import {
   retry,
   wrap,
 } from 'cockatiel';
+import pThrottle from 'p-throttle';
 import type { z } from 'zod';
 import type { ProviderCode } from '../domain/types';
 import { ProviderAuthError, ProviderError, ProviderRejectedError, ProviderTimeoutError, WireFormatError } from './errors';
@@ -37,6 +38,8 @@ export interface ResilienceOptions {
   concurrency?: number;
   /** Calls allowed to wait for a slot. Default 512. */
   queue?: number;
+  /** Most calls per second to the provider (its rate limit); unlimited when unset. */
+  ratePerSecond?: number;
 }
 
 /** Whether a failure is the provider's (counts against the circuit, may be retried). */
@@ -96,11 +99,14 @@ export abstract class ProviderHttpClient {
   private readPolicy!: IPolicy;
   private writePolicy!: IPolicy;
   private breaker!: ReturnType<typeof circuitBreaker>;
+  private readonly gate: (() => Promise<void>) | null;
 
   constructor(
     readonly provider: ProviderCode,
     protected readonly opts: HttpClientOptions,
   ) {
+    const rate = opts.resilience?.ratePerSecond;
+    this.gate = rate ? pThrottle({ limit: rate, interval: 1000 })(async () => undefined) : null;
     this.resetResilience();
   }
 
@@ -166,6 +172,7 @@ export abstract class ProviderHttpClient {
   }
 
   private async send<S extends z.ZodType>(spec: RequestSpec<S>, token: string | undefined): Promise<{ ok: z.infer<S> } | { answer: ErrorAnswer }> {
+    if (this.gate) await this.gate();
     const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== undefined) headers.authorization = `Bearer ${token}`;

@@ -26,7 +26,7 @@ import type { HardeningOptions } from '../../src/graphql/hardening';
  * Opens a fresh database: in-memory PGlite, or a new database created on the
  * server named by TEST_DATABASE_URL (dropped again by `close`).
  */
-export async function openTestDatabase(): Promise<Database> {
+export async function openTestDatabase(): Promise<Database & { url?: string }> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) return openDatabase({ dataDir: 'memory://' });
   const name = `satukredit_test_${randomBytes(6).toString('hex')}`;
@@ -39,6 +39,8 @@ export async function openTestDatabase(): Promise<Database> {
   const db = await openDatabase({ url: url.toString() });
   return {
     ...db,
+    /** The per-test database's URL (tests that start another process or a job queue use it). */
+    url: url.toString(),
     async close() {
       await db.close();
       const d = new pg.Client({ connectionString: admin });

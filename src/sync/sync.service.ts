@@ -1,0 +1,120 @@
+/**
+ * Sync jobs. BACKFILL (the nightly job) reads every consented account from its
+ * provider; DUE_REFRESH reads only accounts whose cached copy is near a due
+ * date or holds a pending repayment. Each account is read once and cached under
+ * every ACTIVE consent that covers it, through the same consent rules as the
+ * API (a revoked or expired consent gets nothing). Runs are checkpointed after
+ * every account: a crashed run resumes where it stopped. Provider rate limits
+ * are enforced by the connectors' rate gate (ResilienceOptions.ratePerSecond).
+ */
+import { createHash } from 'node:crypto';
+import { covers, effectiveStatus } from '../domain/consent';
+import { jakartaDate } from '../domain/dates';
+import { type FreshnessPolicy, nearDue, reviveLoans, reviveRepayments } from '../domain/freshness';
+import type { PrismaClient } from '../generated/prisma/client';
+import { accountRef, type Connectors } from '../loaders';
+import type { Logger } from '../logger';
+import type { Clock } from '../providers/connector';
+import { saveSnapshot, snapshotJson } from '../store/snapshots';
+
+export type SyncKind = 'BACKFILL' | 'DUE_REFRESH';
+
+/** What a run did. */
+export interface SyncSummary {
+  runId: string;
+  kind: SyncKind;
+  resumed: boolean;
+  accounts: number;
+  loansFetched: number;
+  loansChanged: number;
+  failed: number;
+  skipped: number;
+  finished: boolean;
+}
+
+/** Progress callback: accounts done so far of the total for this run. */
+export type SyncProgress = (done: number, total: number, summary: SyncSummary) => void;
+
+/** Runs sync jobs. */
+export class SyncService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly connectors: Connectors,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly freshness: FreshnessPolicy,
+  ) {}
+
+  /**
+   * Runs (or resumes) a job.
+   * @param stopAfter stop after this many accounts, leaving the run unfinished (a crash, for tests).
+   */
+  async run(kind: SyncKind, opts: { onProgress?: SyncProgress; stopAfter?: number } = {}): Promise<SyncSummary> {
+    const open = await this.prisma.syncRun.findFirst({ where: { kind, finishedAt: null }, orderBy: { startedAt: 'desc' } });
+    const run = open ?? (await this.prisma.syncRun.create({ data: { kind } }));
+    const summary: SyncSummary = {
+      runId: run.id,
+      kind,
+      resumed: open !== null,
+      accounts: run.accounts,
+      loansFetched: run.loansFetched,
+      loansChanged: run.loansChanged,
+      failed: run.failed,
+      skipped: 0,
+      finished: false,
+    };
+    const now = this.clock.now();
+    const accounts = await this.prisma.providerAccount.findMany({
+      where: {
+        ...(run.lastAccountId ? { id: { gt: run.lastAccountId } } : {}),
+        borrower: { consents: { some: { status: { in: ['ACTIVE', 'PENDING'] }, expiresAt: { gt: now } } } },
+      },
+      orderBy: { id: 'asc' },
+      include: { borrower: { include: { consents: true } }, snapshots: true },
+    });
+    const total = accounts.length;
+    let done = 0;
+    for (const a of accounts) {
+      if (opts.stopAfter !== undefined && done >= opts.stopAfter) return summary;
+      const live = a.borrower.consents.filter((c) => effectiveStatus(c, this.clock.now()) === 'ACTIVE' && covers(c, a.provider, 'LOANS'));
+      let wanted = live.length > 0;
+      if (wanted && kind === 'DUE_REFRESH') {
+        const loansSnap = a.snapshots.find((x) => x.domain === 'LOANS');
+        const repaySnap = a.snapshots.find((x) => x.domain === 'REPAYMENTS');
+        wanted = !loansSnap || nearDue(reviveLoans(loansSnap.payload), repaySnap ? reviveRepayments(repaySnap.payload) : null, jakartaDate(this.clock.now()), this.freshness);
+      }
+      if (!wanted) summary.skipped++;
+      else {
+        try {
+          const reads = this.connectors[a.provider].openReads();
+          const withRepayments = live.some((c) => covers(c, a.provider, 'REPAYMENTS'));
+          const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), withRepayments ? reads.repayments(accountRef(a)) : null]);
+          const fetchedAt = this.clock.now();
+          const hash = createHash('sha256').update(snapshotJson(loans)).digest('hex');
+          summary.loansFetched += loans.length;
+          if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += loans.length;
+          for (const c of live) {
+            await saveSnapshot(this.prisma, { consentId: c.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt });
+            if (repayments && covers(c, a.provider, 'REPAYMENTS')) await saveSnapshot(this.prisma, { consentId: c.id, accountId: a.id, domain: 'REPAYMENTS', data: repayments, fetchedAt });
+          }
+          await this.prisma.accessLog.createMany({
+            data: live.map((c) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', provider: a.provider, domain: 'LOANS' as const, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
+          });
+        } catch (e) {
+          summary.failed++;
+          this.log.warn({ runId: run.id, provider: a.provider, accountId: a.id, err: (e as Error).message }, 'sync read failed');
+        }
+      }
+      summary.accounts++;
+      done++;
+      await this.prisma.syncRun.update({
+        where: { id: run.id },
+        data: { lastAccountId: a.id, accounts: summary.accounts, loansFetched: summary.loansFetched, loansChanged: summary.loansChanged, failed: summary.failed },
+      });
+      opts.onProgress?.(done, total, summary);
+    }
+    await this.prisma.syncRun.update({ where: { id: run.id }, data: { finishedAt: this.clock.now() } });
+    summary.finished = true;
+    return summary;
+  }
+}
