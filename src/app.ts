@@ -18,6 +18,7 @@ import { FinfraConnector } from './providers/finfra/connector';
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import type { PrismaClient } from './generated/prisma/client';
 import type { FreshnessPolicy } from './domain/freshness';
+import { recordProviderCall } from './metrics';
 
 /** Provider endpoints and credentials. */
 export interface ProviderSettings {
@@ -93,9 +94,9 @@ export function createConnectors(
 export function createSyncConnectors(cfg: Config, prisma: PrismaClient, clock?: Clock) {
   const s = providerSettings(cfg);
   const make = (ratePerSecond: number) => ({ ...s, resilience: { ...s.resilience, ratePerSecond } });
-  const c = createConnectors(make(cfg.SYNC_RATE_LIMIT_CAIRIN), prisma, { clock });
-  const f = createConnectors(make(cfg.SYNC_RATE_LIMIT_FINFRA), prisma, { clock });
-  const d = createConnectors(make(cfg.SYNC_RATE_LIMIT_DOMPETKILAT), prisma, { clock });
+  const c = createConnectors(make(cfg.SYNC_RATE_LIMIT_CAIRIN), prisma, { clock, onCall: recordProviderCall });
+  const f = createConnectors(make(cfg.SYNC_RATE_LIMIT_FINFRA), prisma, { clock, onCall: recordProviderCall });
+  const d = createConnectors(make(cfg.SYNC_RATE_LIMIT_DOMPETKILAT), prisma, { clock, onCall: recordProviderCall });
   return { CAIRIN: c.CAIRIN, FINFRA: f.FINFRA, DOMPET_KILAT: d.DOMPET_KILAT };
 }
 

@@ -12,6 +12,7 @@ import { Command, Option } from 'commander';
 import { SCOPES, signClientToken } from './auth';
 import { createConnectors, createSyncConnectors, freshnessPolicy, jwtSettings, providerSettings } from './app';
 import { SyncService } from './sync/sync.service';
+import { recordProviderCall } from './metrics';
 import { startScheduler } from './sync/scheduler';
 import { defaultHardening } from './graphql/hardening';
 import cliProgress from 'cli-progress';
@@ -69,7 +70,7 @@ async function start(): Promise<void> {
     cfg.FINFRA_CLIENT_SECRET = sandbox.finfraClient.clientSecret;
     log.info({ urls: sandbox.urls }, 'provider sandbox started');
   }
-  const connectors = createConnectors(providerSettings(cfg), db.prisma);
+  const connectors = createConnectors(providerSettings(cfg), db.prisma, { onCall: recordProviderCall });
   const clock = { now: () => new Date() };
   const consents = new ConsentService(db.prisma, connectors, clock);
   let demoBorrowerId: string | null = null;
@@ -108,6 +109,7 @@ async function start(): Promise<void> {
   const server = await startServer(
     {
       prisma: db.prisma,
+      sql: db.sql,
       connectors,
       jwt,
       clock,

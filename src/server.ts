@@ -19,6 +19,8 @@ import { graphqlSchema } from './graphql/schema';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { ApiClient } from './auth';
+import { graphqlDuration, graphqlRequests, registry } from './metrics';
+import { pendingMigrations, type SqlExecutor } from './store/migrate';
 import { defaultHardening, hardening, type HardeningOptions } from './graphql/hardening';
 import { DEFAULT_FRESHNESS, type FreshnessPolicy } from './domain/freshness';
 import { type Connectors, createRequestLoaders } from './loaders';
@@ -43,6 +45,8 @@ export interface ServerDeps {
   webhooks: { settings: WebhookSettings; applier: EventApplier };
   /** Expected settlement lag per bank channel, minutes. */
   lagMinutes: LagMinutes;
+  /** Raw SQL access for readiness (migrations applied). */
+  sql: SqlExecutor;
   /** Cache lifetimes; DEFAULT_FRESHNESS when unset. */
   freshness?: FreshnessPolicy;
   /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
@@ -173,6 +177,39 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     wsServer,
   );
 
+  /** Readiness: database reachable, migrations applied, and each provider's circuit. */
+  async function readiness() {
+    let database = 'ok';
+    let pending: string[] = [];
+    try {
+      pending = await pendingMigrations(deps.sql);
+    } catch {
+      database = 'unreachable';
+    }
+    const providers = Object.fromEntries(
+      (Object.keys(deps.connectors) as (keyof typeof deps.connectors)[]).map((p) => {
+        const client = (deps.connectors[p] as { client?: { circuit?: string } }).client;
+        return [p, { circuit: client?.circuit ?? 'closed' }];
+      }),
+    );
+    return { ready: database === 'ok' && pending.length === 0, database, pendingMigrations: pending, providers };
+  }
+
+  const metricsPlugin: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ response, operationName, errors }) {
+          const operation = operationName ?? 'anonymous';
+          const body = response.body.kind === 'single' ? response.body.singleResult : null;
+          const failed = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
+          graphqlRequests.inc({ operation, outcome: !failed ? 'success' : body?.data ? 'partial' : 'error' });
+          graphqlDuration.observe({ operation }, (performance.now() - started) / 1000);
+        },
+      };
+    },
+  };
+
   const hard = hardening(schema, deps.hardening ?? defaultHardening(false));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -184,7 +221,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     allowBatchedHttpRequests: hard.allowBatchedHttpRequests,
     validationRules: hard.validationRules,
     formatError: formatError(requestIds),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, ...hard.plugins],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, ...hard.plugins],
   });
   await apollo.start();
 
@@ -193,19 +230,29 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     res.setHeader('x-request-id', requestId);
     const log = deps.log.child({ requestId });
     const started = performance.now();
+    const meta: { clientId?: string } = {};
     res.once('finish', () => {
-      log.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request completed');
+      log.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId }, 'request completed');
     });
-    handle(req, res, requestId, log).catch((e: Error & { status?: number }) => {
+    handle(req, res, requestId, log, meta).catch((e: Error & { status?: number }) => {
       log.error({ err: e.message }, 'request failed');
       if (!res.headersSent) sendJson(res, e.status ?? 500, { error: e.status ? e.message : 'internal error', requestId });
       else res.end();
     });
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger, meta: { clientId?: string }): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const r = await readiness();
+      return sendJson(res, r.ready ? 200 : 503, r);
+    }
+    if (url.pathname === '/metrics') {
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(await registry.metrics());
+      return;
+    }
     if (url.pathname.startsWith('/webhooks/')) {
       const raw = req.method === 'POST' ? await readBody(req) : '';
       const handled = await handleWebhook(req, res, url.pathname, raw, { prisma: deps.prisma, settings: deps.webhooks.settings, applier: deps.webhooks.applier, clock: deps.clock }, log);
@@ -242,6 +289,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
         } catch (e) {
           throw new UnauthenticatedError((e as Error).message);
         }
+        meta.clientId = client.id;
         const ctx = contextFor(client, requestId, log);
         requestIds.set(ctx, requestId);
         return ctx;

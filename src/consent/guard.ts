@@ -12,6 +12,7 @@ import type { ProviderCode } from '../domain/types';
 import type { Consent, PrismaClient } from '../generated/prisma/client';
 import type { Clock } from '../providers/connector';
 import type { ConsentService } from './consent.service';
+import { consentDenials } from '../metrics';
 
 /** A read refused for want of an ACTIVE consent; `extensions.code` is the denial. */
 export class ConsentError extends GraphQLError {
@@ -86,7 +87,10 @@ export class ConsentGuard {
       }
     }
     const d = decide(consents, provider, domain, now);
-    if ('denial' in d) throw new ConsentError(d.denial, provider, domain);
+    if ('denial' in d) {
+      consentDenials.inc({ domain, code: d.denial });
+      throw new ConsentError(d.denial, provider, domain);
+    }
     const key = `${borrowerId}|${provider}|${domain}|${kind}`;
     if (!this.access.has(key)) {
       this.access.set(key, { clientId: this.clientId, borrowerId, kind, provider, domain, purpose: d.consent.purpose, consentId: d.consent.id, requestId: this.requestId, at: now });

@@ -58,7 +58,9 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
     endpoint,
     headers,
     shouldPersistHeaders: true,
-    ...(tabs.length ? { defaultTabs: tabs } : {}),
+    // GraphiQL opens on the first tab but fills its variables editor from the `variables` option
+    // only (not from the tab), and matches stored tabs against `query` + `variables`: give both.
+    ...(tabs.length ? { defaultTabs: tabs, query: tabs[0]!.query, variables: tabs[0]!.variables, initialHeaders: headers } : {}),
     // Our subscriptions are graphql-ws on the same path, authorized by connectionParams.authorization.
     subscriptionsProtocol: 'WS' as const,
     ...(opts.token ? { connectionParams: { authorization: `Bearer ${opts.token}` } } : {}),

@@ -14,6 +14,7 @@ import { type ErrorCode, ProviderPartError, providerFailure } from '../graphql/e
 import { accountRef } from '../loaders';
 import { ConsentError } from '../consent/guard';
 import { saveSnapshot } from '../store/snapshots';
+import { cacheLookups } from '../metrics';
 
 /** One provider's part of a borrower's credit picture. */
 export interface ProviderPart {
@@ -83,10 +84,12 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
     const age = (now.getTime() - cached.fetchedAt.getTime()) / 1000;
     const limit = Math.min(ttlSeconds(cached.loans, cached.repayments, today, ctx.freshness), maxAge ?? Number.POSITIVE_INFINITY);
     if (age <= limit) {
+      cacheLookups.inc({ provider: a.provider, result: 'hit' });
       ctx.loaders.cacheHits.push(a.provider);
       return { provider: a.provider, accountId: a.id, loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, freshnessOf(cached, false)), error: null };
     }
   }
+  cacheLookups.inc({ provider: a.provider, result: 'miss' });
   const reads = ctx.loaders.reads[a.provider];
   try {
     const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), repaymentsDenial ? null : readRepayments(ctx, borrowerId, a)]);

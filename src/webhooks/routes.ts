@@ -19,6 +19,7 @@ import { contentHash, type EventApplier, storeEvent } from './ingest';
 import type { WebhookSettings } from './settings';
 import { SNAP_BANKS, type SnapBank, SnapPaymentNotification, snapCode, stringToSign, verifySignature } from './snap';
 import { toRupiah } from '../domain/money';
+import { webhookEvents } from '../metrics';
 
 /** What the webhook routes need. */
 export interface WebhookDeps {
@@ -29,6 +30,12 @@ export interface WebhookDeps {
 }
 
 type Reply = { status: number; body: unknown };
+
+/** Counts a delivery by its outcome (2xx duplicate / 2xx accepted / 4xx rejected). */
+function count(source: string, kind: string, r: Reply): void {
+  const duplicate = (r.body as { duplicate?: boolean } | null)?.duplicate === true;
+  webhookEvents.inc({ source, kind, outcome: r.status >= 400 ? 'rejected' : duplicate ? 'duplicate' : 'accepted' });
+}
 
 function json(res: http.ServerResponse, r: Reply): void {
   res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' });
@@ -55,17 +62,24 @@ export async function handleWebhook(req: http.IncomingMessage, res: http.ServerR
   let m: RegExpExecArray | null;
   if (req.method !== 'POST') return false;
   if ((m = /^\/webhooks\/finfra\/api\/core\/(ftm\/users\/[^/]+|payment-gateway\/[^/]+)\/status$/.exec(path))) {
-    json(res, await finfra(req, m[1]!.startsWith('ftm') ? 'users' : 'payment-gateway', raw, deps, log));
+    const r = await finfra(req, m[1]!.startsWith('ftm') ? 'users' : 'payment-gateway', raw, deps, log);
+    count('FINFRA', m[1]!.split('/')[m[1]!.startsWith('ftm') ? 0 : 1] ?? 'callback', r);
+    json(res, r);
     return true;
   }
   if ((m = /^\/webhooks\/dompetkilat\/v1\/(loan\/disburse|callback\/loan\/repayment)$/.exec(path))) {
-    json(res, await dompetKilat(req, m[1] === 'loan/disburse' ? 'disbursement' : 'repayment', raw, deps, log));
+    const kind = m[1] === 'loan/disburse' ? 'disbursement' : 'repayment';
+    const r = await dompetKilat(req, kind, raw, deps, log);
+    count('DOMPET_KILAT', kind, r);
+    json(res, r);
     return true;
   }
   if ((m = /^\/webhooks\/snap\/([a-z]+)\/v1\.0\/transfer-va\/payment$/.exec(path))) {
     const bank = m[1]!.toUpperCase() as SnapBank;
     if (!SNAP_BANKS.includes(bank)) return false;
-    json(res, await snap(req, bank, path, raw, deps, log));
+    const r = await snap(req, bank, path, raw, deps, log);
+    count(`SNAP_${bank}`, 'payment_notification', r);
+    json(res, r);
     return true;
   }
   return false;

@@ -21,6 +21,7 @@ import { EventApplier } from '../../src/webhooks/ingest';
 import { DEFAULT_LAG_MINUTES } from '../../src/services/ledger.service';
 import type { WebhookSettings } from '../../src/webhooks/settings';
 import type { HardeningOptions } from '../../src/graphql/hardening';
+import { recordProviderCall } from '../../src/metrics';
 
 /**
  * Opens a fresh database: in-memory PGlite, or a new database created on the
@@ -94,7 +95,13 @@ export async function startStack(
       resilience: opts.resilience,
     },
     db.prisma,
-    { onCall: (c) => calls.push(c), clock },
+    {
+      onCall: (c) => {
+        calls.push(c);
+        recordProviderCall(c);
+      },
+      clock,
+    },
   );
   const consents = new ConsentService(db.prisma, connectors, clock);
   const requests = linkRequests(sandbox.dataset);
@@ -125,7 +132,7 @@ export async function startStack(
   };
   const applier = new EventApplier(db.prisma, log);
   const server: RunningServer = await startServer(
-    { prisma: db.prisma, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml, hardening: opts.hardening },
+    { prisma: db.prisma, sql: db.sql, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml, hardening: opts.hardening },
     { host: '127.0.0.1', port: 0 },
   );
   const sender = new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks, () => clock.now());

@@ -1,0 +1,64 @@
+/**
+ * Prometheus metrics (prom-client), served at /metrics. Labels carry
+ * operation names, providers, endpoint templates, codes and outcomes only:
+ * never ids or personal data.
+ */
+import client from 'prom-client';
+import type { ProviderCallRecord } from './providers/http';
+
+/** The registry /metrics serves (process metrics included). */
+export const registry = new client.Registry();
+client.collectDefaultMetrics({ register: registry, prefix: 'satukredit_' });
+
+const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const graphqlRequests = new client.Counter({
+  name: 'satukredit_graphql_requests_total',
+  help: 'GraphQL operations by operation name and outcome (success, partial, error).',
+  labelNames: ['operation', 'outcome'] as const,
+  registers: [registry],
+});
+export const graphqlDuration = new client.Histogram({
+  name: 'satukredit_graphql_request_duration_seconds',
+  help: 'GraphQL operation latency by operation name.',
+  labelNames: ['operation'] as const,
+  buckets: seconds,
+  registers: [registry],
+});
+export const providerCalls = new client.Counter({
+  name: 'satukredit_provider_calls_total',
+  help: 'Provider HTTP calls by provider, endpoint template and status (0: no answer).',
+  labelNames: ['provider', 'endpoint', 'status'] as const,
+  registers: [registry],
+});
+export const providerDuration = new client.Histogram({
+  name: 'satukredit_provider_call_duration_seconds',
+  help: 'Provider call latency by provider and endpoint template.',
+  labelNames: ['provider', 'endpoint'] as const,
+  buckets: seconds,
+  registers: [registry],
+});
+export const cacheLookups = new client.Counter({
+  name: 'satukredit_cache_lookups_total',
+  help: 'Provider-data cache lookups by provider and result (hit, miss).',
+  labelNames: ['provider', 'result'] as const,
+  registers: [registry],
+});
+export const webhookEvents = new client.Counter({
+  name: 'satukredit_webhook_events_total',
+  help: 'Webhook deliveries by source, kind and outcome (accepted, duplicate, rejected).',
+  labelNames: ['source', 'kind', 'outcome'] as const,
+  registers: [registry],
+});
+export const consentDenials = new client.Counter({
+  name: 'satukredit_consent_denials_total',
+  help: 'Reads refused by the consent guard, by domain and code.',
+  labelNames: ['domain', 'code'] as const,
+  registers: [registry],
+});
+
+/** Records one provider call (pass as the connectors' onCall). */
+export function recordProviderCall(c: ProviderCallRecord): void {
+  providerCalls.inc({ provider: c.provider, endpoint: c.endpoint, status: String(c.status) });
+  providerDuration.observe({ provider: c.provider, endpoint: c.endpoint }, c.durationMs / 1000);
+}
