@@ -13,6 +13,7 @@ import { SCOPES, signClientToken } from './auth';
 import { createConnectors, createSyncConnectors, freshnessPolicy, jwtSettings, providerSettings } from './app';
 import { SyncService } from './sync/sync.service';
 import { recordProviderCall } from './metrics';
+import { defaultExamples, renderPlayground } from './graphql/playground';
 import { startScheduler } from './sync/scheduler';
 import { defaultHardening } from './graphql/hardening';
 import cliProgress from 'cli-progress';
@@ -97,7 +98,26 @@ async function start(): Promise<void> {
     log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
   }
   const jwt = await jwtSettings(cfg);
+  const aggregatorToken = signClientToken(jwt, 'demo-aggregator', DEMO_CLIENTS['demo-aggregator']);
   const lagMinutes = lagMinutesFromEnv();
+  // GraphiQL at GET /graphql, rendered once per Jakarta day (the payoff example quotes for today). The demo
+  // token and examples are preset only in demo mode (sandbox): with real providers the page carries no token.
+  let demoLoanId: string | null = null;
+  if (sandbox && demoBorrowerId) {
+    const acct = await db.prisma.providerAccount.findFirst({ where: { borrowerId: demoBorrowerId, provider: 'CAIRIN' } });
+    if (acct) demoLoanId = toGlobalId('Loan', acct.id, 'LN-0001');
+  }
+  let page: { day: string; html: string } | null = null;
+  const playgroundHtml = () => {
+    const day = jakartaDate(new Date());
+    if (page?.day !== day) {
+      const html = sandbox && demoBorrowerId
+        ? renderPlayground({ token: aggregatorToken, examples: defaultExamples(toGlobalId('Borrower', demoBorrowerId), demoLoanId ?? undefined, day) })
+        : renderPlayground({});
+      page = { day, html };
+    }
+    return page.html;
+  };
   const webhookSettings = webhookSettingsFromEnv(cfg);
   const banks = sandbox ? createSandboxBanks() : null;
   if (sandbox && banks) {
@@ -119,6 +139,7 @@ async function start(): Promise<void> {
       lagMinutes,
       freshness: freshnessPolicy(cfg),
       hardening: defaultHardening(cfg.NODE_ENV === 'production'),
+      playgroundHtml,
     },
     { host: cfg.HOST, port: cfg.PORT },
   );
@@ -134,8 +155,9 @@ async function start(): Promise<void> {
     lines.push(`Provider sandbox: Cairin ${sandbox.urls.cairin}, Finfra ${sandbox.urls.finfra}, Dompet Kilat ${sandbox.urls.dompetKilat}`);
     lines.push(`Sandbox events (fire provider and bank webhooks at the API): ${events.url}/__sandbox/fire/{finfra,dompetkilat,snap}`);
   }
+  lines.push(`GraphiQL (open in a browser; demo token and example queries preset): ${server.url}/graphql`);
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
-    lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, signClientToken(jwt, client, scopes));
+    lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, client === 'demo-aggregator' ? aggregatorToken : signClientToken(jwt, client, scopes));
   }
   if (demoBorrowerId) {
     const q = EXAMPLE_QUERY(toGlobalId('Borrower', demoBorrowerId));

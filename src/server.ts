@@ -51,8 +51,8 @@ export interface ServerDeps {
   freshness?: FreshnessPolicy;
   /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
   hardening?: HardeningOptions;
-  /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html); none when unset. */
-  playgroundHtml?: string;
+  /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html), or a function giving it; none when unset. */
+  playgroundHtml?: string | (() => string);
 }
 
 /** A running server. */
@@ -262,7 +262,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
     if (req.method === 'GET' && deps.playgroundHtml && (req.headers.accept ?? '').includes('text/html')) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(deps.playgroundHtml);
+      res.end(typeof deps.playgroundHtml === 'function' ? deps.playgroundHtml() : deps.playgroundHtml);
       return;
     }
 

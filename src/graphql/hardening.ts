@@ -65,7 +65,13 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
       return {
         async didResolveOperation({ document, request, contextValue, operation }) {
           if (operation?.operation === 'subscription') return;
-          const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: request.operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+          let cost: number;
+          try {
+            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: request.operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+          } catch {
+            // Invalid variables: execution answers them with BAD_USER_INPUT (HTTP 400); charge the minimum.
+            cost = 1;
+          }
           try {
             await limiter.consume(contextValue.client.id, Math.max(1, cost));
           } catch (e) {

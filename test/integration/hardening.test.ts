@@ -34,6 +34,15 @@ describe('query limits', () => {
   });
 });
 
+describe('bad variables', () => {
+  it('answers a missing or mistyped variable with BAD_USER_INPUT and HTTP 400, not an internal error', async () => {
+    const missing = await dev.gql('query Q($borrowerId: ID!) { creditView(borrowerId: $borrowerId) { asOf } }', {});
+    expect([missing.status, missing.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_USER_INPUT']);
+    const mistyped = await dev.gql('query Q($n: Int!) { borrowers(first: $n) { totalCount } }', { n: 'ten' });
+    expect([mistyped.status, mistyped.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_USER_INPUT']);
+  });
+});
+
 describe('errors are masked', () => {
   it('hides internal errors behind INTERNAL_SERVER_ERROR and the request id', async () => {
     const id = Buffer.from(JSON.stringify(['Borrower', dev.borrowerIds[0]!])).toString('base64url');
