@@ -70,6 +70,11 @@ export function reviveLoans(payload: unknown): Loan[] {
   });
 }
 
+/** Disbursements from a snapshot payload. */
+export function reviveDisbursements(payload: unknown): import('./types').Disbursement[] {
+  return (payload as Json[]).map((d) => ({ ...(d as unknown as import('./types').Disbursement), amount: big(d.amount), disbursedAt: date(d.disbursedAt) }));
+}
+
 /** Repayments from a snapshot payload. */
 export function reviveRepayments(payload: unknown): Repayment[] {
   return (payload as Json[]).map((r) => ({ ...(r as unknown as Repayment), amount: big(r.amount), paidAt: date(r.paidAt)!, clearedAt: date(r.clearedAt) }));

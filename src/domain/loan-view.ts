@@ -49,6 +49,10 @@ export interface LoanView {
   readonly derived: boolean;
   /** How fresh the provider data behind this view is (set by the service that read it). */
   readonly freshness?: import('./freshness').Freshness;
+  /** This loan's disbursements as last read (live or cached), when the consent covers them. */
+  readonly disbursements?: readonly import('./types').Disbursement[];
+  /** Why disbursements could not be read (consent or provider failure), when they could not. */
+  readonly disbursementsFailure?: { readonly code: string; readonly message: string };
   /** Why the provider's repayments could not be read (consent or provider failure), when they could not. */
   readonly repaymentsFailure?: { readonly code: string; readonly message: string };
 }

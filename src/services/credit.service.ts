@@ -4,8 +4,8 @@
  * part so the others' data is still returned.
  */
 import { jakartaDate } from '../domain/dates';
-import type { Loan, ProviderCode, Repayment } from '../domain/types';
-import { type Freshness, reviveLoans, reviveRepayments, ttlSeconds } from '../domain/freshness';
+import type { Disbursement, Loan, ProviderCode, Repayment } from '../domain/types';
+import { type Freshness, reviveDisbursements, reviveLoans, reviveRepayments, ttlSeconds } from '../domain/freshness';
 import type { ProviderAccount } from '../generated/prisma/client';
 import type { LoanView } from '../domain/loan-view';
 import { loanViews } from './ledger.service';
@@ -64,21 +64,38 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
     () => null,
     (e: unknown) => (e instanceof ConsentError ? { code: e.denial, message: e.message } : { code: 'PROVIDER_UNAVAILABLE', message: String(e) }),
   );
+  const disbursementsDenial = await ctx.guard.allow(borrowerId, a.provider, 'DISBURSEMENTS', 'PROVIDER_READ').then(
+    () => null,
+    (e: unknown) => (e instanceof ConsentError ? { code: e.denial, message: e.message } : { code: 'PROVIDER_UNAVAILABLE', message: String(e) }),
+  );
   const now = ctx.clock.now();
   const today = jakartaDate(now);
   const snaps = await ctx.loaders.snapshots.load(`${consent.id}|${a.id}`);
   const loansSnap = snaps.find((x) => x.domain === 'LOANS');
   const repaySnap = snaps.find((x) => x.domain === 'REPAYMENTS');
+  const disbSnap = snaps.find((x) => x.domain === 'DISBURSEMENTS');
   const cached =
-    loansSnap && (repaymentsDenial || repaySnap)
-      ? { loans: reviveLoans(loansSnap.payload), repayments: repaymentsDenial ? null : reviveRepayments(repaySnap!.payload), fetchedAt: loansSnap.fetchedAt, eventAt: loansSnap.eventAt }
+    loansSnap && (repaymentsDenial || repaySnap) && (disbursementsDenial || disbSnap)
+      ? {
+          loans: reviveLoans(loansSnap.payload),
+          repayments: repaymentsDenial ? null : reviveRepayments(repaySnap!.payload),
+          disbursements: disbursementsDenial ? null : reviveDisbursements(disbSnap!.payload),
+          fetchedAt: loansSnap.fetchedAt,
+          eventAt: loansSnap.eventAt,
+        }
       : null;
   const freshnessOf = (c: NonNullable<typeof cached>, stale: boolean): Freshness => {
     const last = c.eventAt && c.eventAt > c.fetchedAt ? c.eventAt : c.fetchedAt;
     return { fetchedAt: last, ageSeconds: Math.max(0, Math.floor((now.getTime() - c.fetchedAt.getTime()) / 1000)), source: last === c.eventAt ? 'WEBHOOK' : 'CACHE', stale };
   };
-  const build = async (loans: Loan[], repayments: Repayment[] | null, failure: { code: string; message: string } | undefined, freshness: Freshness) =>
-    (await loanViews(ctx, loans, repayments, failure)).map((v) => ({ ...v, freshness }));
+  type Failure = { code: string; message: string } | undefined;
+  const build = async (loans: Loan[], repayments: Repayment[] | null, failure: Failure, disbursements: Disbursement[] | null, disbFailure: Failure, freshness: Freshness) =>
+    (await loanViews(ctx, loans, repayments, failure)).map((v) => ({
+      ...v,
+      freshness,
+      disbursements: disbursements?.filter((d) => d.providerLoanId === v.loan.providerLoanId),
+      disbursementsFailure: disbFailure,
+    }));
 
   if (cached) {
     const age = (now.getTime() - cached.fetchedAt.getTime()) / 1000;
@@ -86,17 +103,33 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
     if (age <= limit) {
       cacheLookups.inc({ provider: a.provider, result: 'hit' });
       ctx.loaders.cacheHits.push(a.provider);
-      return { provider: a.provider, accountId: a.id, loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, freshnessOf(cached, false)), error: null };
+      return {
+        provider: a.provider,
+        accountId: a.id,
+        loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, cached.disbursements, disbursementsDenial ?? undefined, freshnessOf(cached, false)),
+        error: null,
+      };
     }
   }
   cacheLookups.inc({ provider: a.provider, result: 'miss' });
   const reads = ctx.loaders.reads[a.provider];
   try {
-    const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), repaymentsDenial ? null : readRepayments(ctx, borrowerId, a)]);
+    const [loans, repayments, disbursements] = await Promise.all([
+      reads.loans(accountRef(a)),
+      repaymentsDenial ? null : readRepayments(ctx, borrowerId, a),
+      disbursementsDenial ? null : reads.disbursements(accountRef(a)).then((rows) => ({ rows, failure: undefined }), (e: unknown) => ({ rows: null, failure: providerFailure(a.provider, e) })),
+    ]);
     await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: now });
     if (repayments?.rows) await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'REPAYMENTS', data: repayments.rows, fetchedAt: now });
+    if (disbursements?.rows) await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'DISBURSEMENTS', data: disbursements.rows, fetchedAt: now });
     const failure = repaymentsDenial ?? repayments?.failure;
-    return { provider: a.provider, accountId: a.id, loans: await build(loans, repayments?.rows ?? null, failure, { fetchedAt: now, ageSeconds: 0, source: 'LIVE', stale: false }), error: null };
+    const live: Freshness = { fetchedAt: now, ageSeconds: 0, source: 'LIVE', stale: false };
+    return {
+      provider: a.provider,
+      accountId: a.id,
+      loans: await build(loans, repayments?.rows ?? null, failure, disbursements?.rows ?? null, disbursementsDenial ?? disbursements?.failure, live),
+      error: null,
+    };
   } catch (e) {
     const failure = providerFailure(a.provider, e);
     ctx.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
@@ -107,7 +140,7 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
     return {
       provider: a.provider,
       accountId: a.id,
-      loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, freshnessOf(cached, true)),
+      loans: await build(cached.loans, cached.repayments, repaymentsDenial ?? undefined, cached.disbursements, disbursementsDenial ?? undefined, freshnessOf(cached, true)),
       error: { code: code as ErrorCode, message },
     };
   }

@@ -21,7 +21,7 @@ afterAll(async () => {
 const gid = (uuid: string) => Buffer.from(JSON.stringify(['Borrower', uuid])).toString('base64url');
 const VIEW = `query($id: ID!, $max: Int) { creditView(borrowerId: $id, maxAgeSeconds: $max) { complete totalOutstanding { amount }
   providers { provider health errorCode loanCount freshness { source stale ageSeconds fetchedAt } }
-  loans { providerLoanId freshness { source stale } } } }`;
+  loans { providerLoanId freshness { source stale } installments { seq status } repayments { transactionId status } disbursements { transactionId status } } } }`;
 /** A borrower linked at all three providers. */
 function everywhere(): string {
   const i = s.requests.findIndex((r) => r.cairin && r.finfraUserId && r.dompetKilatIdNumber);

@@ -136,8 +136,10 @@ export class LoanResolver {
   @FieldResolver(() => [DisbursementObject], { nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
   async disbursements(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<DisbursementObject[] | null> {
     const account = await consentedAccount(ctx, l, 'DISBURSEMENTS');
-    if (!account) return [];
-    const rows = await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].disbursements(accountRef(account)));
+    const f = l.view.disbursementsFailure;
+    if (f) throw new ProviderPartError(l.loan.provider, f.code as ErrorCode, f.message);
+    // Views read through the credit view carry their (live or cached) disbursements; a single-loan read fetches them.
+    const rows = l.view.disbursements ?? (account ? await providerRead(account.provider, ctx, () => ctx.loaders.reads[account.provider].disbursements(accountRef(account))) : []);
     return rows.filter((d) => d.providerLoanId === l.loan.providerLoanId).map((d) => new DisbursementObject(d));
   }
 }
