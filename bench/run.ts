@@ -1,0 +1,1032 @@
+/**
+ * Benchmark: drives the API with autocannon over loopback and reports, per
+ * scenario, requests/s, p50/p90/p99 latency, provider calls per request (from
+ * the sandbox's request counters) and the server's peak RSS.
+ *
+ * The server side (provider sandbox with injected latency, in-memory PGlite,
+ * consents, API server) runs in a child process, bench/server.ts, so the RSS,
+ * CPU and event-loop figures are the server's alone; autocannon runs here.
+ * Each scenario gets a fresh child (fresh database, sandbox, caches and heap)
+ * unless --shared-server is given.
+ *
+ *   tsx bench/run.ts                 full run (10 s per scenario), writes bench/results.json and docs/benchmarks.md
+ *   tsx bench/run.ts --quick         smoke run (2 s per scenario), prints the table, writes nothing unless --write
+ *   tsx bench/run.ts --help          every option
+ *
+ * Not a test: nothing here asserts times.
+ */
+import { execFileSync } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import type { ChildConfig, EndReport, ReadyMessage } from './server';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+const HELP = `Usage: tsx bench/run.ts [options]
+
+  --duration <s>          seconds per scenario (default 10; env BENCH_DURATION)
+  --quick                 smoke run: 2 s per scenario, 0.5 s warm-up, outputs not written unless --write
+  --connections <n>       concurrent connections (default 10; env BENCH_CONNECTIONS)
+  --borrowers <n>         generated borrowers (default 60; env BENCH_BORROWERS)
+  --seed <n>              dataset seed (default 42; env BENCH_SEED)
+  --latency-min <ms>      provider latency lower bound (default 40; env BENCH_LATENCY_MIN_MS)
+  --latency-max <ms>      provider latency upper bound (default 120; env BENCH_LATENCY_MAX_MS)
+  --warmup <s>            unmeasured warm-up per scenario (default 1)
+  --timeout <s>           autocannon per-request timeout (default 30)
+  --provider-timeout <ms> connector timeout per provider call (default 5000, the README default)
+  --scenarios <list>      e.g. 1,2,7 (default all: 1..7)
+  --shared-server         one server for all scenarios (order then matters: caches, ledger and heap carry over)
+  --log-level <level>     server log level (default silent)
+  --database-url <url>    PostgreSQL admin URL: each server child gets a fresh database there (dropped after);
+                          default: in-memory PGlite (env BENCH_DATABASE_URL)
+  --rate-limit <mode>     off (default): the per-client GraphQL cost budget is raised out of reach so one
+                          benchmark client can saturate the server (limits and cost analysis still run);
+                          default: keep the server's default budget (one client then gets RATE_LIMITED / 429)
+  --cpu-prof <dir>        write a V8 CPU profile of the server during each measured window to <dir>/scenario-<n>.cpuprofile
+  --write / --no-write    write bench/results.json and docs/benchmarks.md (default: write unless --quick)
+  --results <file>        results path (default bench/results.json)
+  --docs <file>           Markdown path (default docs/benchmarks.md)
+`;
+
+const { values: argv } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    connections: { type: 'string' },
+    borrowers: { type: 'string' },
+    seed: { type: 'string' },
+    'latency-min': { type: 'string' },
+    'latency-max': { type: 'string' },
+    warmup: { type: 'string' },
+    timeout: { type: 'string' },
+    'provider-timeout': { type: 'string' },
+    scenarios: { type: 'string' },
+    'shared-server': { type: 'boolean', default: false },
+    'log-level': { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'database-url': { type: 'string' },
+    'rate-limit': { type: 'string' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean' },
+    results: { type: 'string' },
+    docs: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+if (argv.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function num(name: string, flag: string | undefined, env: string | undefined, dflt: number, min = 0): number {
+  const raw = flag ?? env;
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min) {
+    process.stderr.write(`bench: invalid --${name} ${JSON.stringify(raw)}\n`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const E = process.env;
+const quick = argv.quick;
+const params = {
+  durationSeconds: num('duration', argv.duration, E.BENCH_DURATION, quick ? 2 : 10, 1),
+  warmupSeconds: num('warmup', argv.warmup, E.BENCH_WARMUP, quick ? 0.5 : 1, 0),
+  connections: Math.floor(num('connections', argv.connections, E.BENCH_CONNECTIONS, 10, 1)),
+  borrowers: Math.floor(num('borrowers', argv.borrowers, E.BENCH_BORROWERS, 60, 1)),
+  seed: Math.floor(num('seed', argv.seed, E.BENCH_SEED, 42)),
+  latency: {
+    minMs: Math.floor(num('latency-min', argv['latency-min'], E.BENCH_LATENCY_MIN_MS, 40)),
+    maxMs: Math.floor(num('latency-max', argv['latency-max'], E.BENCH_LATENCY_MAX_MS, 120)),
+  },
+  requestTimeoutSeconds: num('timeout', argv.timeout, E.BENCH_TIMEOUT, 30, 1),
+  providerTimeoutMs: Math.floor(num('provider-timeout', argv['provider-timeout'], E.BENCH_PROVIDER_TIMEOUT_MS, 5000, 1)),
+  sharedServer: argv['shared-server'],
+  rateLimit: (argv['rate-limit'] ?? E.BENCH_RATE_LIMIT ?? 'off') === 'default' ? ('default' as const) : ('off' as const),
+  database: (argv['database-url'] ?? E.BENCH_DATABASE_URL) ? 'PostgreSQL server (fresh database per server process)' : 'in-memory PGlite (embedded, runs inside the server process)',
+  quick,
+  webhookReplayShare: 0.2,
+};
+if (params.latency.maxMs < params.latency.minMs) params.latency.maxMs = params.latency.minMs;
+const logLevel = argv['log-level'] ?? E.BENCH_LOG_LEVEL ?? 'silent';
+const databaseUrl = argv['database-url'] ?? E.BENCH_DATABASE_URL ?? null;
+const write = argv['no-write'] ? false : (argv.write ?? !quick);
+const resultsPath = path.resolve(ROOT, argv.results ?? 'bench/results.json');
+const docsPath = path.resolve(ROOT, argv.docs ?? 'docs/benchmarks.md');
+const selected = new Set(
+  (argv.scenarios ?? '1,2,3,4,5,6,7')
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((n) => n >= 1 && n <= 7),
+);
+
+const say = (s: string) => process.stderr.write(`${s}\n`);
+
+// ---------------------------------------------------------------------------
+// The server child
+// ---------------------------------------------------------------------------
+
+interface Child {
+  ready: ReadyMessage;
+  call<T = unknown>(cmd: string, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+
+function tsxImport(): string {
+  try {
+    return import.meta.resolve('tsx');
+  } catch {
+    return 'tsx';
+  }
+}
+
+const cpuProfDir = argv['cpu-prof'] ? path.resolve(argv['cpu-prof']) : null;
+
+async function startChild(name: string): Promise<Child> {
+  if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
+  const cfg: ChildConfig = {
+    seed: params.seed,
+    borrowers: params.borrowers,
+    latency: params.latency,
+    providerTimeoutMs: params.providerTimeoutMs,
+    logLevel,
+    cpuProfile: cpuProfDir ? path.join(cpuProfDir, `${name}.cpuprofile`) : null,
+    databaseUrl,
+    rateLimit: params.rateLimit,
+  };
+  const cp = fork(path.join(HERE, 'server.ts'), [JSON.stringify(cfg)], {
+    cwd: ROOT,
+    execArgv: ['--import', tsxImport()],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  children.add(cp);
+  let seq = 0;
+  const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  let exited = false;
+  const exitedP = new Promise<void>((resolve) =>
+    cp.once('exit', (code, signal) => {
+      exited = true;
+      children.delete(cp);
+      for (const p of pending.values()) p.reject(new Error(`server child exited (${signal ?? code})`));
+      pending.clear();
+      resolve();
+    }),
+  );
+  const ready = await new Promise<ReadyMessage>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server child not ready after 180 s')), 180_000);
+    cp.on('message', (m: { type: string; id?: number; ok?: boolean; result?: unknown; error?: string }) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m as unknown as ReadyMessage);
+      } else if (m.type === 'reply' && m.id !== undefined) {
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.ok) p?.resolve(m.result);
+        else p?.reject(new Error(m.error));
+      }
+    });
+    void exitedP.then(() => {
+      clearTimeout(timer);
+      reject(new Error('server child exited before it was ready'));
+    });
+  });
+  const child: Child = {
+    ready,
+    call<T>(cmd: string, timeoutMs = 240_000): Promise<T> {
+      if (exited) return Promise.reject(new Error('server child has exited'));
+      const id = ++seq;
+      return new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`server child did not answer ${cmd} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        pending.set(id, {
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v as T);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+        cp.send({ id, cmd });
+      });
+    },
+    async close() {
+      if (exited) return;
+      await child.call('close', 30_000).catch(() => undefined);
+      const killer = setTimeout(() => cp.kill('SIGKILL'), 10_000);
+      await exitedP;
+      clearTimeout(killer);
+    },
+  };
+  return child;
+}
+
+function killChildren(): void {
+  for (const cp of children) cp.kill('SIGKILL');
+}
+process.once('SIGINT', () => {
+  killChildren();
+  process.exit(130);
+});
+process.once('exit', killChildren);
+
+// ---------------------------------------------------------------------------
+// GraphQL documents (the EVERYTHING query is a copy of the one in test/integration/read-path.test.ts)
+// ---------------------------------------------------------------------------
+
+const MONEY = 'amount currency';
+const INSTALLMENT = `seq dueDate status principal { ${MONEY} } interest { ${MONEY} } amountDue { ${MONEY} } amountPaid { ${MONEY} } pendingAmount { ${MONEY} } outstanding { ${MONEY} }`;
+const LOAN = `id provider providerLoanId type status scheduleSource frequency disbursedOn maturityDate daysPastDue qualityClass
+  principal { ${MONEY} } overdueAmount { ${MONEY} }
+  outstanding { principal { ${MONEY} } interest { ${MONEY} } lateFees { ${MONEY} } pending { ${MONEY} } total { ${MONEY} } }
+  reconciliationIssues { kind message amount { ${MONEY} } }
+  rate { percent period } tenor { value unit }
+  installments { ${INSTALLMENT} } nextInstallment { ${INSTALLMENT} }
+  repayments { transactionId channel status paidAt clearedAt settlementOverdue amount { ${MONEY} } }
+  disbursements { transactionId channel status disbursedAt amount { ${MONEY} } }
+  borrower { id }`;
+const EVERYTHING = `query All($first: Int!) {
+  borrowers(first: $first) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node {
+      id nik fullName createdAt
+      accounts { provider linkedAt }
+      loans { ${LOAN} }
+      creditView {
+        asOf complete totalOutstanding { ${MONEY} } totalPending { ${MONEY} } totalOverdue { ${MONEY} } worstQualityClass
+        twp90 { percent outstandingOver90 { ${MONEY} } }
+        nextInstallmentDue { loan { id providerLoanId } installment { ${INSTALLMENT} } }
+        providers { provider health errorCode loanCount outstanding { ${MONEY} } }
+        loans { ${LOAN} }
+        borrower { id fullName }
+      }
+    } }
+  }
+}`;
+
+/** The credit view of scenarios 2, 3 and 7: header, per-provider status, and every loan with its schedule, repayments and disbursements. */
+const CV_HEADER = `asOf complete totalOutstanding { ${MONEY} } totalPending { ${MONEY} } totalOverdue { ${MONEY} } worstQualityClass
+    twp90 { percent outstandingOver90 { ${MONEY} } }
+    nextInstallmentDue { loan { id providerLoanId } installment { ${INSTALLMENT} } }
+    providers { provider health errorCode loanCount outstanding { ${MONEY} } }`;
+const creditViewQuery = (maxAge: boolean) =>
+  maxAge
+    ? `query CreditView($id: ID!, $maxAge: Int) { creditView(borrowerId: $id, maxAgeSeconds: $maxAge) { ${CV_HEADER} loans { ${LOAN} } } }`
+    : `query CreditView($id: ID!) { creditView(borrowerId: $id) { ${CV_HEADER} loans { ${LOAN} } } }`;
+/** Naive client, step 1: the same view without the loans' details (their ids only). */
+const CV_NAIVE_HEADER = `query CreditViewHeader($id: ID!) { creditView(borrowerId: $id) { ${CV_HEADER} loans { id } } }`;
+/** Naive client, steps 2..k+1: each loan on its own, with the same fields as in the batched view. */
+const LOAN_ALONE = `query Loan($id: ID!) { loan(id: $id) { ${LOAN} } }`;
+/** Scenario 4. */
+const REFINANCE = `query Refinance($loanId: ID!, $borrowerId: ID!, $asOf: Date!) {
+  loan(id: $loanId) {
+    outstanding { principal { amount } interest { amount } pending { amount } total { amount } }
+    payoffQuote(asOf: $asOf) { total { amount } }
+  }
+  creditView(borrowerId: $borrowerId) { payoffTotal(asOf: $asOf) { amount } }
+}`;
+
+interface GqlAnswer<T = any> {
+  data?: T;
+  errors?: { message: string; extensions?: { code?: string } }[];
+}
+
+async function gql<T = any>(child: Child, query: string, variables: Record<string, unknown> = {}): Promise<GqlAnswer<T>> {
+  const res = await fetch(`${child.ready.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${child.ready.token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as GqlAnswer<T>;
+}
+
+// ---------------------------------------------------------------------------
+// Scenario fixtures (looked up through the API before the measured window)
+// ---------------------------------------------------------------------------
+
+interface Fixtures {
+  borrowerIds: string[];
+  /** Credit views accept `maxAgeSeconds` (a cross-request provider cache exists). */
+  maxAgeArg: boolean;
+  focus?: { borrowerId: string; name: string; loanIds: string[]; providers: string[] };
+  refinance?: { borrowerId: string; loanId: string; providerLoanId: string; borrowerIndex: number };
+}
+
+async function borrowerIds(child: Child): Promise<string[]> {
+  const ids: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const r: GqlAnswer = await gql(child, `query($after: String) { borrowers(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { id } } } }`, { after });
+    if (r.errors?.length || !r.data) throw new Error(`borrowers lookup failed: ${JSON.stringify(r.errors)}`);
+    ids.push(...r.data.borrowers.edges.map((e: { node: { id: string } }) => e.node.id));
+    if (!r.data.borrowers.pageInfo.hasNextPage) return ids;
+    after = r.data.borrowers.pageInfo.endCursor;
+  }
+}
+
+async function hasMaxAgeArg(child: Child): Promise<boolean> {
+  const r = await gql(child, `{ __type(name: "Query") { fields { name args { name } } } }`).catch(() => null);
+  const f = r?.data?.__type?.fields?.find((x: { name: string }) => x.name === 'creditView');
+  return Boolean(f?.args?.some((a: { name: string }) => a.name === 'maxAgeSeconds'));
+}
+
+async function fixtures(child: Child, n: number): Promise<Fixtures> {
+  const fx: Fixtures = { borrowerIds: await borrowerIds(child), maxAgeArg: await hasMaxAgeArg(child) };
+  if (n === 7) {
+    const id = fx.borrowerIds[0]!;
+    const r = await gql(child, `query($id: ID!) { borrower(id: $id) { fullName loans { id provider } } }`, { id });
+    if (r.errors?.length || !r.data?.borrower) throw new Error(`focus borrower lookup failed: ${JSON.stringify(r.errors)}`);
+    const loans = r.data.borrower.loans as { id: string; provider: string }[];
+    fx.focus = { borrowerId: id, name: r.data.borrower.fullName, loanIds: loans.map((l) => l.id), providers: [...new Set(loans.map((l) => l.provider))] };
+  }
+  if (n === 4) {
+    // The first borrower (John first) holding a loan that has a payoff quote today.
+    for (let i = 0; i < fx.borrowerIds.length && !fx.refinance; i++) {
+      const id = fx.borrowerIds[i]!;
+      const r = await gql(child, `query($id: ID!, $asOf: Date!) { borrower(id: $id) { loans { id providerLoanId status payoffQuote(asOf: $asOf) { total { amount } } } } }`, {
+        id,
+        asOf: child.ready.today,
+      });
+      const loan = (r.data?.borrower?.loans ?? []).find((l: { payoffQuote: unknown }) => l.payoffQuote);
+      if (loan) fx.refinance = { borrowerId: id, loanId: loan.id, providerLoanId: loan.providerLoanId, borrowerIndex: i };
+    }
+    if (!fx.refinance) throw new Error('no borrower holds a loan with a payoff quote today');
+  }
+  return fx;
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios
+// ---------------------------------------------------------------------------
+
+/** What a run's responses said, beyond autocannon's own counters. */
+class Tracker {
+  graphqlErrorResponses = 0;
+  errorCodes: Record<string, number> = {};
+  statuses: Record<string, number> = {};
+  viewLatencies: number[] = [];
+  views = 0;
+  webhook = { uniqueBuilt: 0, replaysBuilt: 0, acknowledged: 0, duplicates: 0 };
+
+  graphql(status: number, body: string): void {
+    if (status !== 200) {
+      this.statuses[status] = (this.statuses[status] ?? 0) + 1;
+      return;
+    }
+    if (!body.includes('"errors"')) return;
+    try {
+      const errs = (JSON.parse(body) as GqlAnswer).errors ?? [];
+      if (!errs.length) return;
+      this.graphqlErrorResponses++;
+      for (const e of errs) {
+        const code = e.extensions?.code ?? 'NO_CODE';
+        this.errorCodes[code] = (this.errorCodes[code] ?? 0) + 1;
+      }
+    } catch {
+      this.errorCodes.UNPARSEABLE_BODY = (this.errorCodes.UNPARSEABLE_BODY ?? 0) + 1;
+    }
+  }
+}
+
+type Phase = 'warmup' | 'measure';
+
+interface ScenarioDef {
+  n: number;
+  key: string;
+  title: string;
+  /** What one counted unit is. */
+  unit: string;
+  /** HTTP requests per unit (1 except the naive client's views). */
+  httpPerUnit(fx: Fixtures): number;
+  /** autocannon target path and request sequence (a fresh set per run: autocannon mutates them). */
+  path: string;
+  requests(fx: Fixtures, child: Child, t: Tracker, phase: Phase): autocannon.Request[];
+  /** Notes for the report (what was measured, how). */
+  notes(fx: Fixtures, child: Child): string;
+}
+
+const post = (body: string, onResponse: (status: number, body: string) => void): autocannon.Request => ({ method: 'POST', body, onResponse: (s, b) => onResponse(s, b) });
+const gqlBody = (query: string, variables: Record<string, unknown> = {}) => JSON.stringify({ query, variables });
+
+const SCENARIOS: ScenarioDef[] = [
+  {
+    n: 1,
+    key: 'trivial',
+    title: 'Trivial query `{ __typename }`',
+    unit: 'request',
+    httpPerUnit: () => 1,
+    path: '/graphql',
+    requests: (_fx, _c, t) => [post(gqlBody('{ __typename }'), (s, b) => t.graphql(s, b))],
+    notes: () => 'Bearer-token check, Apollo parse/validate/execute and the per-request context (DataLoaders, consent guard); no database or provider work. The ceiling for this stack on this machine.',
+  },
+  {
+    n: 2,
+    key: 'creditViewWarm',
+    title: 'Credit view, one borrower (warm)',
+    unit: 'request',
+    httpPerUnit: () => 1,
+    path: '/graphql',
+    requests: (fx, _c, t) => [post(gqlBody(creditViewQuery(false), { id: fx.borrowerIds[0] }), (s, b) => t.graphql(s, b))],
+    notes: (fx) =>
+      `\`creditView(borrowerId)\` for borrower #0 (the seed borrower "John", linked at all three providers), the same borrower on every request, with header, per-provider status and every loan with schedule, repayments and disbursements. "Warm" means the same borrower was read just before (warm-up) and on every request; whether that saves provider calls depends on a cross-request cache: provider calls per request says what it did. ${fx.maxAgeArg ? 'This build has `maxAgeSeconds`, i.e. a provider cache; default freshness policy used.' : 'This build has no cross-request provider cache (`maxAgeSeconds` absent).'}`,
+  },
+  {
+    n: 3,
+    key: 'creditViewCold',
+    title: 'Credit view, a different borrower per request (cold)',
+    unit: 'request',
+    httpPerUnit: () => 1,
+    path: '/graphql',
+    requests: (fx, _c, t) => {
+      let i = 0;
+      const query = creditViewQuery(fx.maxAgeArg);
+      return [
+        {
+          method: 'POST',
+          setupRequest: (req) => {
+            const id = fx.borrowerIds[i++ % fx.borrowerIds.length];
+            return { ...req, body: gqlBody(query, fx.maxAgeArg ? { id, maxAge: 0 } : { id }) };
+          },
+          onResponse: (s, b) => t.graphql(s, b),
+        },
+      ];
+    },
+    notes: (fx) =>
+      `Same query as #2, cycling through all ${fx.borrowerIds.length} borrowers (each connection takes the next one). ${fx.maxAgeArg ? 'This build has a cross-request provider cache, so requests pass `maxAgeSeconds: 0` to force a provider read on every request (otherwise the cache would be warm after the first cycle).' : 'No cross-request provider cache in this build, so every request reads the providers.'}`,
+  },
+  {
+    n: 4,
+    key: 'refinance',
+    title: 'Refinancing query (loan payoff + credit-view payoff total)',
+    unit: 'request',
+    httpPerUnit: () => 1,
+    path: '/graphql',
+    requests: (fx, child, t) => [post(gqlBody(REFINANCE, { loanId: fx.refinance!.loanId, borrowerId: fx.refinance!.borrowerId, asOf: child.ready.today }), (s, b) => t.graphql(s, b))],
+    notes: (fx, child) =>
+      `\`loan(id){ outstanding{...} payoffQuote(asOf: "${child.ready.today}") }\` + \`creditView(borrowerId){ payoffTotal(asOf) }\` in one request, for borrower #${fx.refinance!.borrowerIndex} and its loan ${fx.refinance!.providerLoanId} (the first borrower with a loan quotable today), the same on every request.`,
+  },
+  {
+    n: 5,
+    key: 'borrowers50Everything',
+    title: '`borrowers(first: 50)` with every nested field',
+    unit: 'request',
+    httpPerUnit: () => 1,
+    path: '/graphql',
+    requests: (_fx, _c, t) => [post(gqlBody(EVERYTHING, { first: 50 }), (s, b) => t.graphql(s, b))],
+    notes: () => 'The EVERYTHING query of test/integration/read-path.test.ts (copied): 50 borrowers, each with accounts, loans (schedule, repayments, disbursements, reconciliation) and credit view. One request fans out to every linked account of 50 borrowers.',
+  },
+  {
+    n: 6,
+    key: 'webhookIngest',
+    title: 'Webhook ingest: Finfra `va` callbacks (~20% replays)',
+    unit: 'callback',
+    httpPerUnit: () => 1,
+    path: '/webhooks/finfra/api/core/payment-gateway/va/status',
+    requests: (_fx, child, t, phase) => {
+      const loans = child.ready.finfraLoanIds;
+      const banks = ['BCA', 'MANDIRI', 'BRI', 'BNI'];
+      let seq = 0;
+      let rng = params.seed >>> 0 || 1;
+      const rand = () => {
+        // xorshift32: deterministic replay choices
+        rng ^= rng << 13;
+        rng ^= rng >>> 17;
+        rng ^= rng << 5;
+        return (rng >>> 0) / 4294967296;
+      };
+      const sent: string[] = [];
+      const tag = `${phase === 'warmup' ? 'W' : 'M'}${Date.now().toString(36)}`;
+      return [
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'finfra-auth-key': child.ready.finfraAuthKey },
+          setupRequest: (req) => {
+            let body: string;
+            if (sent.length && rand() < params.webhookReplayShare) {
+              body = sent[Math.floor(rand() * sent.length)]!;
+              t.webhook.replaysBuilt++;
+            } else {
+              seq++;
+              const at = new Date().toISOString();
+              body = JSON.stringify({
+                type: 'va',
+                status: 'PAID',
+                data: { payment_id: `BENCH-${tag}-${seq}`, loanUniqueId: loans[seq % loans.length], amount: 10_000 + (seq % 50) * 1000, bank_code: banks[seq % 4], status: 'PAID', paid_at: at, settled_at: at },
+              });
+              if (sent.length < 10_000) sent.push(body);
+              else sent[seq % 10_000] = body;
+              t.webhook.uniqueBuilt++;
+            }
+            return { ...req, body };
+          },
+          onResponse: (s, b) => {
+            if (s !== 200) {
+              t.statuses[s] = (t.statuses[s] ?? 0) + 1;
+              return;
+            }
+            t.webhook.acknowledged++;
+            if (b.includes('"duplicate":true')) t.webhook.duplicates++;
+          },
+        },
+      ];
+    },
+    notes: (_fx, child) =>
+      `POST /webhooks/finfra/api/core/payment-gateway/va/status with the configured \`finfra-auth-key\`; bodies \`{type:'va', status:'PAID', data:{payment_id, loanUniqueId, amount, bank_code, status:'PAID', paid_at, settled_at}}\` with a unique payment_id over ${child.ready.finfraLoanIds.length} Finfra loans, and ~${params.webhookReplayShare * 100}% exact replays of bodies sent before in the same run. Measures verify + validate + store-under-idempotency-key + acknowledge; the ledger applier runs after the acknowledgement, and its drain time after the load stops is reported separately.`,
+  },
+  {
+    n: 7,
+    key: 'creditViewNaive',
+    title: 'Credit view (#2) by a naive client: header + one `loan(id)` per loan',
+    unit: 'view',
+    httpPerUnit: (fx) => 1 + fx.focus!.loanIds.length,
+    path: '/graphql',
+    requests: (fx, _c, t) => {
+      const f = fx.focus!;
+      const header: autocannon.Request = {
+        method: 'POST',
+        body: gqlBody(CV_NAIVE_HEADER, { id: f.borrowerId }),
+        setupRequest: (req, ctx) => {
+          (ctx as { t0?: number }).t0 = performance.now();
+          return req;
+        },
+        onResponse: (s, b) => t.graphql(s, b),
+      };
+      const loans = f.loanIds.map((id, i) => ({
+        method: 'POST' as const,
+        body: gqlBody(LOAN_ALONE, { id }),
+        onResponse: (s: number, b: string, ctx: object) => {
+          t.graphql(s, b);
+          const t0 = (ctx as { t0?: number }).t0;
+          if (i === f.loanIds.length - 1 && t0 !== undefined) {
+            t.viewLatencies.push(performance.now() - t0);
+            t.views++;
+          }
+        },
+      }));
+      return [header, ...loans];
+    },
+    notes: (fx) =>
+      `The view of #2 (same borrower, same fields) fetched the way a client without the one-query credit view would: 1 request for the credit-view header with the loans' ids only, then ${fx.focus!.loanIds.length} sequential \`loan(id)\` requests (one per loan, ${fx.focus!.providers.join('/')}) each asking for the same loan fields as #2, on the same connection. A unit is one complete view (${1 + fx.focus!.loanIds.length} HTTP requests); req/s here is views/s, latency is per view (first request sent to last answer), provider calls are per view. Server-side DataLoader batching is not switched off (that would need a change in src/): the difference to #2 is what batching plus per-request de-duplication within one query save over separate requests.`,
+  },
+];
+
+// ---------------------------------------------------------------------------
+// Running
+// ---------------------------------------------------------------------------
+
+function runCannon(url: string, headers: Record<string, string>, requests: autocannon.Request[], seconds: number, connections = params.connections): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon(
+      {
+        url,
+        connections,
+        duration: seconds,
+        timeout: params.requestTimeoutSeconds,
+        headers,
+        requests,
+      },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    void inst;
+  });
+}
+
+/** CPU time of all cores since boot, busy (not idle/iowait), ms. */
+function systemBusyMs(): number {
+  return os.cpus().reduce((a, c) => a + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+const MiB = 1024 * 1024;
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+interface ScenarioResult {
+  n: number;
+  key: string;
+  title: string;
+  unit: string;
+  httpRequestsPerUnit: number;
+  durationSeconds: number;
+  /** Units completed inside the window (client side). */
+  completed: number;
+  reqPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  providerCallsPerRequest: number;
+  providerCalls: { total: number; byProvider: Record<string, number>; perRequestByEndpoint: Record<string, number> };
+  http: {
+    requestsPerSec: number;
+    completed: number;
+    serverReceived: number;
+    serverAnswered: number;
+    non2xx: number;
+    socketErrors: number;
+    timeouts: number;
+    statuses: Record<string, number>;
+    latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  };
+  graphqlErrors: { responses: number; share: number; codes: Record<string, number> };
+  server: {
+    rssPeakMiB: number;
+    rssStartMiB: number;
+    rssEndMiB: number;
+    rssSamples: number;
+    heapUsedPeakMiB: number;
+    maxRssSinceStartMiB: number;
+    cpuCores: number;
+    eventLoopUtilization: number;
+    eventLoopDelayMs: { p50: number; p99: number; max: number };
+    httpDrainMs: number;
+    setupMs: number;
+  };
+  /** CPU during the window, in cores: the server child, this process (autocannon), and everything else on the machine. */
+  cpu: { serverCores: number; benchCores: number; otherCores: number; machineCores: number; loadAverage1m: number };
+  webhook?: {
+    uniqueBodiesBuilt: number;
+    replaysBuilt: number;
+    acknowledged: number;
+    duplicatesAcknowledged: number;
+    applierDrainMs: number;
+    applierDrained: boolean;
+    eventsStored: number;
+    eventsApplied: number;
+    eventsFailed: number;
+    ledgerRepayments: number;
+  };
+  ratioToTrivial?: { reqPerSec: number; p50: number };
+  notes: string;
+}
+
+async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResult> {
+  const fx = await fixtures(child, def.n);
+  const url = `${child.ready.url}${def.path}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (def.path === '/graphql') headers.authorization = `Bearer ${child.ready.token}`;
+  // Warm-up on one connection (JIT, connector tokens, caches) without overloading anything before the window;
+  // a request cut off by its end still completes on the server, and `end` waits for it (its report is discarded).
+  if (params.warmupSeconds > 0) await runCannon(url, headers, def.requests(fx, child, new Tracker(), 'warmup'), params.warmupSeconds, 1);
+  await child.call('end');
+  const t = new Tracker();
+  const reqs = def.requests(fx, child, t, 'measure');
+  const sys0 = systemBusyMs();
+  const self0 = process.cpuUsage();
+  const wall0 = performance.now();
+  await child.call('begin');
+  const res = await runCannon(url, headers, reqs, params.durationSeconds);
+  // Machine-wide and own CPU over the load itself (the server's figure covers the window plus its HTTP drain).
+  const wall = performance.now() - wall0;
+  const sysCores = (systemBusyMs() - sys0) / wall;
+  const selfUsage = process.cpuUsage(self0);
+  const benchCores = (selfUsage.user + selfUsage.system) / 1000 / wall;
+  const end = await child.call<EndReport>('end');
+  const counts = def.n === 6 ? await child.call<{ webhookEvents: number; applied: number; failed: number; ledgerRepayments: number }>('counts') : null;
+
+  const perUnit = def.httpPerUnit(fx);
+  const seconds = res.duration;
+  const httpCompleted = res.requests.total;
+  const none = { p50: NaN, p90: NaN, p99: NaN, mean: NaN, max: NaN };
+  const httpLatency = httpCompleted ? { p50: res.latency.p50, p90: res.latency.p90, p99: res.latency.p99, mean: r2(res.latency.mean), max: res.latency.max } : none;
+  let completed = httpCompleted;
+  let latency = httpLatency;
+  if (def.unit === 'view') {
+    const sorted = [...t.viewLatencies].sort((a, b) => a - b);
+    completed = t.views;
+    latency = !sorted.length ? none : {
+      p50: r1(percentile(sorted, 50)),
+      p90: r1(percentile(sorted, 90)),
+      p99: r1(percentile(sorted, 99)),
+      mean: r2(sorted.reduce((a, b) => a + b, 0) / (sorted.length || 1)),
+      max: r1(sorted[sorted.length - 1] ?? NaN),
+    };
+  }
+  // Provider calls per unit: calls made while serving the window's requests (aborted ones included, they also called)
+  // divided by the units the server received.
+  const unitsReceived = end.serverRequests / perUnit;
+  const perReq = (x: number) => (unitsReceived > 0 ? x / unitsReceived : 0);
+  const graphqlResponses = def.n === 6 ? 0 : httpCompleted;
+  return {
+    n: def.n,
+    key: def.key,
+    title: def.title,
+    unit: def.unit,
+    httpRequestsPerUnit: perUnit,
+    durationSeconds: seconds,
+    completed,
+    reqPerSec: r1(completed / seconds),
+    latencyMs: latency,
+    providerCallsPerRequest: r2(perReq(end.sandbox.total)),
+    providerCalls: {
+      total: end.sandbox.total,
+      byProvider: end.sandbox.byProvider,
+      perRequestByEndpoint: Object.fromEntries(
+        Object.entries(end.sandbox.byEndpoint)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => [k, r2(perReq(v))]),
+      ),
+    },
+    http: {
+      requestsPerSec: r1(httpCompleted / seconds),
+      completed: httpCompleted,
+      serverReceived: end.serverRequests,
+      serverAnswered: end.serverAnswered,
+      non2xx: res.non2xx,
+      socketErrors: res.errors,
+      timeouts: res.timeouts,
+      statuses: t.statuses,
+      latencyMs: httpLatency,
+    },
+    graphqlErrors: { responses: t.graphqlErrorResponses, share: graphqlResponses ? r3(t.graphqlErrorResponses / graphqlResponses) : 0, codes: t.errorCodes },
+    server: {
+      rssPeakMiB: r1(end.rss.peak / MiB),
+      rssStartMiB: r1(end.rss.start / MiB),
+      rssEndMiB: r1(end.rss.end / MiB),
+      rssSamples: end.rss.samples,
+      heapUsedPeakMiB: r1(end.heapUsedPeak / MiB),
+      maxRssSinceStartMiB: r1(end.maxRssSinceStart / MiB),
+      cpuCores: r2(end.cpuCores),
+      eventLoopUtilization: r2(end.eventLoopUtilization),
+      eventLoopDelayMs: { p50: r1(end.eventLoopDelayMs.p50), p99: r1(end.eventLoopDelayMs.p99), max: r1(end.eventLoopDelayMs.max) },
+      httpDrainMs: end.httpDrainMs,
+      setupMs: child.ready.setupMs,
+    },
+    cpu: {
+      serverCores: r2(end.cpuCores),
+      benchCores: r2(benchCores),
+      otherCores: r2(Math.max(0, sysCores - end.cpuCores - benchCores)),
+      machineCores: os.cpus().length,
+      loadAverage1m: r2(os.loadavg()[0]!),
+    },
+    webhook:
+      def.n === 6 && counts
+        ? {
+            uniqueBodiesBuilt: t.webhook.uniqueBuilt,
+            replaysBuilt: t.webhook.replaysBuilt,
+            acknowledged: t.webhook.acknowledged,
+            duplicatesAcknowledged: t.webhook.duplicates,
+            applierDrainMs: end.applierDrainMs,
+            applierDrained: end.applierDrained,
+            eventsStored: counts.webhookEvents,
+            eventsApplied: counts.applied,
+            eventsFailed: counts.failed,
+            ledgerRepayments: counts.ledgerRepayments,
+          }
+        : undefined,
+    notes: def.notes(fx, child),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Report
+// ---------------------------------------------------------------------------
+
+/**
+ * Where git is asked for the commit. BENCH_GIT_ROOT names the repository when the benchmark runs in an exported
+ * copy of a commit (`git archive <commit> | tar -x`, with node_modules and src/generated beside it): the commit
+ * is then read there and its working-tree changes, which did not run, are not listed.
+ */
+const GIT_ROOT = E.BENCH_GIT_ROOT ? path.resolve(E.BENCH_GIT_ROOT) : ROOT;
+const EXPORTED_TREE = GIT_ROOT !== ROOT;
+/** With BENCH_GIT_ROOT: the commit that was exported (BENCH_GIT_REV, default HEAD; pass the exact id, HEAD may move meanwhile). */
+const GIT_REV = EXPORTED_TREE ? (E.BENCH_GIT_REV ?? 'HEAD') : 'HEAD';
+
+function git(args: string[]): string | null {
+  try {
+    return execFileSync('git', args, { cwd: GIT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    os: `${os.type()} ${os.release()} (${os.platform()}/${os.arch()})`,
+    cpuModel: cpus[0]?.model?.trim() ?? 'unknown',
+    cores: cpus.length,
+    availableParallelism: os.availableParallelism(),
+    totalMemoryGiB: r1(os.totalmem() / 1024 ** 3),
+    node: process.version,
+  };
+}
+
+const fmt = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d).replace(/\.0+$/, ''));
+
+function table(results: ScenarioResult[]): string {
+  const head = '| # | scenario | unit | n | req/s | p50 ms | p90 ms | p99 ms | provider calls / req | server peak RSS MiB | server CPU cores | req/s vs #1 | p50 vs #1 | errors |';
+  const sep = '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|';
+  const rows = results.map((r) => {
+    const errs: string[] = [];
+    if (r.graphqlErrors.responses) errs.push(`${r.graphqlErrors.responses} GraphQL (${Object.entries(r.graphqlErrors.codes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    if (r.http.non2xx) errs.push(`${r.http.non2xx} non-2xx (${Object.entries(r.http.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
+    if (r.http.socketErrors) errs.push(`${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts)`);
+    return `| ${r.n} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.server.rssPeakMiB, 0)} | ${fmt(r.cpu.serverCores, 2)} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${errs.join('; ') || 'none'} |`;
+  });
+  return [head, sep, ...rows].join('\n');
+}
+
+function markdown(report: Report): string {
+  const m = report.machine;
+  const p = report.parameters;
+  const lines = [
+    '# Benchmarks',
+    '',
+    'Throughput and latency of the GraphQL API over loopback, against the provider sandbox with injected provider latency. Generated by `bench/run.ts`; the numbers below are from one run on one machine: compare ratios, not absolute values, across machines.',
+    '',
+    '## How to run',
+    '',
+    '```sh',
+    'npm run bench                         # tsx bench/run.ts: all scenarios, 10 s each (2-3 minutes), writes bench/results.json and this file',
+    'npx tsx bench/run.ts --quick          # smoke run: 2 s per scenario, prints the table only (add --write to write)',
+    'npx tsx bench/run.ts --scenarios 2,7 --duration 20 --connections 20 --latency-min 40 --latency-max 120',
+    'npx tsx bench/run.ts --help',
+    '```',
+    '',
+    'Environment equivalents: `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_BORROWERS`, `BENCH_SEED`, `BENCH_LATENCY_MIN_MS`, `BENCH_LATENCY_MAX_MS`, `BENCH_WARMUP`, `BENCH_TIMEOUT`, `BENCH_PROVIDER_TIMEOUT_MS`, `BENCH_LOG_LEVEL`, `BENCH_DATABASE_URL`, `BENCH_RATE_LIMIT` (flags win). `--database-url <admin url>` runs the server on a PostgreSQL server instead of the embedded PGlite (a fresh database per server process, dropped afterwards); `--cpu-prof <dir>` writes a V8 CPU profile of the server for each measured window.',
+    '',
+    'How it works: `bench/run.ts` forks `bench/server.ts`, which starts the provider sandbox and the database (in-memory PGlite unless `--database-url`), links the generated borrowers under consents to the client `bench-client` (all providers, all domains), switches the sandbox latency on, and serves the API on an ephemeral loopback port; it reports its URL and a bearer token over IPC. autocannon runs in the parent process, so the server figures (RSS, CPU, event loop) are the server process alone, but both share the machine\'s cores. ' +
+      (p.sharedServer
+        ? 'This run used one server for all scenarios (`--shared-server`): caches, ledger and heap carry over from scenario to scenario.'
+        : 'Each scenario gets a fresh server process (fresh database, sandbox state, caches and heap), so scenarios do not influence each other.') +
+      ' Each scenario has an unmeasured warm-up, then the measured window; afterwards the server waits until no request is in flight and the provider counters stand still.',
+    '',
+    '## Run',
+    '',
+    `- Date: ${report.date} (the whole run took ${fmt(report.totalSeconds, 0)} s)`,
+    `- Commit: \`${report.git.commit ?? 'unknown'}\`${report.git.exportedTree ? ' (run on an exported copy of exactly this commit: `git archive`)' : report.git.dirtyFiles.length ? ` with uncommitted changes in ${report.git.dirtyFiles.length} files outside bench/ and docs/ (${report.git.dirtyFiles.slice(0, 12).map((f) => `\`${f}\``).join(', ')}${report.git.dirtyFiles.length > 12 ? ', ...' : ''})` : ' (clean working tree)'}`,
+    `- Machine: ${m.os}; ${m.cpuModel}, ${m.cores} cores; ${m.totalMemoryGiB} GiB RAM; Node ${m.node}`,
+    `- Parameters: ${p.durationSeconds} s per scenario after ${p.warmupSeconds} s warm-up; ${p.connections} connections; ${p.borrowers} borrowers (seed ${p.seed}); provider latency ${p.latency.minMs}-${p.latency.maxMs} ms per call (uniform); provider timeout ${p.providerTimeoutMs} ms; database: ${p.database}; per-client GraphQL rate limit: ${p.rateLimit === 'off' ? 'budget raised out of reach (`--rate-limit off`; depth/cost limits and the cost computation still run)' : "the server's default budget"}; server log level \`${report.logLevel}\``,
+    '',
+    '## Results',
+    '',
+    table(report.scenarios),
+    '',
+    'Columns: **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / req** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **server peak RSS** the server process\'s RSS sampled every 100 ms during the window' +
+      (p.database.startsWith('in-memory')
+        ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the server already had ${fmt(Math.min(...report.scenarios.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...report.scenarios.map((r) => r.server.rssStartMiB)), 0)} MiB)`
+        : '') +
+      '; **server CPU cores** the server process\'s CPU time during the window divided by its wall time (1 = one core busy; the sandbox runs in the same process); **vs #1** ratios to scenario 1 of the same run; **errors** responses carrying GraphQL errors (with their codes), non-2xx answers, socket errors. For the naive client (#7) a unit is a whole view and its latencies are measured per view by the benchmark itself (first request sent to last answer received).',
+    '',
+    '## What each scenario measures',
+    '',
+    ...report.scenarios.map((r) => `${r.n}. **${r.title}.** ${r.notes}`),
+    '',
+    '## Observations from this run',
+    '',
+    ...report.observations.map((o) => `- ${o}`),
+    '',
+    'The machine-readable results, with per-endpoint provider calls, server CPU, event-loop delay, HTTP-level figures and webhook drain times, are in `bench/results.json`.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+interface Report {
+  title: string;
+  date: string;
+  git: { commit: string | null; exportedTree: boolean; dirtyFiles: string[] };
+  machine: ReturnType<typeof machine>;
+  parameters: typeof params;
+  logLevel: string;
+  scenarios: ScenarioResult[];
+  observations: string[];
+  totalSeconds: number;
+}
+
+/** Plain facts computed from the numbers (no judgement on absolute times). */
+function observations(rs: ScenarioResult[]): string[] {
+  const out: string[] = [];
+  const by = (n: number) => rs.find((r) => r.n === n);
+  const s1 = by(1);
+  const s2 = by(2);
+  const s3 = by(3);
+  const s6 = by(6);
+  const s7 = by(7);
+  if (s1) out.push(`Ceiling (#1): ${fmt(s1.reqPerSec)} req/s at p50 ${fmt(s1.latencyMs.p50)} ms, server CPU ${fmt(s1.server.cpuCores, 2)} cores, event-loop utilization ${fmt(s1.server.eventLoopUtilization, 2)}.`);
+  if (s2 && s3) out.push(`Provider calls per credit view: ${fmt(s2.providerCallsPerRequest, 2)} for the same borrower repeatedly (#2), ${fmt(s3.providerCallsPerRequest, 2)} cycling through all borrowers (#3).`);
+  if (s2 && s7)
+    out.push(
+      `Naive client (#7) vs one query (#2), same view: ${fmt(s7.providerCallsPerRequest, 2)} vs ${fmt(s2.providerCallsPerRequest, 2)} provider calls per view, ${s7.httpRequestsPerUnit} vs 1 HTTP requests, p50 ${fmt(s7.latencyMs.p50)} vs ${fmt(s2.latencyMs.p50)} ms, ${fmt(s7.reqPerSec)} vs ${fmt(s2.reqPerSec)} views/s.`,
+    );
+  if (s6?.webhook) {
+    const w = s6.webhook;
+    out.push(
+      `Webhooks (#6): ${w.acknowledged} callbacks acknowledged, ${w.duplicatesAcknowledged} as duplicates (replays built: ${w.replaysBuilt}); ${w.eventsStored} events stored in total (warm-up included), ${w.eventsApplied} applied${w.eventsFailed ? `, ${w.eventsFailed} FAILED` : ''}; the ledger applier needed ${fmt(w.applierDrainMs / 1000, 1)} s after the load stopped to catch up${w.applierDrained ? '' : ' and had NOT caught up when the benchmark gave up waiting'}.`,
+    );
+  }
+  for (const r of rs) {
+    const eps = Object.entries(r.providerCalls.perRequestByEndpoint);
+    if (eps.length) out.push(`#${r.n} provider calls per ${r.unit} by endpoint: ${eps.map(([k, v]) => `\`${k}\` ${fmt(v, 2)}`).join(', ')}.`);
+  }
+  for (const r of rs) {
+    if (r.completed === 0) out.push(`#${r.n} completed no ${r.unit} within the ${r.durationSeconds} s window (every one took longer): no latency figures.`);
+    else if (r.completed < 30) out.push(`#${r.n} completed only ${r.completed} ${r.unit}s in the window: its percentiles rest on few samples.`);
+    if (r.graphqlErrors.responses || r.http.non2xx || r.http.socketErrors)
+      out.push(
+        `#${r.n} had errors: ${r.graphqlErrors.responses} responses with GraphQL errors ${JSON.stringify(r.graphqlErrors.codes)}, ${r.http.non2xx} non-2xx ${JSON.stringify(r.http.statuses)}, ${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts).`,
+      );
+    const cut = r.http.serverReceived - r.http.completed;
+    if (r.http.completed > 0 && cut > params.connections) out.push(`#${r.n}: the server received ${r.http.serverReceived} requests but the client completed ${r.http.completed}.`);
+  }
+  const noisy = rs.filter((r) => r.cpu.otherCores >= 0.25);
+  if (noisy.length)
+    out.push(
+      `Other processes on the machine${params.database.startsWith('PostgreSQL') ? ' (the PostgreSQL server included)' : ''} used CPU during ${noisy.map((r) => `#${r.n} (${fmt(r.cpu.otherCores, 2)} cores)`).join(', ')} of ${rs[0]?.cpu.machineCores} cores: those figures are lower than an idle machine would give.`,
+    );
+  else out.push('Other processes on the machine stayed under 0.25 cores during every window.');
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const defs = SCENARIOS.filter((s) => selected.has(s.n));
+  say(`bench: ${defs.length} scenarios x ${params.durationSeconds} s (+${params.warmupSeconds} s warm-up), ${params.connections} connections, ${params.borrowers} borrowers, provider latency ${params.latency.minMs}-${params.latency.maxMs} ms`);
+  const results: ScenarioResult[] = [];
+  let shared: Child | null = null;
+  const started = performance.now();
+  try {
+    for (const def of defs) {
+      const t = performance.now();
+      const child: Child = shared ?? (await startChild(params.sharedServer ? 'all-scenarios' : `scenario-${def.n}`));
+      if (params.sharedServer) shared = child;
+      try {
+        say(`#${def.n} ${def.title}: server ready in ${fmt(child.ready.setupMs / 1000, 1)} s at ${child.ready.url}`);
+        const r = await runScenario(def, child);
+        results.push(r);
+        say(
+          `#${def.n} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors} (${fmt((performance.now() - t) / 1000, 1)} s)`,
+        );
+      } finally {
+        if (!params.sharedServer) await child.close();
+      }
+    }
+  } finally {
+    await (shared as Child | null)?.close();
+  }
+  const trivial = results.find((r) => r.n === 1);
+  if (trivial)
+    for (const r of results) r.ratioToTrivial = { reqPerSec: r4(r.reqPerSec / trivial.reqPerSec), p50: r2(r.latencyMs.p50 / trivial.latencyMs.p50) };
+
+  const dirty = (EXPORTED_TREE ? '' : (git(['status', '--porcelain']) ?? ''))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3))
+    .filter((f) => !f.startsWith('bench/') && !f.startsWith('docs/'));
+  const report: Report = {
+    title: 'Satu Kredit API benchmark',
+    date: new Date().toISOString(),
+    git: { commit: git(['rev-parse', '--verify', `${GIT_REV}^{commit}`]), exportedTree: EXPORTED_TREE, dirtyFiles: dirty },
+    machine: machine(),
+    parameters: params,
+    logLevel,
+    scenarios: results,
+    observations: observations(results),
+    totalSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  process.stdout.write(`\n${table(results)}\n\n${report.observations.map((o) => `- ${o}`).join('\n')}\n`);
+  if (write) {
+    await mkdir(path.dirname(resultsPath), { recursive: true });
+    await writeFile(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
+    await mkdir(path.dirname(docsPath), { recursive: true });
+    await writeFile(docsPath, markdown(report));
+    say(`bench: wrote ${path.relative(ROOT, resultsPath)} and ${path.relative(ROOT, docsPath)}`);
+  }
+  say(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
+}
+
+const r4 = (x: number) => Math.round(x * 10000) / 10000;
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    say(`bench: failed: ${e.stack ?? e.message}`);
+    killChildren();
+    process.exit(1);
+  },
+);

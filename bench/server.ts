@@ -1,0 +1,371 @@
+/**
+ * Benchmark target, run as a child process of bench/run.ts (`fork`, over IPC):
+ * the provider sandbox (latency injected once linking is done), an in-memory
+ * PGlite database, consents from every generated borrower to the client
+ * `bench-client`, and the API server on an ephemeral loopback port.
+ *
+ * This is its own copy of the wiring in test/support/stack.ts (the benchmark
+ * does not import from test/). It answers the parent's commands over IPC:
+ *   begin    reset the sandbox counters and this process's samplers (RSS every 100 ms, CPU, event loop)
+ *   end      wait until the server is quiet, stop the samplers, report
+ *   counts   webhook events and ledger rows in the database
+ *   close    close everything and exit
+ * and tells the parent `{ type: 'ready', ... }` once it serves.
+ *
+ * Run alone for a manual look: `tsx bench/server.ts '{"borrowers":60}'` prints the ready message.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createConnectors } from '../src/app';
+import { signClientToken, type JwtSettings } from '../src/auth';
+import { ConsentService } from '../src/consent/consent.service';
+import { CONSENT_DOMAINS } from '../src/domain/consent';
+import { jakartaDate } from '../src/domain/dates';
+import { PROVIDERS } from '../src/domain/types';
+import { createLogger } from '../src/logger';
+import { recordProviderCall } from '../src/metrics';
+import { linkRequests, startSandbox } from '../src/sandbox';
+import { defaultHardening } from '../src/graphql/hardening';
+import { startServer } from '../src/server';
+import { DEFAULT_LAG_MINUTES } from '../src/services/ledger.service';
+import { type Database, openDatabase } from '../src/store/database';
+import pg from 'pg';
+import { EventApplier } from '../src/webhooks/ingest';
+import type { WebhookSettings } from '../src/webhooks/settings';
+
+/** What the parent passes (JSON in argv[2]). */
+export interface ChildConfig {
+  seed: number;
+  borrowers: number;
+  latency: { minMs: number; maxMs: number };
+  providerTimeoutMs: number;
+  logLevel: string;
+  /** 'off' (default): the per-client GraphQL cost budget is raised out of reach so one benchmark client can load the server; 'default': the server's default hardening. */
+  rateLimit?: 'off' | 'default';
+  /** PostgreSQL admin URL: each server gets a fresh database there (dropped at close); unset = in-memory PGlite. */
+  databaseUrl?: string | null;
+  /** Write a V8 CPU profile of each measured window (begin..end) to this file (numbered when several windows). */
+  cpuProfile?: string | null;
+}
+
+/** The ready message. */
+export interface ReadyMessage {
+  type: 'ready';
+  url: string;
+  token: string;
+  finfraAuthKey: string;
+  /** Finfra loanUniqueIds of linked borrowers (webhook targets). */
+  finfraLoanIds: string[];
+  today: string;
+  borrowers: number;
+  setupMs: number;
+  rssAfterSetup: number;
+  database: 'embedded' | 'server';
+  /** The sandbox servers (each has GET /__sandbox/stats). */
+  sandboxUrls: { cairin: string; finfra: string; dompetKilat: string };
+}
+
+/** What `end` reports. */
+export interface EndReport {
+  windowMs: number;
+  /** HTTP requests the server received during the window (aborted ones included). */
+  serverRequests: number;
+  /** Of those, answered (response finished). */
+  serverAnswered: number;
+  /** Time after `end` until no request was in flight and provider counters stood still. */
+  httpDrainMs: number;
+  /** Then until the webhook applier's queue was empty. */
+  applierDrainMs: number;
+  applierDrained: boolean;
+  sandbox: { total: number; byEndpoint: Record<string, number>; byProvider: Record<string, number> };
+  rss: { start: number; peak: number; end: number; samples: number };
+  heapUsedPeak: number;
+  /** process.resourceUsage().maxRSS (kernel high-water mark since the process started, setup included), bytes. */
+  maxRssSinceStart: number;
+  /** Server process CPU time during the window / wall time (1.0 = one core busy). */
+  cpuCores: number;
+  eventLoopUtilization: number;
+  eventLoopDelayMs: { p50: number; p99: number; max: number };
+}
+
+const cfg: ChildConfig = { seed: 42, borrowers: 60, latency: { minMs: 40, maxMs: 120 }, providerTimeoutMs: 5000, logLevel: 'silent', ...(process.argv[2] ? (JSON.parse(process.argv[2]) as Partial<ChildConfig>) : {}) };
+
+const t0 = performance.now();
+const clock = { now: () => new Date() };
+const log = createLogger(cfg.logLevel, false);
+const today = jakartaDate(new Date());
+// Linking runs without injected latency; the latency is switched on below, before any measurement.
+const sandbox = await startSandbox({ seed: cfg.seed, borrowers: cfg.borrowers, today });
+/** In-memory PGlite, or a fresh database on the PostgreSQL server named by `databaseUrl` (dropped by `close`). */
+async function openBenchDatabase(): Promise<Database> {
+  if (!cfg.databaseUrl) return openDatabase({ dataDir: 'memory://' });
+  const admin = cfg.databaseUrl;
+  const name = `satukredit_bench_${randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const opened = await openDatabase({ url: url.toString() });
+  return {
+    ...opened,
+    async close() {
+      await opened.close();
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+const db = await openBenchDatabase();
+const connectors = createConnectors(
+  {
+    cairinBaseUrl: sandbox.urls.cairin,
+    finfraBaseUrl: sandbox.urls.finfra,
+    finfraClientId: sandbox.finfraClient.clientId,
+    finfraClientSecret: sandbox.finfraClient.clientSecret,
+    dompetKilatBaseUrl: sandbox.urls.dompetKilat,
+    timeoutMs: cfg.providerTimeoutMs,
+  },
+  db.prisma,
+  // As in production (src/app.ts): every provider call also feeds the Prometheus metrics.
+  { clock, onCall: recordProviderCall },
+);
+const consents = new ConsentService(db.prisma, connectors, clock);
+const CLIENT_ID = 'bench-client';
+const requests = linkRequests(sandbox.dataset);
+for (const r of requests) {
+  const providers = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
+  await consents.grant({
+    clientId: CLIENT_ID,
+    nik: r.nik,
+    fullName: r.fullName,
+    providers,
+    domains: [...CONSENT_DOMAINS],
+    purpose: 'benchmark',
+    expiresAt: new Date(Date.now() + 24 * 3600 * 1000),
+    dataLifeSeconds: 24 * 3600,
+    accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+  });
+}
+const jwt: JwtSettings = { secret: randomBytes(32).toString('hex'), issuer: 'satukredit', audience: 'satukredit-api' };
+const webhookSettings: WebhookSettings = {
+  finfraAuthKey: randomBytes(24).toString('base64url'),
+  dompetKilatIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+  banks: {},
+  timestampWindowSeconds: 300,
+};
+const applier = new EventApplier(db.prisma, log);
+const server = await startServer(
+  {
+    prisma: db.prisma,
+    sql: db.sql,
+    connectors,
+    jwt,
+    clock,
+    log,
+    consents,
+    webhooks: { settings: webhookSettings, applier },
+    lagMinutes: DEFAULT_LAG_MINUTES,
+    // Limits, cost analysis and the rate limiter all still run; only the per-client budget is out of reach unless asked for.
+    hardening: cfg.rateLimit === 'default' ? undefined : { ...defaultHardening(false), costPerMinute: Number.MAX_SAFE_INTEGER },
+  },
+  { host: '127.0.0.1', port: 0 },
+);
+for (const s of [sandbox.cairin, sandbox.finfra, sandbox.dompetKilat]) s.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
+sandbox.resetStats();
+
+// Requests seen by the HTTP server (a second 'request' listener only counts).
+let inFlight = 0;
+let started = 0;
+let answered = 0;
+server.http.on('request', (_req, res) => {
+  inFlight++;
+  started++;
+  let done = false;
+  const finish = (ok: boolean) => {
+    if (done) return;
+    done = true;
+    inFlight--;
+    if (ok) answered++;
+  };
+  res.once('finish', () => finish(true));
+  res.once('close', () => finish(false));
+});
+
+// Samplers.
+let sampler: NodeJS.Timeout | null = null;
+let rss = { start: 0, peak: 0, end: 0, samples: 0 };
+let heapUsedPeak = 0;
+let windowStart = 0;
+let cpuStart = process.cpuUsage();
+let eluStart = performance.eventLoopUtilization();
+const eld = monitorEventLoopDelay({ resolution: 10 });
+
+function sample(): void {
+  const m = process.memoryUsage();
+  rss.samples++;
+  if (m.rss > rss.peak) rss.peak = m.rss;
+  if (m.heapUsed > heapUsedPeak) heapUsedPeak = m.heapUsed;
+}
+
+// Optional CPU profile of the measured window only (setup excluded).
+let profiler: Session | null = null;
+let profiling = false;
+let profiles = 0;
+
+async function begin(): Promise<void> {
+  if (cfg.cpuProfile) {
+    profiler ??= new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    profiling = true;
+  }
+  sandbox.resetStats();
+  started = 0;
+  answered = 0;
+  rss = { start: process.memoryUsage().rss, peak: 0, end: 0, samples: 0 };
+  heapUsedPeak = 0;
+  sample();
+  sampler = setInterval(sample, 100);
+  cpuStart = process.cpuUsage();
+  eluStart = performance.eventLoopUtilization();
+  eld.reset();
+  eld.enable();
+  windowStart = performance.now();
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until nothing is in flight and the provider counters stood still for `quietMs` (an aborted request may still be calling providers). */
+async function quiet(quietMs: number, limitMs: number): Promise<number> {
+  const t = performance.now();
+  let last = sandbox.stats().total;
+  let stillSince = performance.now();
+  while (performance.now() - t < limitMs) {
+    await sleep(50);
+    const now = sandbox.stats().total;
+    if (now !== last || inFlight > 0) {
+      last = now;
+      stillSince = performance.now();
+    } else if (performance.now() - stillSince >= quietMs) break;
+  }
+  return Math.round(performance.now() - t);
+}
+
+async function end(): Promise<EndReport> {
+  const httpDrainMs = await quiet(750, 60_000);
+  const windowMs = performance.now() - windowStart;
+  const cpu = process.cpuUsage(cpuStart);
+  const elu = performance.eventLoopUtilization(eluStart);
+  eld.disable();
+  if (profiler && profiling && cfg.cpuProfile) {
+    profiling = false;
+    const { profile } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    const file = profiles++ ? cfg.cpuProfile.replace(/(\.cpuprofile)?$/, `-${profiles}.cpuprofile`) : cfg.cpuProfile;
+    await writeFile(file, JSON.stringify(profile));
+  }
+  const a0 = performance.now();
+  const applierDrained = await Promise.race([applier.idle().then(() => true), sleep(120_000).then(() => false)]);
+  const applierDrainMs = Math.round(performance.now() - a0);
+  sample();
+  if (sampler) clearInterval(sampler);
+  sampler = null;
+  rss.end = process.memoryUsage().rss;
+  const st = sandbox.stats();
+  return {
+    windowMs: Math.round(windowMs),
+    serverRequests: started,
+    serverAnswered: answered,
+    httpDrainMs,
+    applierDrainMs,
+    applierDrained,
+    sandbox: { total: st.total, byEndpoint: st.byEndpoint, byProvider: Object.fromEntries(Object.entries(st.byProvider).map(([k, v]) => [k, v.total])) },
+    rss,
+    heapUsedPeak,
+    maxRssSinceStart: process.resourceUsage().maxRSS * 1024,
+    cpuCores: (cpu.user + cpu.system) / 1000 / windowMs,
+    eventLoopUtilization: elu.utilization,
+    eventLoopDelayMs: { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 },
+  };
+}
+
+async function counts() {
+  const [events, applied, failed, repayments] = await Promise.all([
+    db.prisma.webhookEvent.count(),
+    db.prisma.webhookEvent.count({ where: { appliedAt: { not: null } } }),
+    db.prisma.webhookEvent.count({ where: { outcome: 'FAILED' } }),
+    db.prisma.ledgerRepayment.count(),
+  ]);
+  return { webhookEvents: events, applied, failed, ledgerRepayments: repayments };
+}
+
+let closing: Promise<void> | null = null;
+function close(): Promise<void> {
+  closing ??= (async () => {
+    if (sampler) clearInterval(sampler);
+    await server.close();
+    await Promise.race([applier.idle(), sleep(10_000)]);
+    await sandbox.close();
+    await db.close();
+  })();
+  return closing;
+}
+
+const send = (m: unknown) => (process.send ? process.send(m) : console.log(JSON.stringify(m)));
+
+process.on('message', (m: { id: number; cmd: string }) => {
+  const reply = (result: unknown) => send({ type: 'reply', id: m.id, ok: true, result });
+  const fail = (e: unknown) => send({ type: 'reply', id: m.id, ok: false, error: String((e as Error)?.stack ?? e) });
+  switch (m.cmd) {
+    case 'begin':
+      return void begin().then(reply, fail);
+    case 'end':
+      return void end().then(reply, fail);
+    case 'counts':
+      return void counts().then(reply, fail);
+    case 'close':
+      return void close().then(
+        () => {
+          reply(null);
+          setTimeout(() => process.exit(0), 100);
+        },
+        (e) => {
+          fail(e);
+          process.exit(1);
+        },
+      );
+    default:
+      return fail(new Error(`unknown command ${m.cmd}`));
+  }
+});
+// The parent went away: do not linger.
+process.on('disconnect', () => {
+  if (!closing) void close().finally(() => process.exit(0));
+});
+
+const ready: ReadyMessage = {
+  type: 'ready',
+  url: server.url,
+  token: signClientToken(jwt, CLIENT_ID, ['credit:read', 'payoff:read']),
+  finfraAuthKey: webhookSettings.finfraAuthKey!,
+  finfraLoanIds: sandbox.dataset.finfra.flatMap((u) => u.loans.map((l) => l.loanUniqueId)),
+  today,
+  borrowers: requests.length,
+  setupMs: Math.round(performance.now() - t0),
+  rssAfterSetup: process.memoryUsage().rss,
+  database: db.kind,
+  sandboxUrls: sandbox.urls,
+};
+send(ready);
+if (!process.send) {
+  // Started by hand: serve until interrupted.
+  process.once('SIGINT', () => void close().finally(() => process.exit(0)));
+}
