@@ -815,7 +815,8 @@ const GIT_REV = EXPORTED_TREE ? (E.BENCH_GIT_REV ?? 'HEAD') : 'HEAD';
 
 function git(args: string[]): string | null {
   try {
-    return execFileSync('git', args, { cwd: GIT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    // trimEnd only: `status --porcelain` lines start with a significant space (" M file").
+    return execFileSync('git', args, { cwd: GIT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trimEnd();
   } catch {
     return null;
   }
@@ -876,7 +877,7 @@ function markdown(report: Report): string {
     '## Run',
     '',
     `- Date: ${report.date} (the whole run took ${fmt(report.totalSeconds, 0)} s)`,
-    `- Commit: \`${report.git.commit ?? 'unknown'}\`${report.git.exportedTree ? ' (run on an exported copy of exactly this commit: `git archive`)' : report.git.dirtyFiles.length ? ` with uncommitted changes in ${report.git.dirtyFiles.length} files outside bench/ and docs/ (${report.git.dirtyFiles.slice(0, 12).map((f) => `\`${f}\``).join(', ')}${report.git.dirtyFiles.length > 12 ? ', ...' : ''})` : ' (clean working tree)'}`,
+    `- Commit: \`${report.git.commit ?? 'unknown'}\`${report.git.exportedTree ? ' (run on an exported copy of exactly this commit: `git archive`)' : report.git.dirtyFiles.length ? ` with uncommitted changes in ${report.git.dirtyFiles.length} files outside bench/ and docs/ (${report.git.dirtyFiles.slice(0, 12).map((f) => `\`${f}\``).join(', ')}${report.git.dirtyFiles.length > 12 ? ', ...' : ''})` : ' (no uncommitted changes outside bench/ and docs/)'}`,
     `- Machine: ${m.os}; ${m.cpuModel}, ${m.cores} cores; ${m.totalMemoryGiB} GiB RAM; Node ${m.node}`,
     `- Parameters: ${p.durationSeconds} s per scenario after ${p.warmupSeconds} s warm-up; ${p.connections} connections; ${p.borrowers} borrowers (seed ${p.seed}); provider latency ${p.latency.minMs}-${p.latency.maxMs} ms per call (uniform); provider timeout ${p.providerTimeoutMs} ms; database: ${p.database}; per-client GraphQL rate limit: ${p.rateLimit === 'off' ? 'budget raised out of reach (`--rate-limit off`; depth/cost limits and the cost computation still run)' : "the server's default budget"}; server log level \`${report.logLevel}\``,
     '',
