@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { type JwtSettings, verifyClientToken } from './auth';
 import type { PrismaClient } from './generated/prisma/client';
 import { type GraphQLContext, PartialErrors } from './graphql/context';
@@ -95,14 +95,13 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** Hides internal errors: clients get a code and the request id, logs get the detail. */
-function formatError(requestIds: WeakMap<object, string>) {
+function formatError() {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
     if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
       return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     void error;
-    void requestIds;
     const { http: _http, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   };
@@ -130,7 +129,6 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
  */
 export async function startServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
   const httpServer = http.createServer();
-  const requestIds = new WeakMap<object, string>();
   const schema = await graphqlSchema();
 
   /** The per-request (or per-subscription) context of a verified client. */
@@ -220,7 +218,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     introspection: hard.introspection,
     allowBatchedHttpRequests: hard.allowBatchedHttpRequests,
     validationRules: hard.validationRules,
-    formatError: formatError(requestIds),
+    formatError: formatError(),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, ...hard.plugins],
   });
   await apollo.start();
@@ -291,7 +289,6 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
         }
         meta.clientId = client.id;
         const ctx = contextFor(client, requestId, log);
-        requestIds.set(ctx, requestId);
         return ctx;
       },
     });
@@ -337,4 +334,3 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
   };
 }
 
-export { GraphQLError };

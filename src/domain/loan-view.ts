@@ -7,7 +7,7 @@
  * balances, arrears and reconciliation issues are then derived from the
  * cleared money only, pending money shown separately.
  */
-import { jakartaDate, type LocalDate } from './dates';
+import type { LocalDate } from './dates';
 import { arrears, type Arrears } from './delinquency';
 import {
   advanceLoanStatus,
@@ -132,5 +132,3 @@ export function buildLoanView(i: LoanViewInput): LoanView {
   return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };
 }
 
-/** Jakarta "today" of an instant (re-exported for callers building inputs). */
-export { jakartaDate };

@@ -34,8 +34,6 @@ export interface RequestLoaders {
   settlements: DataLoader<string, Settlement[]>;
   /** Cached provider data by `consentId|accountId` (one row per domain). */
   snapshots: DataLoader<string, ProviderSnapshot[]>;
-  /** Providers whose part this request served from cache (for metrics). */
-  cacheHits: ProviderCode[];
 }
 
 /** Key of a loan in the ledger loaders. */
@@ -94,7 +92,6 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
       const rows = await prisma.settlement.findMany({ where: { reference: { in: [...refs] } } });
       return refs.map((r) => rows.filter((s) => s.reference === r));
     }),
-    cacheHits: [],
     snapshots: new DataLoader(async (keys) => {
       const pairs = keys.map((k) => k.split('|') as [string, string]);
       const rows = await prisma.providerSnapshot.findMany({ where: { OR: pairs.map(([consentId, accountId]) => ({ consentId, accountId })) } });

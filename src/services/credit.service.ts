@@ -8,7 +8,7 @@ import type { Disbursement, Loan, ProviderCode, Repayment } from '../domain/type
 import { type Freshness, reviveDisbursements, reviveLoans, reviveRepayments, ttlSeconds } from '../domain/freshness';
 import type { ProviderAccount } from '../generated/prisma/client';
 import type { LoanView } from '../domain/loan-view';
-import { loanViews } from './ledger.service';
+import { loanViews, recordPendingRepayments } from './ledger.service';
 import type { GraphQLContext } from '../graphql/context';
 import { type ErrorCode, ProviderPartError, providerFailure } from '../graphql/errors';
 import { accountRef } from '../loaders';
@@ -102,7 +102,6 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
     const limit = Math.min(ttlSeconds(cached.loans, cached.repayments, today, ctx.freshness), maxAge ?? Number.POSITIVE_INFINITY);
     if (age <= limit) {
       cacheLookups.inc({ provider: a.provider, result: 'hit' });
-      ctx.loaders.cacheHits.push(a.provider);
       return {
         provider: a.provider,
         accountId: a.id,
@@ -120,6 +119,7 @@ async function readAccount(ctx: GraphQLContext, borrowerId: string, a: ProviderA
       disbursementsDenial ? null : reads.disbursements(accountRef(a)).then((rows) => ({ rows, failure: undefined }), (e: unknown) => ({ rows: null, failure: providerFailure(a.provider, e) })),
     ]);
     await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt: now });
+    await recordPendingRepayments(ctx, a.provider, repayments?.rows ?? null);
     if (repayments?.rows) await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'REPAYMENTS', data: repayments.rows, fetchedAt: now });
     if (disbursements?.rows) await saveSnapshot(ctx.prisma, { consentId: consent.id, accountId: a.id, domain: 'DISBURSEMENTS', data: disbursements.rows, fetchedAt: now });
     const failure = repaymentsDenial ?? repayments?.failure;

@@ -6,7 +6,7 @@
  */
 import { jakartaDate } from '../domain/dates';
 import { buildLoanView, type LoanView } from '../domain/loan-view';
-import type { BankChannel, Loan, LoanStatus, Repayment } from '../domain/types';
+import type { BankChannel, Loan, LoanStatus, ProviderCode, Repayment } from '../domain/types';
 import type { GraphQLContext } from '../graphql/context';
 import { ledgerKey } from '../loaders';
 
@@ -15,6 +15,30 @@ export type LagMinutes = Readonly<Record<BankChannel, number>>;
 
 /** Documented defaults: BCA 15, Mandiri 30, BNI 45, BRI 60, other banks 120 minutes. */
 export const DEFAULT_LAG_MINUTES: LagMinutes = { BCA: 15, MANDIRI: 30, BNI: 45, BRI: 60, OTHER: 120 };
+
+/**
+ * Records the pending repayments a live provider read shows in the ledger, so a
+ * bank settlement arriving later is matched to its loan (and pushed to
+ * subscribers) when it is applied. Idempotent (skipDuplicates).
+ */
+export async function recordPendingRepayments(ctx: GraphQLContext, provider: ProviderCode, repayments: readonly Repayment[] | null): Promise<void> {
+  const pending = (repayments ?? []).filter((r) => r.status === 'PENDING');
+  if (!pending.length) return;
+  await ctx.prisma.ledgerRepayment.createMany({
+    data: pending.map((r) => ({
+      provider,
+      providerLoanId: r.providerLoanId,
+      externalId: r.id,
+      amount: r.amount,
+      channel: r.channel,
+      reference: r.id,
+      status: 'PENDING',
+      paidAt: r.paidAt,
+      clearedAt: null,
+    })),
+    skipDuplicates: true,
+  });
+}
 
 /**
  * Ledger views of `loans`, given the provider's repayments for the account
@@ -29,25 +53,6 @@ export async function loanViews(
 ): Promise<LoanView[]> {
   const now = ctx.clock.now();
   const today = jakartaDate(now);
-  // Pending repayments the provider shows are recorded in the ledger, so a bank settlement
-  // arriving later is matched to its loan (and pushed to subscribers) when it is applied.
-  const pending = (providerRepayments ?? []).filter((r) => r.status === 'PENDING');
-  if (pending.length && loans.length) {
-    await ctx.prisma.ledgerRepayment.createMany({
-      data: pending.map((r) => ({
-        provider: loans[0]?.provider ?? 'CAIRIN',
-        providerLoanId: r.providerLoanId,
-        externalId: r.id,
-        amount: r.amount,
-        channel: r.channel,
-        reference: r.id,
-        status: 'PENDING',
-        paidAt: r.paidAt,
-        clearedAt: null,
-      })),
-      skipDuplicates: true,
-    });
-  }
   return Promise.all(
     loans.map(async (loan) => {
       const key = ledgerKey(loan.provider, loan.providerLoanId);

@@ -3,7 +3,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from '
 import { GraphQLError } from 'graphql';
 import { PayoffRangeError, payoffQuote, type PayoffQuote } from '../../domain/payoff';
 import { readRepayments } from '../../services/credit.service';
-import { loanViews } from '../../services/ledger.service';
+import { loanViews, recordPendingRepayments } from '../../services/ledger.service';
 import { DateScalar } from '../scalars';
 import { accountRef } from '../../loaders';
 import { today } from '../../services/credit.service';
@@ -70,6 +70,7 @@ export async function loadLoan(ctx: GraphQLContext, id: string): Promise<LoanObj
     readRepayments(ctx, account.borrowerId, account),
   ]);
   if (!loan) return null;
+  await recordPendingRepayments(ctx, account.provider, repayments.rows);
   const [view] = await loanViews(ctx, [loan], repayments.rows, repayments.failure);
   return new LoanObject(view!, account.borrowerId, today(ctx));
 }

@@ -2,9 +2,9 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Consent, ConsentEvent, AccessLog } from '../../generated/prisma/client';
 import { DateTimeScalar } from '../scalars';
-import { ProviderEnum } from './enums';
+import { enumOf, ProviderEnum } from './enums';
 
-export const ConsentStatusEnum = { PENDING: 'PENDING', ACTIVE: 'ACTIVE', PAUSED: 'PAUSED', REVOKED: 'REVOKED', EXPIRED: 'EXPIRED' } as const;
+export const ConsentStatusEnum = enumOf('PENDING', 'ACTIVE', 'PAUSED', 'REVOKED', 'EXPIRED');
 registerEnumType(ConsentStatusEnum, {
   name: 'ConsentStatus',
   description: 'Consent lifecycle (Account Aggregator consent artefact). Only ACTIVE consents allow reads.',
@@ -17,7 +17,7 @@ registerEnumType(ConsentStatusEnum, {
   },
 });
 
-export const ConsentDomainEnum = { LOANS: 'LOANS', INSTALLMENTS: 'INSTALLMENTS', REPAYMENTS: 'REPAYMENTS', DISBURSEMENTS: 'DISBURSEMENTS', IDENTITY: 'IDENTITY' } as const;
+export const ConsentDomainEnum = enumOf('LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY');
 registerEnumType(ConsentDomainEnum, {
   name: 'ConsentDomain',
   description: 'Kinds of data a consent covers.',

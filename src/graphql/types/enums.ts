@@ -2,7 +2,7 @@
 import { registerEnumType } from 'type-graphql';
 
 /** Builds a `{ A: 'A', ... }` object type-graphql can register from a list of names. */
-function enumOf<const T extends string>(...names: T[]): { [K in T]: K } {
+export function enumOf<const T extends string>(...names: T[]): { [K in T]: K } {
   return Object.fromEntries(names.map((n) => [n, n])) as { [K in T]: K };
 }
 

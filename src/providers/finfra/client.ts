@@ -4,7 +4,7 @@
  * exchange when the refresh token is refused), one renewal at a time.
  */
 import { ProviderRejectedError } from '../errors';
-import { type ErrorAnswer, type HttpClientOptions, ProviderHttpClient, type RequestSpec, TokenManager, parseWire } from '../http';
+import { type ErrorAnswer, type HttpClientOptions, ProviderHttpClient, type RequestSpec, TokenManager } from '../http';
 import { FINFRA_KEY_PREFIX, FINFRA_PATHS, FinfraBorrower, FinfraError, FinfraLoanDetails, FinfraLoanList, FinfraToken } from './wire';
 import type { z } from 'zod';
 
@@ -93,6 +93,4 @@ export class FinfraClient extends ProviderHttpClient {
     });
   }
 
-  /** Validates a body against a Finfra wire schema (for webhooks). */
-  static parse = parseWire;
 }
