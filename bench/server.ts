@@ -4,8 +4,9 @@
  * PGlite database, consents from every generated borrower to the client
  * `bench-client`, and the API server on an ephemeral loopback port.
  *
- * This is its own copy of the wiring in test/support/stack.ts (the benchmark
- * does not import from test/). It answers the parent's commands over IPC:
+ * The application is built by `createApp` (src/app.ts) exactly as in production;
+ * the benchmark passes overrides (database, hardening, banks), never its own
+ * wiring. It answers the parent's commands over IPC:
  *   begin    reset the sandbox counters and this process's samplers (RSS every 100 ms, CPU, event loop)
  *   end      wait until the server is quiet, stop the samplers, report
  *   counts   webhook events and ledger rows in the database
@@ -19,22 +20,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { createConnectors } from '../src/app';
-import { signClientToken, type JwtSettings } from '../src/auth';
-import { ConsentService } from '../src/consent/consent.service';
+import pg from 'pg';
+import { createApp, createLogger, type Database, DEFAULT_LAG_MINUTES, defaultHardening, loadConfig, openDatabase, signClientToken } from '../src/app';
 import { CONSENT_DOMAINS } from '../src/domain/consent';
 import { jakartaDate } from '../src/domain/dates';
-import { PROVIDERS } from '../src/domain/types';
-import { createLogger } from '../src/logger';
-import { recordProviderCall } from '../src/metrics';
-import { linkRequests, startSandbox } from '../src/sandbox';
-import { defaultHardening } from '../src/graphql/hardening';
-import { startServer } from '../src/server';
-import { DEFAULT_LAG_MINUTES } from '../src/services/ledger.service';
-import { type Database, openDatabase } from '../src/store/database';
-import pg from 'pg';
-import { EventApplier } from '../src/webhooks/ingest';
-import type { WebhookSettings } from '../src/webhooks/settings';
+import { bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, startSandbox } from '../src/sandbox';
 
 /** What the parent passes (JSON in argv[2]). */
 export interface ChildConfig {
@@ -123,60 +113,42 @@ async function openBenchDatabase(): Promise<Database> {
   };
 }
 const db = await openBenchDatabase();
-const connectors = createConnectors(
-  {
-    cairinBaseUrl: sandbox.urls.cairin,
-    finfraBaseUrl: sandbox.urls.finfra,
-    finfraClientId: sandbox.finfraClient.clientId,
-    finfraClientSecret: sandbox.finfraClient.clientSecret,
-    dompetKilatBaseUrl: sandbox.urls.dompetKilat,
-    timeoutMs: cfg.providerTimeoutMs,
-  },
-  db.prisma,
-  // As in production (src/app.ts): every provider call also feeds the Prometheus metrics.
-  { clock, onCall: recordProviderCall },
-);
-const consents = new ConsentService(db.prisma, connectors, clock);
+const config = loadConfig({
+  NODE_ENV: 'development',
+  LOG_LEVEL: cfg.logLevel,
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  ...sandboxProviderEnv(sandbox),
+  PROVIDER_TIMEOUT_MS: String(cfg.providerTimeoutMs),
+  FINFRA_CALLBACK_KEY: randomBytes(24).toString('base64url'),
+  DOMPETKILAT_CALLBACK_IPS: '127.0.0.1,::1,::ffff:127.0.0.1',
+});
+const app = await createApp(config, {
+  clock,
+  database: db,
+  log,
+  // As in production, with the sandbox banks' keys so bank settlements verify.
+  webhooks: { banks: bankSettings(createSandboxBanks(), DEFAULT_LAG_MINUTES) },
+  // Limits, cost analysis and the rate limiter all still run; only the per-client budget is out of reach unless asked for.
+  hardening: cfg.rateLimit === 'default' ? undefined : { ...defaultHardening(false), costPerMinute: Number.MAX_SAFE_INTEGER },
+  scheduler: false,
+});
+const applier = app.core.events;
 const CLIENT_ID = 'bench-client';
 const requests = linkRequests(sandbox.dataset);
 for (const r of requests) {
-  const providers = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
-  await consents.grant({
+  await app.core.consents.grant({
     clientId: CLIENT_ID,
     nik: r.nik,
     fullName: r.fullName,
-    providers,
+    providers: r.providers,
     domains: [...CONSENT_DOMAINS],
     purpose: 'benchmark',
     expiresAt: new Date(Date.now() + 24 * 3600 * 1000),
     dataLifeSeconds: 24 * 3600,
-    accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+    accounts: r.accounts,
   });
 }
-const jwt: JwtSettings = { secret: randomBytes(32).toString('hex'), issuer: 'satukredit', audience: 'satukredit-api' };
-const webhookSettings: WebhookSettings = {
-  finfraAuthKey: randomBytes(24).toString('base64url'),
-  dompetKilatIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
-  banks: {},
-  timestampWindowSeconds: 300,
-};
-const applier = new EventApplier(db.prisma, log);
-const server = await startServer(
-  {
-    prisma: db.prisma,
-    sql: db.sql,
-    connectors,
-    jwt,
-    clock,
-    log,
-    consents,
-    webhooks: { settings: webhookSettings, applier },
-    lagMinutes: DEFAULT_LAG_MINUTES,
-    // Limits, cost analysis and the rate limiter all still run; only the per-client budget is out of reach unless asked for.
-    hardening: cfg.rateLimit === 'default' ? undefined : { ...defaultHardening(false), costPerMinute: Number.MAX_SAFE_INTEGER },
-  },
-  { host: '127.0.0.1', port: 0 },
-);
+const server = await app.start({ host: '127.0.0.1', port: 0 });
 for (const s of [sandbox.cairin, sandbox.finfra, sandbox.dompetKilat]) s.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
 sandbox.resetStats();
 
@@ -184,7 +156,7 @@ sandbox.resetStats();
 let inFlight = 0;
 let started = 0;
 let answered = 0;
-server.http.on('request', (_req, res) => {
+server.http.on('request', (_req: unknown, res: import('node:http').ServerResponse) => {
   inFlight++;
   started++;
   let done = false;
@@ -311,8 +283,7 @@ let closing: Promise<void> | null = null;
 function close(): Promise<void> {
   closing ??= (async () => {
     if (sampler) clearInterval(sampler);
-    await server.close();
-    await Promise.race([applier.idle(), sleep(10_000)]);
+    await Promise.race([app.close(), sleep(10_000)]);
     await sandbox.close();
     await db.close();
   })();
@@ -354,8 +325,8 @@ process.on('disconnect', () => {
 const ready: ReadyMessage = {
   type: 'ready',
   url: server.url,
-  token: signClientToken(jwt, CLIENT_ID, ['credit:read', 'payoff:read']),
-  finfraAuthKey: webhookSettings.finfraAuthKey!,
+  token: signClientToken(app.jwt, CLIENT_ID, ['credit:read', 'payoff:read']),
+  finfraAuthKey: app.webhooks.finfraAuthKey!,
   finfraLoanIds: sandbox.dataset.finfra.flatMap((u) => u.loans.map((l) => l.loanUniqueId)),
   today,
   borrowers: requests.length,

@@ -1,103 +1,87 @@
 /**
- * Builds the running service from configuration: database, connectors,
- * logger, JWT settings. Connectors talk HTTP to whatever base URL the
- * configuration names; `npm start` names the sandbox it starts.
+ * The composition root: `createApp(config, overrides?)` is the only place the
+ * application is built (database, connectors, core services, event applier,
+ * sync and scheduler, HTTP server). `satukredit` (src/cli.ts), the tests and the
+ * benchmark all call it; tests and the bench pass overrides, never a copy of the
+ * wiring. All configuration comes from the one validated `Config`.
+ *
+ * This module is also the public entry point for tests and the benchmark: what
+ * they may use besides `createApp` is re-exported at the bottom.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JwtSettings } from './auth';
-import type { Config } from './config';
-import type { Connectors } from './loaders';
-import type { Logger } from './logger';
-import { CairinConnector } from './providers/cairin/connector';
-import type { CairinCredentials } from './providers/cairin/client';
-import { type Clock, systemClock } from './providers/connector';
-import { DompetKilatConnector } from './providers/dompetkilat/connector';
-import { FinfraConnector } from './providers/finfra/connector';
-import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
-import type { PrismaClient } from './generated/prisma/client';
+import { type Config, SETTLEMENT_BANKS } from './config';
+import { Core } from './core';
+import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
+import { inProcessPublisher, type Publisher } from './core/publisher';
+import { type Scheduler, startScheduler } from './core/scheduler';
 import type { FreshnessPolicy } from './domain/freshness';
+import type { ProviderCode } from './domain/types';
+import { defaultHardening, type HardeningOptions } from './graphql/hardening';
+import { type RunningServer, startHttpServer } from './http/server';
+import { createLogger, type Logger } from './logger';
 import { recordProviderCall } from './metrics';
+import { type Clock, systemClock, type WebhookSettings } from './providers/connector';
+import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
+import { type Connectors, createConnectors, PROVIDER_DEFINITIONS } from './providers/registry';
+import type { SnapBankConfig } from './providers/snap/wire';
+import { type Database, openDatabase } from './store/database';
+import { pendingMigrations } from './store/migrate';
 
-/** Provider endpoints and credentials. */
-export interface ProviderSettings {
-  cairinBaseUrl: string;
-  finfraBaseUrl: string;
-  finfraClientId: string;
-  finfraClientSecret: string;
-  dompetKilatBaseUrl: string;
-  timeoutMs: number;
-  resilience?: ResilienceOptions;
+/** What tests, the benchmark and the CLI may replace. */
+export interface AppOverrides {
+  /** The clock every service reads (default: the system clock). */
+  clock?: Clock;
+  /** An open database to use instead of the one the configuration names; the caller keeps and closes it. */
+  database?: Database;
+  log?: Logger;
+  /** GraphQL limits (default: `defaultHardening(NODE_ENV === 'production')`). */
+  hardening?: HardeningOptions;
+  /** Receiver settings laid over the configuration's (e.g. the sandbox banks' keys). */
+  webhooks?: Partial<WebhookSettings>;
+  /** Called after every provider HTTP call, besides the metrics. */
+  onProviderCall?: (c: ProviderCallRecord) => void;
+  /** The GraphQL IDE page served at GET /graphql to browsers. */
+  playgroundHtml?: string | (() => string);
+  /** Run the sync jobs on their cron schedule (default true). */
+  scheduler?: boolean;
+  /** The change publisher (default: in-process). */
+  publisher?: Publisher;
 }
 
-/**
- * Reads provider settings from configuration.
- * @throws Error naming the missing variables.
- */
-export function providerSettings(cfg: Config): ProviderSettings {
-  const missing = (['CAIRIN_BASE_URL', 'FINFRA_BASE_URL', 'FINFRA_CLIENT_ID', 'FINFRA_CLIENT_SECRET', 'DOMPETKILAT_BASE_URL'] as const).filter((k) => !cfg[k]);
-  if (missing.length) throw new Error(`missing provider configuration: ${missing.join(', ')}`);
-  return {
-    cairinBaseUrl: cfg.CAIRIN_BASE_URL!,
-    finfraBaseUrl: cfg.FINFRA_BASE_URL!,
-    finfraClientId: cfg.FINFRA_CLIENT_ID!,
-    finfraClientSecret: cfg.FINFRA_CLIENT_SECRET!,
-    dompetKilatBaseUrl: cfg.DOMPETKILAT_BASE_URL!,
-    timeoutMs: cfg.PROVIDER_TIMEOUT_MS,
-    resilience: {
-      retries: cfg.PROVIDER_RETRIES,
-      breakerThreshold: cfg.PROVIDER_BREAKER_THRESHOLD,
-      halfOpenAfterMs: cfg.PROVIDER_BREAKER_HALF_OPEN_MS,
-      concurrency: cfg.PROVIDER_CONCURRENCY,
-    },
-  };
+/** Background jobs of a running app. */
+export interface AppJobs {
+  /** Expires consents past their expiry and purges data past its data life; runs at start and every minute. */
+  sweepConsents(): Promise<{ expired: number; purged: number }>;
+  /** Applies stored events not applied yet; runs at start. @returns how many were queued. */
+  recoverEvents(): Promise<number>;
+  /** The cron scheduler of the sync jobs, once started (null when disabled or not started). */
+  readonly scheduler: Scheduler | null;
 }
 
-/** The three connectors, with Cairin's re-issued sessions persisted to ProviderAccount.credentials. */
-export function createConnectors(
-  s: ProviderSettings,
-  prisma: PrismaClient,
-  opts: { clock?: Clock; onCall?: (c: ProviderCallRecord) => void } = {},
-): Connectors & { CAIRIN: CairinConnector; FINFRA: FinfraConnector; DOMPET_KILAT: DompetKilatConnector } {
-  const clock = opts.clock ?? systemClock;
-  const now = () => clock.now().getTime();
-  return {
-    CAIRIN: new CairinConnector({
-      baseUrl: s.cairinBaseUrl,
-      timeoutMs: s.timeoutMs,
-      resilience: s.resilience,
-      onCall: opts.onCall,
-      now,
-      async onCredentials(accountId: string, credentials: CairinCredentials) {
-        await prisma.providerAccount.updateMany({ where: { provider: 'CAIRIN', externalId: accountId }, data: { credentials: { ...credentials } } });
-      },
-    }),
-    FINFRA: new FinfraConnector({
-      baseUrl: s.finfraBaseUrl,
-      timeoutMs: s.timeoutMs,
-      resilience: s.resilience,
-      onCall: opts.onCall,
-      clientId: s.finfraClientId,
-      clientSecret: s.finfraClientSecret,
-      now,
-    }),
-    DOMPET_KILAT: new DompetKilatConnector({ baseUrl: s.dompetKilatBaseUrl, timeoutMs: s.timeoutMs, onCall: opts.onCall, resilience: s.resilience }, clock),
-  };
-}
-
-/**
- * Connectors for the sync jobs: the same settings, plus each provider's rate
- * limit (SYNC_RATE_LIMIT_*), so a backfill never floods a provider. API reads
- * use unthrottled connectors and are limited per API client instead.
- */
-export function createSyncConnectors(cfg: Config, prisma: PrismaClient, clock?: Clock) {
-  const s = providerSettings(cfg);
-  const make = (ratePerSecond: number) => ({ ...s, resilience: { ...s.resilience, ratePerSecond } });
-  const c = createConnectors(make(cfg.SYNC_RATE_LIMIT_CAIRIN), prisma, { clock, onCall: recordProviderCall });
-  const f = createConnectors(make(cfg.SYNC_RATE_LIMIT_FINFRA), prisma, { clock, onCall: recordProviderCall });
-  const d = createConnectors(make(cfg.SYNC_RATE_LIMIT_DOMPETKILAT), prisma, { clock, onCall: recordProviderCall });
-  return { CAIRIN: c.CAIRIN, FINFRA: f.FINFRA, DOMPET_KILAT: d.DOMPET_KILAT };
+/** The built application. */
+export interface App {
+  readonly config: Config;
+  readonly database: Database;
+  /** The application services. */
+  readonly core: Core;
+  readonly connectors: Connectors;
+  readonly jwt: JwtSettings;
+  readonly webhooks: WebhookSettings;
+  readonly log: Logger;
+  readonly jobs: AppJobs;
+  /** The HTTP server's base URL once started. */
+  readonly url: string;
+  /**
+   * Starts the HTTP server on the configured host and port (or those given), then the background jobs.
+   * @throws when the port cannot be bound.
+   */
+  start(listen?: { host?: string; port?: number }): Promise<RunningServer>;
+  /** Stops the server, the jobs and the event applier, and closes the database it opened. */
+  close(): Promise<void>;
 }
 
 /** Freshness policy from configuration. */
@@ -107,6 +91,40 @@ export function freshnessPolicy(cfg: Config): FreshnessPolicy {
     ttlSeconds: cfg.FRESHNESS_TTL_SECONDS,
     daysBeforeDue: cfg.FRESHNESS_DAYS_BEFORE_DUE,
     daysAfterDue: cfg.FRESHNESS_DAYS_AFTER_DUE,
+  };
+}
+
+/** Expected settlement lag per channel from SETTLEMENT_LAG_MINUTES_<BANK>, over the documented defaults. */
+export function lagMinutes(cfg: Config): LagMinutes {
+  const out: Record<string, number> = { ...DEFAULT_LAG_MINUTES };
+  for (const k of Object.keys(DEFAULT_LAG_MINUTES)) {
+    const v = cfg[`SETTLEMENT_LAG_MINUTES_${k as keyof LagMinutes}`];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as LagMinutes;
+}
+
+/**
+ * Callback receiver settings from configuration; banks without a partner id and a key are not accepted.
+ * @throws Error when SNAP_<BANK>_PUBLIC_KEY_FILE cannot be read.
+ */
+export function webhookSettings(cfg: Config): WebhookSettings {
+  const lag = lagMinutes(cfg);
+  const banks: WebhookSettings['banks'] = {};
+  for (const bank of SETTLEMENT_BANKS) {
+    const partnerId = cfg[`SNAP_${bank}_PARTNER_ID`];
+    const file = cfg[`SNAP_${bank}_PUBLIC_KEY_FILE`];
+    const publicKey = cfg[`SNAP_${bank}_PUBLIC_KEY`] ?? (file ? readFileSync(file, 'utf8') : undefined);
+    const secret = cfg[`SNAP_${bank}_HMAC_SECRET`];
+    if (!partnerId || (!publicKey && !secret)) continue;
+    const signature: SnapBankConfig['signature'] = publicKey ? { kind: 'RSA', publicKey } : { kind: 'HMAC', secret: secret! };
+    banks[bank] = { bank, partnerId, serviceCode: cfg[`SNAP_${bank}_SERVICE_CODE`], signature, expectedLagMinutes: lag[bank] };
+  }
+  return {
+    finfraAuthKey: cfg.FINFRA_CALLBACK_KEY ?? null,
+    dompetKilatIps: cfg.DOMPETKILAT_CALLBACK_IPS.split(',').map((s) => s.trim()).filter(Boolean),
+    banks,
+    timestampWindowSeconds: cfg.SNAP_TIMESTAMP_WINDOW_SECONDS,
   };
 }
 
@@ -130,4 +148,142 @@ export async function jwtSettings(cfg: Config): Promise<JwtSettings> {
   return { secret, publicKey, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE };
 }
 
-export type { Logger };
+/** Resilience settings of provider calls from configuration. */
+function resilience(cfg: Config): ResilienceOptions {
+  return {
+    retries: cfg.PROVIDER_RETRIES,
+    breakerThreshold: cfg.PROVIDER_BREAKER_THRESHOLD,
+    halfOpenAfterMs: cfg.PROVIDER_BREAKER_HALF_OPEN_MS,
+    concurrency: cfg.PROVIDER_CONCURRENCY,
+  };
+}
+
+/**
+ * Builds the application from validated configuration. Nothing listens and no job runs until `start()`.
+ * @throws Error naming missing provider configuration; when the database cannot be opened or migrated.
+ */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const clock = overrides.clock ?? systemClock;
+  const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  const database = overrides.database ?? (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir }));
+  const ownsDatabase = !overrides.database;
+  const { prisma } = database;
+  const onCall = (c: ProviderCallRecord) => {
+    recordProviderCall(c);
+    overrides.onProviderCall?.(c);
+  };
+  const providerEnv = {
+    config,
+    clock,
+    onCall,
+    // Cairin re-issues refresh tokens: keep the newest with the account.
+    saveCredentials: async (provider: ProviderCode, externalId: string, credentials: object) => {
+      await prisma.providerAccount.updateMany({ where: { provider, externalId }, data: { credentials } });
+    },
+  };
+  let connectors: Connectors;
+  let syncConnectors: Connectors;
+  try {
+    connectors = createConnectors({ ...providerEnv, resilience: resilience(config) });
+    // Sync jobs read within each provider's rate limit (SYNC_RATE_LIMIT_*); API reads are limited per client instead.
+    syncConnectors = Object.fromEntries(
+      PROVIDER_DEFINITIONS.map((d) => [d.code, d.createConnector({ ...providerEnv, resilience: { ...resilience(config), ratePerSecond: Number(config[d.syncRateConfig]) } })]),
+    ) as Connectors;
+  } catch (e) {
+    if (ownsDatabase) await database.close();
+    throw e;
+  }
+  const publisher = overrides.publisher ?? inProcessPublisher();
+  const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher });
+  const jwt = await jwtSettings(config);
+  const webhooks: WebhookSettings = { ...webhookSettings(config), ...overrides.webhooks };
+  webhooks.banks = { ...webhookSettings(config).banks, ...overrides.webhooks?.banks };
+
+  let server: RunningServer | null = null;
+  let sweeper: NodeJS.Timeout | null = null;
+  let scheduler: Scheduler | null = null;
+  const jobs: AppJobs = {
+    sweepConsents: () => core.consents.sweep(),
+    recoverEvents: () => core.events.recover(),
+    get scheduler() {
+      return scheduler;
+    },
+  };
+  const sweep = () =>
+    jobs.sweepConsents().then(
+      (r) => (r.expired || r.purged) && log.info(r, 'consent sweep'),
+      (e: Error) => log.error({ err: e.message }, 'consent sweep failed'),
+    );
+
+  /** Readiness: database reachable, migrations applied, and each provider's circuit. */
+  async function readiness() {
+    let db = 'ok';
+    let pending: string[] = [];
+    try {
+      pending = await pendingMigrations(database.sql);
+    } catch {
+      db = 'unreachable';
+    }
+    const providers = Object.fromEntries(Object.values(connectors).map((c) => [c.provider, { circuit: c.circuit }]));
+    return { ready: db === 'ok' && pending.length === 0, database: db, pendingMigrations: pending, providers };
+  }
+
+  return {
+    config,
+    database,
+    core,
+    connectors,
+    jwt,
+    webhooks,
+    log,
+    jobs,
+    get url() {
+      if (!server) throw new Error('the app is not started');
+      return server.url;
+    },
+    async start(listen = {}) {
+      server = await startHttpServer(
+        { core, jwt, log, webhooks, readiness, hardening: overrides.hardening ?? defaultHardening(config.NODE_ENV === 'production'), playgroundHtml: overrides.playgroundHtml },
+        { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT },
+      );
+      await sweep();
+      const recovered = await jobs.recoverEvents();
+      if (recovered) log.info({ recovered }, 'applying stored webhook events');
+      sweeper = setInterval(sweep, 60_000);
+      sweeper.unref();
+      if (overrides.scheduler !== false) {
+        scheduler = await startScheduler(database.kind === 'server' && database.url ? { databaseUrl: database.url } : { embedded: true }, core.sync, log, {
+          backfill: config.SYNC_BACKFILL_CRON,
+          dueRefresh: config.SYNC_DUE_REFRESH_CRON,
+        });
+      }
+      return server;
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      await server?.close();
+      await scheduler?.stop();
+      await core.events.idle();
+      if (ownsDatabase) await database.close();
+    },
+  };
+}
+
+// Public entry points for tests and the benchmark.
+export { loadConfig, type Config } from './config';
+export { signClientToken, verifyClientToken, SCOPES, type JwtSettings, type ApiClient } from './auth';
+export { createLogger, type Logger } from './logger';
+export { openDatabase, type Database } from './store/database';
+export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
+export { defaultHardening, type HardeningOptions } from './graphql/hardening';
+export { printedSchema, SCHEMA_FILE } from './graphql/schema';
+export { CONSENT_REVOKE_EXAMPLE, defaultExamples, renderPlayground } from './graphql/playground';
+export { toGlobalId } from './graphql/ids';
+export { registry as metricsRegistry } from './metrics';
+export { DEFAULT_LAG_MINUTES, type LagMinutes };
+export { startScheduler, type Scheduler };
+export type { Core };
+export type { Clock, WebhookSettings };
+export type { ProviderCallRecord, ResilienceOptions };
+export type { RunningServer };
+export { ProviderError, ProviderAuthError, ProviderTimeoutError, WireFormatError } from './providers/errors';

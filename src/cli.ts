@@ -7,35 +7,17 @@
  *   sandbox   run the provider sandbox alone
  */
 import 'reflect-metadata';
-import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
-import { SCOPES, signClientToken } from './auth';
-import { createConnectors, createSyncConnectors, freshnessPolicy, jwtSettings, providerSettings } from './app';
-import { SyncService } from './sync/sync.service';
-import { recordProviderCall } from './metrics';
-import { defaultExamples, renderPlayground } from './graphql/playground';
-import { startScheduler } from './sync/scheduler';
-import { defaultHardening } from './graphql/hardening';
-import cliProgress from 'cli-progress';
-import { loadConfig, type Config } from './config';
-import { printedSchema, SCHEMA_FILE } from './graphql/schema';
-import { toGlobalId } from './graphql/ids';
-import { createLogger } from './logger';
-import { startServer } from './server';
-import { openDatabase, type DatabaseTarget } from './store/database';
-import { jakartaDate } from './domain/dates';
-import { ConsentService } from './consent/consent.service';
-import { CONSENT_DOMAINS } from './domain/consent';
-import { PROVIDERS } from './domain/types';
-import { startSandbox, linkRequests } from './sandbox';
-import { bankSettings, createSandboxBanks, startEventServer, WebhookSender } from './sandbox/events';
-import { EventApplier } from './webhooks/ingest';
-import { lagMinutesFromEnv, webhookSettingsFromEnv } from './webhooks/config';
 import { randomBytes } from 'node:crypto';
-
-function dbTarget(cfg: Config): DatabaseTarget {
-  return cfg.DATABASE_URL ? { url: cfg.DATABASE_URL } : { dataDir: cfg.dataDir };
-}
+import { writeFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import { Command, Option } from 'commander';
+import { createApp, defaultExamples, jwtSettings, lagMinutes, migrate, openDatabase, printedSchema, renderPlayground, SCHEMA_FILE, toGlobalId } from './app';
+import { SCOPES, signClientToken } from './auth';
+import { loadConfig, type Config } from './config';
+import { CONSENT_DOMAINS } from './domain/consent';
+import { jakartaDate } from './domain/dates';
+import { createLogger } from './logger';
+import { bankSettings, createSandboxBanks, DEMO_LOAN, linkRequests, sandboxProviderEnv, startEventServer, startSandbox, WebhookSender } from './sandbox';
 
 /** Demo API clients printed by `start`. */
 const DEMO_CLIENTS = {
@@ -55,100 +37,62 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
 }`;
 
 async function start(): Promise<void> {
-  const cfg = loadConfig();
-  const log = createLogger(cfg.LOG_LEVEL);
-  const db = await openDatabase(dbTarget(cfg));
-  log.info({ database: db.kind }, 'database ready (migrations applied)');
+  const env = loadConfig();
+  const useSandbox = !env.CAIRIN_BASE_URL && !env.FINFRA_BASE_URL && !env.DOMPETKILAT_BASE_URL;
+  const sandbox = useSandbox ? await startSandbox({ seed: env.SANDBOX_SEED, borrowers: env.SANDBOX_BORROWERS, today: jakartaDate(new Date()) }) : null;
+  // Demo mode: the connectors point at the sandbox, and the sandbox's Finfra signs callbacks with a key made here.
+  const cfg: Config = sandbox
+    ? loadConfig({ ...process.env, ...sandboxProviderEnv(sandbox), FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url') })
+    : env;
+  const banks = sandbox ? createSandboxBanks() : null;
 
-  let sandbox: Awaited<ReturnType<typeof startSandbox>> | null = null;
-  const useSandbox = !cfg.CAIRIN_BASE_URL && !cfg.FINFRA_BASE_URL && !cfg.DOMPETKILAT_BASE_URL;
-  if (useSandbox) {
-    sandbox = await startSandbox({ seed: cfg.SANDBOX_SEED, borrowers: cfg.SANDBOX_BORROWERS, today: jakartaDate(new Date()) });
-    cfg.CAIRIN_BASE_URL = sandbox.urls.cairin;
-    cfg.FINFRA_BASE_URL = sandbox.urls.finfra;
-    cfg.DOMPETKILAT_BASE_URL = sandbox.urls.dompetKilat;
-    cfg.FINFRA_CLIENT_ID = sandbox.finfraClient.clientId;
-    cfg.FINFRA_CLIENT_SECRET = sandbox.finfraClient.clientSecret;
-    log.info({ urls: sandbox.urls }, 'provider sandbox started');
-  }
-  const connectors = createConnectors(providerSettings(cfg), db.prisma, { onCall: recordProviderCall });
-  const clock = { now: () => new Date() };
-  const consents = new ConsentService(db.prisma, connectors, clock);
-  let demoBorrowerId: string | null = null;
-  if (sandbox) {
-    // Demo consents (linking happens under them): every borrower to demo-aggregator
-    // for all providers and data; every third to demo-refinancer for loans and schedules.
-    const requests = linkRequests(sandbox.dataset);
-    const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
-    for (const [i, r] of requests.entries()) {
-      const providers = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
-      const base = { nik: r.nik, fullName: r.fullName, providers, expiresAt, dataLifeSeconds: 30 * 24 * 3600 };
-      const c = await consents.grant({
-        ...base,
-        clientId: 'demo-aggregator',
-        domains: [...CONSENT_DOMAINS],
-        purpose: 'Show the borrower their whole credit picture in the demo aggregator app',
-        accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
-      });
-      demoBorrowerId ??= c.borrowerId;
-      if (i % 3 === 0) {
-        await consents.grant({ ...base, clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
-      }
-    }
-    log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
-  }
-  const jwt = await jwtSettings(cfg);
-  const aggregatorToken = signClientToken(jwt, 'demo-aggregator', DEMO_CLIENTS['demo-aggregator']);
-  const lagMinutes = lagMinutesFromEnv();
   // GraphiQL at GET /graphql, rendered once per Jakarta day (the payoff example quotes for today). The demo
   // token and examples are preset only in demo mode (sandbox): with real providers the page carries no token.
-  let demoLoanId: string | null = null;
-  if (sandbox && demoBorrowerId) {
-    const acct = await db.prisma.providerAccount.findFirst({ where: { borrowerId: demoBorrowerId, provider: 'CAIRIN' } });
-    if (acct) demoLoanId = toGlobalId('Loan', acct.id, 'LN-0001');
-  }
+  const demo: { borrowerId: string | null; loanId: string | null; token: string | null } = { borrowerId: null, loanId: null, token: null };
   let page: { day: string; html: string } | null = null;
   const playgroundHtml = () => {
     const day = jakartaDate(new Date());
     if (page?.day !== day) {
-      const html = sandbox && demoBorrowerId
-        ? renderPlayground({ token: aggregatorToken, examples: defaultExamples(toGlobalId('Borrower', demoBorrowerId), demoLoanId ?? undefined, day) })
+      const html = demo.borrowerId && demo.token
+        ? renderPlayground({ token: demo.token, examples: defaultExamples(toGlobalId('Borrower', demo.borrowerId), demo.loanId ?? undefined, day) })
         : renderPlayground({});
       page = { day, html };
     }
     return page.html;
   };
-  const webhookSettings = webhookSettingsFromEnv(cfg);
-  const banks = sandbox ? createSandboxBanks() : null;
-  if (sandbox && banks) {
-    // The sandbox's simulated banks and Finfra sign with keys made here; configure the receivers to match.
-    webhookSettings.finfraAuthKey ??= randomBytes(24).toString('base64url');
-    webhookSettings.banks = { ...bankSettings(banks, lagMinutes), ...webhookSettings.banks };
+
+  const app = await createApp(cfg, { webhooks: banks ? { banks: bankSettings(banks, lagMinutes(cfg)) } : undefined, playgroundHtml });
+  const log = app.log;
+  log.info({ database: app.database.kind }, 'database ready (migrations applied)');
+  if (sandbox) {
+    log.info({ urls: sandbox.urls }, 'provider sandbox started');
+    // Demo consents (linking happens under them): every borrower to demo-aggregator
+    // for all providers and data; every third to demo-refinancer for loans and schedules.
+    const requests = linkRequests(sandbox.dataset);
+    const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
+    for (const [i, r] of requests.entries()) {
+      const base = { nik: r.nik, fullName: r.fullName, providers: r.providers, expiresAt, dataLifeSeconds: 30 * 24 * 3600 };
+      const c = await app.core.consents.grant({
+        ...base,
+        clientId: 'demo-aggregator',
+        domains: [...CONSENT_DOMAINS],
+        purpose: 'Show the borrower their whole credit picture in the demo aggregator app',
+        accounts: r.accounts,
+      });
+      demo.borrowerId ??= c.borrowerId;
+      if (i % 3 === 0) {
+        await app.core.consents.grant({ ...base, clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
+      }
+    }
+    log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
+    const acct = demo.borrowerId ? await app.database.prisma.providerAccount.findFirst({ where: { borrowerId: demo.borrowerId, provider: DEMO_LOAN.provider } }) : null;
+    if (acct) demo.loanId = toGlobalId('Loan', acct.id, DEMO_LOAN.providerLoanId);
   }
-  const applier = new EventApplier(db.prisma, log);
-  const server = await startServer(
-    {
-      prisma: db.prisma,
-      sql: db.sql,
-      connectors,
-      jwt,
-      clock,
-      log,
-      consents,
-      webhooks: { settings: webhookSettings, applier },
-      lagMinutes,
-      freshness: freshnessPolicy(cfg),
-      hardening: defaultHardening(cfg.NODE_ENV === 'production'),
-      playgroundHtml,
-    },
-    { host: cfg.HOST, port: cfg.PORT },
-  );
-  const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks)) : null;
-  const sync = new SyncService(db.prisma, createSyncConnectors(cfg, db.prisma, clock), clock, log, freshnessPolicy(cfg));
-  const scheduler = await startScheduler(cfg.DATABASE_URL ? { databaseUrl: cfg.DATABASE_URL } : { embedded: true }, sync, log, {
-    backfill: cfg.SYNC_BACKFILL_CRON,
-    dueRefresh: cfg.SYNC_DUE_REFRESH_CRON,
-  });
+  const aggregatorToken = signClientToken(app.jwt, 'demo-aggregator', DEMO_CLIENTS['demo-aggregator']);
+  if (sandbox) demo.token = aggregatorToken;
+
+  const server = await app.start();
+  const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, cfg.FINFRA_CALLBACK_KEY!, banks)) : null;
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
   if (sandbox && events) {
@@ -157,10 +101,10 @@ async function start(): Promise<void> {
   }
   lines.push(`GraphiQL (open in a browser; demo token and example queries preset): ${server.url}/graphql`);
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
-    lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, client === 'demo-aggregator' ? aggregatorToken : signClientToken(jwt, client, scopes));
+    lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, client === 'demo-aggregator' ? aggregatorToken : signClientToken(app.jwt, client, scopes));
   }
-  if (demoBorrowerId) {
-    const q = EXAMPLE_QUERY(toGlobalId('Borrower', demoBorrowerId));
+  if (demo.borrowerId) {
+    const q = EXAMPLE_QUERY(toGlobalId('Borrower', demo.borrowerId));
     lines.push('', 'Example query (the seed borrower "John", linked at Cairin, Finfra and Dompet Kilat):', q, '', 'curl:',
       `curl -s ${server.url}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' --data '${JSON.stringify({ query: q.replace(/\s+/g, ' ') })}'`);
   }
@@ -171,15 +115,11 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    await server.close();
-    log.info('http server closed');
     await events?.close();
-    await scheduler.stop();
-    await applier.idle();
+    await app.close();
+    log.info('http server closed; database closed');
     await sandbox?.close();
     log.info('sandbox closed');
-    await db.close();
-    log.info('database closed');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -195,8 +135,7 @@ program
   .description('apply prisma/migrations to DATABASE_URL, or to the embedded database in DATA_DIR')
   .action(async () => {
     const cfg = loadConfig();
-    const db = await openDatabase(dbTarget(cfg), { migrate: false });
-    const { migrate } = await import('./store/migrate');
+    const db = await openDatabase(cfg.DATABASE_URL ? { url: cfg.DATABASE_URL } : { dataDir: cfg.dataDir }, { migrate: false });
     const ran = await migrate(db.sql);
     process.stdout.write(ran.length ? `applied: ${ran.join(', ')}\n` : 'database is up to date\n');
     await db.close();
@@ -234,10 +173,8 @@ program
   .option('--due', 'due-date refresh instead of the full backfill')
   .action(async (o: { due?: boolean }) => {
     const cfg = loadConfig();
-    const log = createLogger(cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL);
-    const db = await openDatabase(dbTarget(cfg));
-    const clock = { now: () => new Date() };
-    const sync = new SyncService(db.prisma, createSyncConnectors(cfg, db.prisma, clock), clock, log, freshnessPolicy(cfg));
+    const app = await createApp(cfg, { log: createLogger(cfg.LOG_LEVEL === 'info' ? 'warn' : cfg.LOG_LEVEL) });
+    const sync = app.core.sync;
     const kind = o.due ? 'DUE_REFRESH' : 'BACKFILL';
     const tty = Boolean(process.stdout.isTTY);
     const bar = tty ? new cliProgress.SingleBar({ format: `${kind} [{bar}] {value}/{total} accounts | loans {loans} | failed {failed}` }, cliProgress.Presets.shades_classic) : null;
@@ -259,7 +196,7 @@ program
     process.stdout.write(
       `${kind} ${s.finished ? 'finished' : 'stopped'}${s.resumed ? ' (resumed)' : ''}: ${s.accounts} accounts, ${s.loansFetched} loans fetched, ${s.loansChanged} changed, ${s.failed} failed, ${s.skipped} skipped\n`,
     );
-    await db.close();
+    await app.close();
     if (s.failed) process.exitCode = 1;
   });
 

@@ -6,6 +6,10 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** Banks whose SNAP settlement notifications can be configured. */
+export const SETTLEMENT_BANKS = ['BCA', 'MANDIRI', 'BRI', 'BNI'] as const;
+export type SettlementBank = (typeof SETTLEMENT_BANKS)[number];
 const optionalUrl = z.string().url().optional();
 
 const Env = z.object({
@@ -58,10 +62,35 @@ const Env = z.object({
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
+  ...bankVariables(),
 });
 
+/**
+ * Per-bank SNAP settlement settings, for BANK in BCA, MANDIRI, BRI, BNI:
+ *   SNAP_<BANK>_PARTNER_ID, SNAP_<BANK>_SERVICE_CODE (default 25),
+ *   SNAP_<BANK>_PUBLIC_KEY or SNAP_<BANK>_PUBLIC_KEY_FILE (SHA256withRSA), or SNAP_<BANK>_HMAC_SECRET (HMAC-SHA512);
+ * and SETTLEMENT_LAG_MINUTES_<BANK> (also OTHER): expected settlement lag, minutes.
+ */
+function bankVariables() {
+  const out: Record<string, z.ZodType> = {};
+  for (const bank of SETTLEMENT_BANKS) {
+    out[`SNAP_${bank}_PARTNER_ID`] = z.string().min(1).optional();
+    out[`SNAP_${bank}_SERVICE_CODE`] = z.string().regex(/^\d{2}$/, 'two digits').default('25');
+    out[`SNAP_${bank}_PUBLIC_KEY`] = z.string().optional();
+    out[`SNAP_${bank}_PUBLIC_KEY_FILE`] = z.string().optional();
+    out[`SNAP_${bank}_HMAC_SECRET`] = z.string().min(16).optional();
+  }
+  for (const channel of [...SETTLEMENT_BANKS, 'OTHER'] as const) out[`SETTLEMENT_LAG_MINUTES_${channel}`] = z.coerce.number().positive().optional();
+  return out as Record<`SNAP_${SettlementBank}_${'PARTNER_ID' | 'SERVICE_CODE' | 'PUBLIC_KEY' | 'PUBLIC_KEY_FILE' | 'HMAC_SECRET'}` | `SETTLEMENT_LAG_MINUTES_${SettlementBank | 'OTHER'}`, z.ZodType<string | number | undefined>>;
+}
+
+type BankKey = `SNAP_${SettlementBank}_${'PARTNER_ID' | 'PUBLIC_KEY' | 'PUBLIC_KEY_FILE' | 'HMAC_SECRET'}`;
+type LagKey = `SETTLEMENT_LAG_MINUTES_${SettlementBank | 'OTHER'}`;
+
 /** Validated configuration. */
-export type Config = z.infer<typeof Env> & { dataDir: string };
+export type Config = Omit<z.infer<typeof Env>, BankKey | LagKey | `SNAP_${SettlementBank}_SERVICE_CODE`> & { [K in BankKey]?: string } & { [K in LagKey]?: number } & {
+  [K in `SNAP_${SettlementBank}_SERVICE_CODE`]: string;
+} & { dataDir: string };
 
 /**
  * Parses and validates the environment.
@@ -73,5 +102,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...parsed.data, dataDir: path.resolve(parsed.data.DATA_DIR) };
+  return { ...(parsed.data as unknown as Omit<Config, 'dataDir'>), dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { verifyClientToken } from '../src/auth';
+import { verifyClientToken } from '../src/app';
 
 const run = promisify(execFile);
 

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildSchema, parse, validate } from 'graphql';
-import { describe, expect, it } from 'vitest';
-import { CONSENT_REVOKE_EXAMPLE, defaultExamples, renderPlayground } from '../src/graphql/playground';
+import { describe, expect, it, vi } from 'vitest';
+import { CONSENT_REVOKE_EXAMPLE, defaultExamples, renderPlayground } from '../src/app';
+import { TEST_START, TEST_TODAY } from './support/clock';
 
 const schema = buildSchema(readFileSync('schema/schema.graphql', 'utf8'));
 const borrowerId = Buffer.from(JSON.stringify(['Borrower', '8b7b7cad-8cdd-473d-a8d6-fb743e52052c'])).toString('base64url');
@@ -57,7 +58,7 @@ const INERT_HOSTS = new Set([
 const ASSET_HOSTS = /unpkg\.com|jsdelivr\.net|cdnjs\.|esm\.sh|skypack\.dev|jspm\.io|googleapis\.com|gstatic\.com|cdn\.|apollographql\.com|typekit|fontawesome|bootstrapcdn/i;
 
 describe('saved examples', () => {
-  const examples = [...defaultExamples(borrowerId), ...defaultExamples(borrowerId, loanId, '2030-01-31')];
+  const examples = [...defaultExamples(borrowerId, undefined, TEST_TODAY), ...defaultExamples(borrowerId, loanId, '2030-01-31')];
 
   it('are four, one named operation each, and valid against schema/schema.graphql', () => {
     expect(defaultExamples(borrowerId)).toHaveLength(4);
@@ -89,8 +90,18 @@ describe('saved examples', () => {
       const declared = op.kind === 'OperationDefinition' ? (op.variableDefinitions ?? []).map((v) => v.variable.name.value) : [];
       expect(Object.keys(e.variables ?? {}).sort(), e.name).toEqual(declared.sort());
     }
-    const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Jakarta' }).format(new Date());
-    expect(defaultExamples(borrowerId)[1]!.variables).toEqual({ borrowerId, asOf: today });
+    // The default is read from the system clock inside defaultExamples: pin it, on both sides of 00:00 WIB.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(TEST_START); // 10:00 WIB
+      expect(defaultExamples(borrowerId)[1]!.variables).toEqual({ borrowerId, asOf: '2026-11-25' });
+      vi.setSystemTime(new Date('2026-11-25T16:59:59.999Z')); // 23:59:59.999 WIB
+      expect(defaultExamples(borrowerId)[1]!.variables).toEqual({ borrowerId, asOf: '2026-11-25' });
+      vi.setSystemTime(new Date('2026-11-25T17:00:00.000Z')); // 00:00 WIB the next day
+      expect(defaultExamples(borrowerId)[1]!.variables).toEqual({ borrowerId, asOf: '2026-11-26' });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('include a valid consentRevoke mutation', () => {
@@ -100,7 +111,8 @@ describe('saved examples', () => {
 });
 
 describe('renderPlayground', () => {
-  const html = renderPlayground({ token: TOKEN, examples: defaultExamples(borrowerId, loanId) });
+  // Explicit asOf everywhere below: a page rendered at collection and one rendered in a test must not differ by a midnight.
+  const html = renderPlayground({ token: TOKEN, examples: defaultExamples(borrowerId, loanId, TEST_TODAY) });
 
   it('presets the bearer token in the default headers and in every tab', () => {
     const o = pageOptions(html);
@@ -114,7 +126,7 @@ describe('renderPlayground', () => {
 
   it('opens one tab per example, with its variables, in order', () => {
     const o = pageOptions(html);
-    const examples = defaultExamples(borrowerId, loanId);
+    const examples = defaultExamples(borrowerId, loanId, TEST_TODAY);
     o.defaultTabs.forEach((t: { query: string; variables: string }, i: number) => {
       expect(t.query.startsWith(`# ${examples[i]!.name}\n`)).toBe(true);
       expect(errorsOf(t.query)).toEqual([]);
@@ -132,7 +144,7 @@ describe('renderPlayground', () => {
 
   it('loads nothing from the network: no http(s) URL but the endpoint in markup or CSS, no asset host anywhere', () => {
     const endpoint = 'http://127.0.0.1:4000/graphql';
-    const page = renderPlayground({ endpoint, token: TOKEN, examples: defaultExamples(borrowerId) });
+    const page = renderPlayground({ endpoint, token: TOKEN, examples: defaultExamples(borrowerId, undefined, TEST_TODAY) });
     const urls = (s: string) => s.match(/https?:\/\/[^\s"'`)\\<>]+/g) ?? [];
 
     // Everything outside inline scripts and styles: the markup the browser parses for src/href.
@@ -170,7 +182,7 @@ describe('renderPlayground', () => {
     const fp = (h: string) => /f='([0-9a-f]{16})'/.exec(h)?.[1];
     const a = fp(html);
     expect(a).toBeTruthy();
-    expect(fp(renderPlayground({ token: TOKEN, examples: defaultExamples(borrowerId, loanId) }))).toBe(a);
-    expect(fp(renderPlayground({ token: 'other', examples: defaultExamples(borrowerId, loanId) }))).not.toBe(a);
+    expect(fp(renderPlayground({ token: TOKEN, examples: defaultExamples(borrowerId, loanId, TEST_TODAY) }))).toBe(a);
+    expect(fp(renderPlayground({ token: 'other', examples: defaultExamples(borrowerId, loanId, TEST_TODAY) }))).not.toBe(a);
   });
 });

@@ -15,9 +15,9 @@ import {
   CairinLoanList,
   CairinLoginResponse,
   CairinSession,
-} from '../src/providers/cairin/wire';
-import { DkBorrowerRecord, DkEnvelope } from '../src/providers/dompetkilat/wire';
-import { FinfraBorrower, FinfraError, FinfraLoanDetails, FinfraLoanList, FinfraToken } from '../src/providers/finfra/wire';
+} from '../src/providers/cairin';
+import { DkBorrowerRecord, DkEnvelope } from '../src/providers/dompetkilat';
+import { FinfraBorrower, FinfraError, FinfraLoanDetails, FinfraLoanList, FinfraToken } from '../src/providers/finfra';
 import {
   type CairinAccountRecord,
   type Dataset,
@@ -31,10 +31,14 @@ import {
   startDompetKilatServer,
   startSandbox,
 } from '../src/sandbox';
+import { until } from './support/clock';
 
 const TODAY = '2026-11-21';
 /** 09:00 WIB on TODAY. */
 const T0 = Date.parse('2026-11-21T09:00:00+07:00');
+
+/** The fixed instant for servers whose tests never move time. */
+const atT0 = () => new Date(T0);
 
 /** A controllable clock. */
 function testClock() {
@@ -216,15 +220,21 @@ describe('dataset', () => {
       dompetKilat: { idNumber: '362638287638783' },
     });
     const reqs = linkRequests(d);
-    expect(reqs[0]).toEqual({
-      nik: '362638287638783',
-      fullName: 'John',
+    const johnAccounts = {
       cairin: { phoneNumber: '62123123123', pin: d.cairin[0]!.pin, deviceId: d.cairin[0]!.deviceId },
       finfraUserId: d.finfra[0]!.userId,
       dompetKilatIdNumber: '362638287638783',
-    });
+    };
+    expect(reqs[0]).toEqual({ nik: '362638287638783', fullName: 'John', ...johnAccounts, providers: ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'], accounts: johnAccounts });
     const single = d.people.findIndex((p) => p.providers.length === 1 && p.providers[0] === 'dompetKilat');
-    expect(reqs[single]).toEqual({ nik: d.people[single]!.nik, fullName: d.people[single]!.fullName, dompetKilatIdNumber: d.people[single]!.nik });
+    const nik = d.people[single]!.nik;
+    expect(reqs[single]).toEqual({
+      nik,
+      fullName: d.people[single]!.fullName,
+      dompetKilatIdNumber: nik,
+      providers: ['DOMPET_KILAT'],
+      accounts: { cairin: undefined, finfraUserId: undefined, dompetKilatIdNumber: nik },
+    });
   });
 });
 
@@ -233,7 +243,7 @@ describe('dataset', () => {
 describe('sandbox over HTTP (happy paths match wire.ts)', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox({ seed: 7, borrowers: 40, today: TODAY, now: () => new Date(T0) });
+    sb = await startSandbox({ seed: 7, borrowers: 40, today: TODAY, now: atT0 });
   });
   afterAll(async () => {
     await sb.close();
@@ -388,7 +398,7 @@ describe('sandbox over HTTP (happy paths match wire.ts)', () => {
 describe('Dompet Kilat envelopes', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox({ seed: 3, borrowers: 5, today: TODAY });
+    sb = await startSandbox({ seed: 3, borrowers: 5, today: TODAY, now: atT0 });
   });
   afterAll(async () => {
     await sb.close();
@@ -403,6 +413,7 @@ describe('Dompet Kilat envelopes', () => {
     expect(ok.json).toMatchObject({ status: '00', message: 'success', data: { borrowerType: 'PERSONAL_BORROWER', idNumber: registration.idNumber, birthDate: '1999-01-15T00:00:00Z', isVerified: false, deletedAt: null } });
     expect(ok.json.data.id).toEqual(expect.any(Number));
     expect(ok.json.data.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(ok.json.data.createdAt).toBe(new Date(T0).toISOString().replace(/\.\d{3}Z$/, 'Z')); // the injected clock's instant
 
     const dup = await call(base, 'POST', '/v1/borrower/register', { body: { ...registration, phoneNumber: '6281299990002', email: 'other@example.com' } });
     expect(dup.status).toBe(400);
@@ -462,7 +473,7 @@ describe('Dompet Kilat envelopes', () => {
   });
 
   it('rejects callers outside the IP allow-list with status 03', async () => {
-    const dk = await startDompetKilatServer({ borrowers: sb.dataset.dompetKilat, allowIps: ['10.20.30.40'] });
+    const dk = await startDompetKilatServer({ borrowers: sb.dataset.dompetKilat, allowIps: ['10.20.30.40'], now: atT0 });
     try {
       const r = await call(dk.url, 'GET', '/v1/borrower/362638287638783');
       expect(r.status).toBe(403);
@@ -672,7 +683,7 @@ describe('Cairin session chain', () => {
 describe('counters, faults and latency', () => {
   let sb: Sandbox;
   beforeAll(async () => {
-    sb = await startSandbox({ seed: 9, borrowers: 6, today: TODAY });
+    sb = await startSandbox({ seed: 9, borrowers: 6, today: TODAY, now: atT0 });
   });
   afterAll(async () => {
     await sb.close();
@@ -731,9 +742,18 @@ describe('counters, faults and latency', () => {
 
   it('timeout fault holds the socket until the client gives up', async () => {
     sb.dompetKilat.setFaults([{ kind: 'timeout', count: 1 }]);
-    const started = performance.now();
-    await expect(call(sb.urls.dompetKilat, 'GET', '/v1/borrower/362638287638783', { signal: AbortSignal.timeout(300) })).rejects.toThrow();
-    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    const client = new AbortController();
+    let answered = false;
+    const held = call(sb.urls.dompetKilat, 'GET', '/v1/borrower/362638287638783', { signal: client.signal }).finally(() => void (answered = true));
+    held.catch(() => undefined); // awaited below, after the abort
+    // The server took the request and consumed the fault: from here on it never answers that request.
+    await until(() => sb.dompetKilat.faults().length === 0, 'the timeout fault fired');
+    expect(sb.dompetKilat.faults()).toEqual([]);
+    // A whole round trip to the same server completes while the faulted request is still unanswered.
+    expect((await call(sb.urls.dompetKilat, 'GET', '/__sandbox/stats')).status).toBe(200);
+    expect(answered).toBe(false);
+    client.abort(); // the client gives up: only then does its request end, with an error
+    await expect(held).rejects.toThrow();
     expect((await call(sb.urls.dompetKilat, 'GET', '/v1/borrower/362638287638783')).status).toBe(200);
   });
 
@@ -808,32 +828,53 @@ describe('counters, faults and latency', () => {
     expect((await call(dk, 'PUT', '/__sandbox/faults', { body: [{ kind: 'explode' }] })).status).toBe(400);
     expect((await call(dk, 'PUT', '/__sandbox/latency', { body: { minMs: 10, maxMs: 5 } })).status).toBe(400);
 
-    expect((await call(dk, 'PUT', '/__sandbox/latency', { body: { minMs: 80, maxMs: 90 } })).status).toBe(200);
+    const set = await call(dk, 'PUT', '/__sandbox/latency', { body: { minMs: 80, maxMs: 90 } });
+    expect(set.status).toBe(200);
+    expect(set.json).toEqual({ latency: { minMs: 80, maxMs: 90 } });
+    expect((await call(dk, 'GET', '/__sandbox/latency')).json).toEqual({ latency: { minMs: 80, maxMs: 90 } });
     const t0 = performance.now();
-    await call(dk, 'GET', '/v1/borrower/362638287638783');
+    expect((await call(dk, 'GET', '/v1/borrower/362638287638783')).status).toBe(200);
+    // A lower bound only, and one that cannot flake: the server schedules its 80+ ms sleep after t0, and
+    // Node timers never fire before their delay has passed on the same monotonic clock.
     expect(performance.now() - t0).toBeGreaterThanOrEqual(79);
-    const c0 = performance.now();
-    await call(dk, 'GET', '/__sandbox/stats'); // control requests are never delayed
-    expect(performance.now() - c0).toBeLessThan(79);
+
+    // Control requests are never delayed: while a provider request sits in a 10-minute delay,
+    // control round trips to the same server complete (no elapsed-time limit is asserted).
+    expect((await call(dk, 'PUT', '/__sandbox/latency', { body: { minMs: 600_000 } })).status).toBe(200);
+    sb.dompetKilat.resetStats();
+    const client = new AbortController();
+    let answered = false;
+    const held = call(dk, 'GET', '/v1/borrower/362638287638783', { signal: client.signal }).finally(() => void (answered = true));
+    held.catch(() => undefined); // awaited below, after the abort
+    await until(async () => (await call(dk, 'GET', '/__sandbox/stats')).json.total === 1, 'the delayed request reached the server');
+    expect((await call(dk, 'GET', '/__sandbox/latency')).json).toEqual({ latency: { minMs: 600_000 } });
+    expect(answered).toBe(false);
+    client.abort();
+    await expect(held).rejects.toThrow();
     expect((await call(dk, 'PUT', '/__sandbox/latency', { body: {} })).json).toEqual({ latency: null });
+    expect((await call(dk, 'GET', '/__sandbox/latency')).json).toEqual({ latency: null });
   });
 
   it('latency injection at start is measurable', async () => {
-    const slow = await startSandbox({ seed: 9, borrowers: 3, today: TODAY, latency: { minMs: 50, maxMs: 60 } });
+    const slow = await startSandbox({ seed: 9, borrowers: 3, today: TODAY, now: atT0, latency: { minMs: 50, maxMs: 60 } });
     try {
       for (const [base, path] of [
         [slow.urls.dompetKilat, '/v1/borrower/362638287638783'],
         [slow.urls.cairin, '/mobile/loan/list'],
         [slow.urls.finfra, '/api/core/loans/details/x'],
       ] as const) {
+        // Each server reports the latency it was started with...
+        expect((await call(base, 'GET', '/__sandbox/latency')).json, base).toEqual({ latency: { minMs: 50, maxMs: 60 } });
+        // ...and applies it: a lower bound only, which cannot flake (the sleep is scheduled after t0 and Node timers never fire early).
         const t0 = performance.now();
         await call(base, 'GET', path);
         expect(performance.now() - t0).toBeGreaterThanOrEqual(49);
       }
+      // Removing it on one server leaves the others alone; the provider keeps answering.
       slow.dompetKilat.setLatency(null);
-      const t1 = performance.now();
-      await call(slow.urls.dompetKilat, 'GET', '/v1/borrower/362638287638783');
-      expect(performance.now() - t1).toBeLessThan(49);
+      expect((await call(slow.urls.dompetKilat, 'GET', '/__sandbox/latency')).json).toEqual({ latency: null });
+      expect((await call(slow.urls.cairin, 'GET', '/__sandbox/latency')).json).toEqual({ latency: { minMs: 50, maxMs: 60 } });
+      expect((await call(slow.urls.dompetKilat, 'GET', '/v1/borrower/362638287638783')).status).toBe(200);
     } finally {
       await slow.close();
     }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { printedSchema, SCHEMA_FILE } from '../src/graphql/schema';
+import { printedSchema, SCHEMA_FILE } from '../src/app';
 
 describe('schema/schema.graphql', () => {
   it('matches what the code emits (run `npm run schema:emit` after changing types)', async () => {

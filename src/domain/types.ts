@@ -68,6 +68,12 @@ export interface Installment {
 /** Bank rail a repayment or disbursement moved over. */
 export type BankChannel = 'BCA' | 'MANDIRI' | 'BRI' | 'BNI' | 'OTHER';
 
+/** A bank code as providers write it ("BCA", "bni", "MANDIRI") -> channel; unknown banks are OTHER. */
+export function bankChannel(bankCode: string): BankChannel {
+  const c = bankCode.trim().toUpperCase();
+  return c === 'BCA' || c === 'MANDIRI' || c === 'BRI' || c === 'BNI' ? c : 'OTHER';
+}
+
 /** PENDING until the bank settlement confirms it, then CLEARED; FAILED if the bank rejected it. */
 export type RepaymentStatus = 'PENDING' | 'CLEARED' | 'FAILED';
 

@@ -1,15 +1,10 @@
 /**
- * The per-request GraphQL context: the verified API client, this request's
- * DataLoaders, the clock, and the collector of partial (per-provider) errors.
+ * The per-request GraphQL context: the request's core scope (verified API
+ * client, clock, loaders, consent guard), the core services, and the collector
+ * of partial (per-provider) errors.
  */
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
-import type { ApiClient } from '../auth';
-import type { Clock } from '../providers/connector';
-import type { RequestLoaders } from '../loaders';
-import type { PrismaClient } from '../generated/prisma/client';
-import type { Logger } from '../logger';
-import type { ConsentGuard } from '../consent/guard';
-import type { ConsentService } from '../consent/consent.service';
+import type { Core, RequestScope } from '../core';
 
 /** Errors for a provider's part of a field whose other parts were still returned. */
 export class PartialErrors {
@@ -29,22 +24,11 @@ export class PartialErrors {
   }
 }
 
-/** Context of one GraphQL request. */
+/** Context of one GraphQL request or subscription. */
 export interface GraphQLContext {
-  readonly client: ApiClient;
-  readonly loaders: RequestLoaders;
-  readonly prisma: PrismaClient;
-  readonly clock: Clock;
-  readonly requestId: string;
-  readonly log: Logger;
+  /** This request's core scope: client, clock, request id, log, loaders, consent guard. */
+  readonly scope: RequestScope;
+  /** The application services. */
+  readonly core: Core;
   readonly partial: PartialErrors;
-  /** Consent decisions of this request (every provider read passes it). */
-  readonly guard: ConsentGuard;
-  readonly consents: ConsentService;
-  /** Cache lifetimes (see domain/freshness.ts). */
-  readonly freshness: import('../domain/freshness').FreshnessPolicy;
-  /** The ledger's event applier (subscriptions listen to it). */
-  readonly applier?: import('../webhooks/ingest').EventApplier;
-  /** Expected settlement lag per bank channel, minutes. */
-  readonly lagMinutes: Readonly<Record<'BCA' | 'MANDIRI' | 'BRI' | 'BNI' | 'OTHER', number>>;
 }

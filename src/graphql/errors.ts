@@ -1,11 +1,14 @@
 /**
- * GraphQL error classes with literal `extensions.code`s, and the mapping of
- * provider failures to codes. Provider bodies and internal details never reach
- * the client: messages name the provider and a short reason only.
+ * GraphQL error classes with literal `extensions.code`s, and the one map from
+ * core errors (src/core/errors.ts) to them (`toGraphQLError`), used by the
+ * server's error formatting and by subscriptions. Provider bodies and internal
+ * details never reach the client: messages name the provider and a short reason.
  */
-import { GraphQLError } from 'graphql';
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure } from '../core';
+import type { PartError } from '../core/credit.service';
 import type { ProviderCode } from '../domain/types';
-import { ProviderError } from '../providers/errors';
 
 /** Codes this API uses in `extensions.code`. */
 export type ErrorCode =
@@ -30,33 +33,86 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
-/** Authenticated, but the token lacks the scope the field needs. */
+/** Authenticated, but the token lacks every scope that would allow the operation. */
 export class ForbiddenError extends GraphQLError {
-  constructor(scope: string) {
-    super(`this operation needs the "${scope}" scope`, { extensions: { code: 'FORBIDDEN', requiredScope: scope } });
+  constructor(scopes: readonly string[]) {
+    const what = scopes.map((s) => `"${s}"`).join(' or ');
+    super(`this operation needs the ${what} scope`, { extensions: { code: 'FORBIDDEN', requiredScope: scopes.length === 1 ? scopes[0] : [...scopes] } });
+  }
+}
+
+/** An argument is invalid; `argumentName` names it. */
+export class BadUserInputError extends GraphQLError {
+  constructor(message: string, argumentName?: string) {
+    super(message, { extensions: { code: 'BAD_USER_INPUT', ...(argumentName ? { argumentName } : {}) } });
+  }
+}
+
+/** The object asked for does not exist for this client. */
+export class NotFoundError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'NOT_FOUND' } });
+  }
+}
+
+/** The client spent its request budget (HTTP 429 with Retry-After). */
+export class RateLimitedError extends GraphQLError {
+  constructor(message: string, retryAfterSeconds: number) {
+    // Apollo reads extensions.http (status, and headers as a Map) to shape the HTTP response; another
+    // package's type augmentation declares headers as a record, hence the cast.
+    const headers = new HeaderMap([['retry-after', String(retryAfterSeconds)]]) as unknown as Record<string, string>;
+    super(message, { extensions: { code: 'RATE_LIMITED', retryAfterSeconds, http: { status: 429, headers } } });
+  }
+}
+
+/** A read refused for want of an ACTIVE consent; the code is the denial. */
+export class ConsentError extends GraphQLError {
+  constructor(e: ConsentDenied) {
+    super(e.message, { extensions: { code: e.denial, ...(e.provider ? { provider: e.provider } : {}), domain: e.domain } });
   }
 }
 
 /** A provider's part of the answer failed or was refused; the other providers' data is still returned. */
 export class ProviderPartError extends GraphQLError {
-  constructor(provider: ProviderCode, code: ErrorCode, reason: string) {
+  constructor(provider: ProviderCode, code: ErrorCode | PartError['code'], reason: string) {
     super(reason.startsWith(provider) ? reason : `${provider}: ${reason}`, { extensions: { code, provider } });
   }
 }
 
-/** Client-visible code and reason for any error thrown by a provider read. */
-export function providerFailure(provider: ProviderCode, e: unknown): { code: ErrorCode; message: string } {
-  if (e instanceof ProviderError) {
-    switch (e.code) {
-      case 'PROVIDER_TIMEOUT':
-        return { code: 'PROVIDER_TIMEOUT', message: `${provider} did not answer in time` };
-      case 'PROVIDER_BAD_RESPONSE':
-        return { code: 'PROVIDER_BAD_RESPONSE', message: `${provider} sent a response we could not read` };
-      case 'PROVIDER_AUTH_FAILED':
-        return { code: 'PROVIDER_UNAVAILABLE', message: `${provider} refused our session; the account may need to be linked again` };
-      default:
-        return { code: 'PROVIDER_UNAVAILABLE', message: `${provider} is unavailable` };
-    }
+/** The GraphQL error for a core error; anything else is returned unchanged (masked later as internal). */
+export function toGraphQLError(e: unknown): unknown {
+  if (!(e instanceof CoreError)) return e;
+  if (e instanceof ConsentDenied) return new ConsentError(e);
+  if (e instanceof NotFound) return new NotFoundError(e.message);
+  if (e instanceof InvalidInput) return new BadUserInputError(e.message, e.argumentName);
+  if (e instanceof ProviderFailure) return new ProviderPartError(e.provider, e.code, e.message);
+  return e;
+}
+
+/**
+ * Apollo's `formatError`: core errors get their code; internal errors are masked (clients get a
+ * code, logs get the detail); transport-only extensions (`http`, `stacktrace`) are dropped.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof CoreError) {
+    const mapped = toGraphQLError(original) as GraphQLError;
+    return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: { ...mapped.extensions } };
   }
-  return { code: 'PROVIDER_UNAVAILABLE', message: `${provider} is unavailable` };
+  const code = formatted.extensions?.code;
+  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+    return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  }
+  const { http: _http, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
+  return { ...formatted, extensions };
+}
+
+/**
+ * The one scope check: passes when the client holds any of `scopes` (type-graphql's `@Authorized`
+ * calls it through the schema's authChecker; subscriptions call it before they open).
+ * @throws ForbiddenError naming the scopes when the client holds none of them.
+ */
+export function checkScopes(held: ReadonlySet<string>, scopes: readonly string[]): true {
+  if (scopes.length && !scopes.some((s) => held.has(s))) throw new ForbiddenError(scopes);
+  return true;
 }

@@ -7,9 +7,9 @@
  * from a per-client budget per minute (rate-limiter-flexible); an operation
  * over budget gets RATE_LIMITED, HTTP 429 and Retry-After.
  */
-import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import { createRequire } from 'node:module';
 
 // graphql-query-complexity's ESM build imports 'graphql/index.mjs', a second graphql instance beside the
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLContext } from './context';
+import { RateLimitedError } from './errors';
 
 /** Hardening settings (configuration; defaults in `defaultHardening`). */
 export interface HardeningOptions {
@@ -75,15 +76,11 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
             cost = 1;
           }
           try {
-            await limiter.consume(contextValue.client.id, Math.max(1, cost));
+            await limiter.consume(contextValue.scope.client.id, Math.max(1, cost));
           } catch (e) {
             if (!(e instanceof RateLimiterRes)) throw e;
             const retryAfter = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-            throw new GraphQLError(`rate limit: this client's GraphQL work is over ${o.costPerMinute} cost points per minute (this operation costs ${cost})`, {
-              // Apollo reads extensions.http (status, and headers as a Map) to shape the HTTP response; another
-              // package's type augmentation declares headers as a record, hence the cast.
-              extensions: { code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, http: { status: 429, headers: new HeaderMap([['retry-after', String(retryAfter)]]) as unknown as Record<string, string> } },
-            });
+            throw new RateLimitedError(`rate limit: this client's GraphQL work is over ${o.costPerMinute} cost points per minute (this operation costs ${cost})`, retryAfter);
           }
         },
       };

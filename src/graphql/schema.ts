@@ -15,7 +15,7 @@ import { NodeResolver } from './resolvers/node.resolver';
 import { ConsentResolver } from './resolvers/consent.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import type { GraphQLContext } from './context';
-import { ForbiddenError } from './errors';
+import { checkScopes } from './errors';
 import { DateScalar, DateTimeScalar } from './scalars';
 import { BorrowerObject } from './types/borrower.type';
 import { LoanObject } from './types/loan.type';
@@ -29,17 +29,14 @@ let cached: GraphQLSchema | null = null;
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
     resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, SubscriptionResolver],
-    // `@Authorized('scope')` on a field: the token must carry every named scope, else FORBIDDEN.
-    authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => {
-      for (const s of scopes) if (!context.client.scopes.has(s)) throw new ForbiddenError(s);
-      return true;
-    },
+    // `@Authorized('a', 'b')` on a field: the token must carry any of the named scopes, else FORBIDDEN.
+    authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => checkScopes(context.scope.client.scopes, scopes),
     orphanedTypes: [BorrowerObject, LoanObject],
     scalarsMap: [
       { type: Date, scalar: DateTimeScalar },
     ],
     validate: false,
-    // type-graphql requires a PubSub; `loanChanged` streams from the ledger's applier through its own `subscribe`.
+    // type-graphql requires a PubSub; `loanChanged` streams from the core's publisher through its own `subscribe`.
     pubSub: createPubSub(),
   });
   void DateScalar;

@@ -13,7 +13,12 @@
  *   const reads = connector.openReads();
  *   const [loans, repayments] = await Promise.all([reads.loans(acct), reads.repayments(acct)]);
  */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Config } from '../config';
+import type { LedgerEvent } from '../domain/events';
 import type { Disbursement, Loan, ProviderBorrower, ProviderCode, Repayment } from '../domain/types';
+import type { ProviderCallRecord, ResilienceOptions } from './http';
+import type { SnapBank, SnapBankConfig } from './snap/wire';
 
 /** A linked account at one provider, as stored in `ProviderAccount`. */
 export interface AccountRef {
@@ -43,11 +48,130 @@ export interface ProviderReads {
   disbursements(account: AccountRef): Promise<Disbursement[]>;
 }
 
+/** What linking stores for a verified account (ProviderAccount.externalId and .credentials). */
+export interface LinkedAccount {
+  readonly externalId: string;
+  /** Connector-private session (Cairin), or undefined. */
+  readonly credentials?: object;
+}
+
+/** Thrown by `link` when the provider account does not belong to the NIK being linked, or does not exist. */
+export class LinkMismatchError extends Error {
+  override readonly name = 'LinkMismatchError';
+}
+
 /** A provider connector: configuration-bound, process-wide (token caches live here), reads per request. */
 export interface ProviderConnector {
   readonly provider: ProviderCode;
   /** Opens a request-scoped read session with fresh DataLoaders. */
   openReads(): ProviderReads;
+  /**
+   * Verifies that the account the borrower names belongs to `nik` (Finfra and Dompet Kilat: the provider
+   * holds the same NIK; Cairin: the borrower's own login succeeds) and returns what to store.
+   * @param request the provider's link request as the client passed it (`ProviderDefinition.linkInputField`).
+   * @throws LinkMismatchError when it does not belong to the NIK; ProviderAuthError when the login is refused; ProviderError on failure.
+   */
+  link(nik: string, request: unknown): Promise<LinkedAccount>;
+  /** State of the provider's circuit breaker (`closed`, `open`, `half-open`), for readiness. */
+  readonly circuit: string;
+  /** Closes the circuit and starts fresh retry and concurrency policies (an operator's reset; tests between cases). */
+  resetResilience(): void;
+}
+
+/** What a provider factory is given: the validated configuration and the process's hooks. */
+export interface ProviderEnvironment {
+  readonly config: Config;
+  readonly clock: Clock;
+  /** Resilience settings (retries, breaker, concurrency, rate) for this connector. */
+  readonly resilience: ResilienceOptions;
+  /** Called after every provider HTTP call (metrics, tests). */
+  readonly onCall?: (c: ProviderCallRecord) => void;
+  /** Persists re-issued session credentials of a linked account (by the provider's account id). */
+  readonly saveCredentials: (provider: ProviderCode, externalId: string, credentials: object) => Promise<void>;
+}
+
+/** Receiver settings of provider and bank callbacks (configuration; see README "Webhooks"). */
+export interface WebhookSettings {
+  /** Expected `finfra-auth-key` header value (FINFRA_CALLBACK_KEY). Finfra callbacks are refused when unset. */
+  finfraAuthKey: string | null;
+  /** IPs Dompet Kilat calls from (DOMPETKILAT_CALLBACK_IPS); others get status "03". */
+  dompetKilatIps: readonly string[];
+  /** Per-bank SNAP settings; a bank without settings is refused. */
+  banks: Partial<Record<SnapBank, SnapBankConfig>>;
+  /** Largest accepted |now - X-TIMESTAMP|, seconds. */
+  timestampWindowSeconds: number;
+}
+
+/** A callback request as the webhook route received it. */
+export interface CallbackRequest {
+  readonly method: string;
+  /** Full request path, e.g. `/webhooks/finfra/api/core/payment-gateway/va/status`. */
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The caller's IP address (socket address). */
+  readonly ip: string;
+  /** Raw body text (signatures are computed over it). */
+  readonly raw: string;
+  readonly now: Date;
+}
+
+/** An HTTP answer in the sender's own envelope. */
+export interface CallbackReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** What a callback route made of a request: refuse it, or store it as an event and answer. */
+export type CallbackOutcome =
+  | { readonly reject: CallbackReply; readonly reason: string }
+  | {
+      readonly event: { readonly source: string; readonly kind: string; readonly idempotencyKey: string; readonly payload: object };
+      /** The acknowledgement once the event is stored (a duplicate is acknowledged too). */
+      accepted(duplicate: boolean): CallbackReply;
+      /** The answer when the key was already stored with a different payload; undefined: acknowledge anyway. */
+      conflict?(storedPayload: unknown): CallbackReply | undefined;
+    };
+
+/** One callback endpoint of a provider or bank, mounted under /webhooks. */
+export interface CallbackRoute {
+  /** Event source (stored with the event and used as the metric label), e.g. the provider code. */
+  readonly source: string;
+  /** Matches the path; returns the event kind for metrics, or null when not this route. */
+  match(path: string): string | null;
+  /**
+   * Verifies (signature, key or IP, in constant time) and validates the request against the wire schema.
+   * Never throws for bad input: a rejection carries the status and a reason without the offending values.
+   */
+  handle(req: CallbackRequest, settings: WebhookSettings): CallbackOutcome;
+}
+
+/** A source of callbacks and the ledger events its stored callbacks mean. */
+export interface CallbackSource {
+  /** The routes, given the receiver settings. */
+  readonly callbacks: readonly CallbackRoute[];
+  /** Whether an event stored with this `source` label belongs to this definition. */
+  owns(source: string): boolean;
+  /**
+   * The ledger events a stored callback means (pure), and the change kind subscribers see
+   * (`repayment`, `settlement`, `loan`, `bnpl`, `disbursement`, ...).
+   * @throws Error when the stored payload does not parse (it was validated before it was stored).
+   */
+  ledgerEvents(ev: { source: string; kind: string; payload: unknown }): { kind: string; events: LedgerEvent[] };
+}
+
+/** Everything the application needs to know of one provider; registered in ./registry.ts. */
+export interface ProviderDefinition extends CallbackSource {
+  readonly code: ProviderCode;
+  /** One line naming the provider for API documentation (the GraphQL `Provider` enum value's description). */
+  readonly description: string;
+  /** Name of this provider's field in the GraphQL `AccountLinkInput` (what a borrower hands us to link). */
+  readonly linkInputField: string;
+  /** Configuration keys this provider needs for reads; `createConnector` throws naming the missing ones. */
+  readonly requiredConfig: readonly (keyof Config)[];
+  /** Configuration key of this provider's request rate for the sync jobs, requests per second. */
+  readonly syncRateConfig: keyof Config;
+  /** Builds the connector. @throws Error naming missing configuration. */
+  createConnector(env: ProviderEnvironment): ProviderConnector;
 }
 
 /** Supplies "today" in Asia/Jakarta and "now"; injected so tests and the sandbox share a clock. */

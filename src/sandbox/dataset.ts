@@ -1086,6 +1086,10 @@ export interface LinkCredentials {
 export interface SandboxLinkRequest {
   nik: string;
   fullName: string;
+  /** Providers this person has an account at (provider codes). */
+  providers: ('CAIRIN' | 'FINFRA' | 'DOMPET_KILAT')[];
+  /** The link requests as a client passes them in the GraphQL `AccountLinkInput` (`cairin`, `finfraUserId`, `dompetKilatIdNumber`). */
+  accounts: { cairin?: { phoneNumber: string; pin: string; deviceId: string }; finfraUserId?: string; dompetKilatIdNumber?: string };
   /** Cairin app login; the connector logs in itself (liveness already done for generated accounts). */
   cairin?: { phoneNumber: string; pin: string; deviceId: string };
   finfraUserId?: string;
@@ -1095,10 +1099,14 @@ export interface SandboxLinkRequest {
 /** Per person (seed person first), the link request our app's `linkBorrower` takes. */
 export function linkRequests(dataset: Dataset): SandboxLinkRequest[] {
   return linkCredentials(dataset).map((c) => {
-    const r: SandboxLinkRequest = { nik: c.nik, fullName: c.fullName };
+    const r: SandboxLinkRequest = { nik: c.nik, fullName: c.fullName, providers: [], accounts: {} };
     if (c.cairin) r.cairin = { phoneNumber: c.cairin.phoneNumber, pin: c.cairin.pin, deviceId: c.cairin.deviceId };
     if (c.finfra) r.finfraUserId = c.finfra.userId;
     if (c.dompetKilat) r.dompetKilatIdNumber = c.dompetKilat.idNumber;
+    if (r.cairin) r.providers.push('CAIRIN');
+    if (r.finfraUserId) r.providers.push('FINFRA');
+    if (r.dompetKilatIdNumber) r.providers.push('DOMPET_KILAT');
+    r.accounts = { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber };
     return r;
   });
 }

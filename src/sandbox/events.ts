@@ -15,8 +15,8 @@ import { createHmac, generateKeyPairSync, type KeyObject, randomUUID, sign } fro
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toJakartaIso } from '../domain/dates';
-import type { WebhookSettings } from '../webhooks/settings';
-import { SNAP_BANKS, type SnapBank, stringToSign } from '../webhooks/snap';
+import type { WebhookSettings } from '../providers/connector';
+import { SNAP_BANKS, type SnapBank, stringToSign } from '../providers/snap/wire';
 
 /** A simulated bank's identity and signing key. */
 export interface SandboxBank {

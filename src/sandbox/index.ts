@@ -53,6 +53,25 @@ export { DK_STATUS_FORBIDDEN, DK_STATUS_INVALID, DK_STATUS_SERVER_ERROR, type Do
 export { DEFAULT_FINFRA_CLIENT, FINFRA_ACCESS_TTL_SECONDS, FINFRA_REFRESH_TTL_SECONDS, type FinfraClientCredentials, type FinfraServerOptions, finfraStyle, startFinfraServer } from './finfra';
 export { FaultSpec, FaultsBody, LatencySpec, mergeStats, type SandboxServerHandle, type SandboxStats } from './http';
 
+/**
+ * The configuration variables that point the application's connectors at this sandbox (base URLs and
+ * the Finfra client credentials), to merge into the environment given to `loadConfig`.
+ */
+export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient'>): Record<string, string> {
+  return {
+    CAIRIN_BASE_URL: sb.urls.cairin,
+    FINFRA_BASE_URL: sb.urls.finfra,
+    FINFRA_CLIENT_ID: sb.finfraClient.clientId,
+    FINFRA_CLIENT_SECRET: sb.finfraClient.clientSecret,
+    DOMPETKILAT_BASE_URL: sb.urls.dompetKilat,
+  };
+}
+
+/** The demo's example loan: the seed person's Cairin loan from the Cairin brief. */
+export const DEMO_LOAN = { provider: 'CAIRIN', providerLoanId: 'LN-0001' } as const;
+
+export { bankSettings, createSandboxBanks, type SandboxBank, type SentEvent, startEventServer, WebhookSender } from './events';
+
 /** A value given once for all providers, or per provider. */
 export type PerProvider<T> = { cairin?: T; finfra?: T; dompetKilat?: T };
 

@@ -19,6 +19,8 @@ export interface Database {
   readonly sql: SqlExecutor;
   /** 'embedded' (PGlite) or 'server' (PostgreSQL). */
   readonly kind: 'embedded' | 'server';
+  /** The PostgreSQL URL of a server database (job queues connect to it); undefined when embedded. */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
       prisma,
       sql,
       kind: 'server',
+      url: target.url,
       async close() {
         await prisma.$disconnect();
         await pool.end();

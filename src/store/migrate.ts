@@ -1,6 +1,6 @@
 /**
  * Applies the committed SQL migrations in prisma/migrations, in name order,
- * each in its own transaction, and records them in Prisma's `_prisma_migrations`
+ * each in its own transaction together with its record in Prisma's `_prisma_migrations`
  * table (same columns and sha256 checksum as `prisma migrate deploy`), under a
  * PostgreSQL advisory lock so concurrent instances migrate once.
  *
@@ -75,20 +75,23 @@ export async function migrate(db: SqlExecutor, dir = MIGRATIONS_DIR): Promise<st
         if (prior !== f.checksum) throw new Error(`migration ${f.name} was edited after it was applied (checksum differs)`);
         continue;
       }
-      await db.exec(`BEGIN;\n${f.sql}\n;COMMIT;`).catch(async (e: unknown) => {
+      // The migration and its record commit together: a crash leaves both or neither.
+      const record = `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES (${quote(randomUUID())}, ${quote(f.checksum)}, now(), ${quote(f.name)}, 1)`;
+      await db.exec(`BEGIN;\n${f.sql}\n;\n${record};\nCOMMIT;`).catch(async (e: unknown) => {
         await db.exec('ROLLBACK').catch(() => undefined);
         throw new Error(`migration ${f.name} failed: ${(e as Error).message}`);
       });
-      await db.query(
-        'INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ($1, $2, now(), $3, 1)',
-        [randomUUID(), f.checksum, f.name],
-      );
       ran.push(f.name);
     }
     return ran;
   } finally {
     await db.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]);
   }
+}
+
+/** A SQL string literal (the simple-query protocol takes no parameters). */
+function quote(v: string): string {
+  return `'${v.replace(/'/g, "''")}'`;
 }
 
 /** Names of migrations on disk not yet applied (for readiness checks). */

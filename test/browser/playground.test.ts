@@ -11,8 +11,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signClientToken } from '../../src/auth';
-import { defaultExamples, renderPlayground } from '../../src/graphql/playground';
+import { defaultExamples, renderPlayground, signClientToken } from '../../src/app';
+import { TEST_TODAY } from '../support/clock';
 import { JWT, startStack, type Stack } from '../support/stack';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -50,7 +50,8 @@ const MISSING_CHROMIUM = existsSync(CHROMIUM)
 
 beforeAll(async () => {
   if (MISSING_CHROMIUM) return; // the test itself fails with the reason
-  html = renderPlayground({ token, examples: defaultExamples(STAND_IN) });
+  // The stack runs on the test clock (TEST_START); the payoff tab's asOf is its "today", not the machine's.
+  html = renderPlayground({ token, examples: defaultExamples(STAND_IN, undefined, TEST_TODAY) });
   s = await startStack({ borrowers: 3, playgroundHtml: html });
   // The stack links every borrower for its own test client; the aggregator needs its own consent.
   const { borrowerId: linked } = await s.grant(0, CLIENT);
@@ -89,7 +90,7 @@ afterAll(async () => {
 describe('playground in a browser', () => {
   it("runs the aggregator's saved credit view offline and shows the borrower's total outstanding", async () => {
     if (MISSING_CHROMIUM) throw new Error(MISSING_CHROMIUM);
-    const example = defaultExamples(borrowerId)[0]!;
+    const example = defaultExamples(borrowerId, undefined, TEST_TODAY)[0]!;
     expect(example.query).toContain('query AggregatorCreditView');
     const expected = await s.gql(example.query, example.variables, s.token(CLIENT, SCOPES));
     expect(expected.errors).toBeUndefined();

@@ -6,8 +6,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { Writable } from 'node:stream';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyClientToken } from '../../src/auth';
-import { createLogger } from '../../src/logger';
+import { createLogger, verifyClientToken } from '../../src/app';
+import { TEST_START, TestClock } from '../support/clock';
 import { JWT, startStack, type Stack } from '../support/stack';
 
 const logLines: string[] = [];
@@ -17,8 +17,7 @@ const sink = new Writable({
     cb();
   },
 });
-let offsetMs = 0;
-const clock = { now: () => new Date(Date.now() + offsetMs) };
+const clock = new TestClock(TEST_START);
 let s: Stack;
 const A = 'client-a';
 const B = 'client-b';
@@ -150,12 +149,13 @@ describe('the consent gate', () => {
     const t = s.token('client-short');
     expect((await s.gql(VIEW, { id }, t)).data.creditView.complete).toBe(true);
     expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBeGreaterThan(0);
+    const granted = clock.now();
     try {
-      offsetMs = 601_000; // past the data life, before expiry
+      clock.advance(601_000); // past the data life, before expiry
       expect(await s.consents.sweep()).toMatchObject({ purged: expect.any(Number) });
       expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBe(0);
       expect((await s.gql(VIEW, { id }, t)).data.creditView.complete).toBe(true); // still ACTIVE: reads again
-      offsetMs = 3_601_000; // past expiresAt
+      clock.advance(3_000_000); // 3601 s after the grant: past expiresAt
       s.sandbox.resetStats();
       const r = await s.gql(VIEW, { id }, t);
       expect(s.sandbox.stats().total).toBe(0);
@@ -164,7 +164,26 @@ describe('the consent gate', () => {
       expect(row.status).toBe('EXPIRED');
       expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBe(0);
     } finally {
-      offsetMs = 0;
+      clock.set(granted);
+    }
+  });
+
+  it('records an expiry once when concurrent reads find the consent past its expiry', async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.cairin);
+    const c = await s.grant(i, 'client-concurrent', { expiresAt: new Date(clock.now().getTime() + 60_000) });
+    const id = Buffer.from(JSON.stringify(['Borrower', c.borrowerId])).toString('base64url');
+    const t = s.token('client-concurrent');
+    const granted = clock.now();
+    try {
+      clock.advance(61_000);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => s.gql(VIEW, { id }, t)));
+      for (const r of answers) expect(r.errors!.every((e) => e.extensions!.code === 'CONSENT_EXPIRED')).toBe(true);
+      const events = await s.db.prisma.consentEvent.findMany({ where: { consentId: c.id } });
+      expect(events.map((e) => e.type).sort()).toEqual(['EXPIRED', 'GRANTED']);
+      expect(await s.consents.sweep()).toMatchObject({ expired: 0 });
+      expect(await s.db.prisma.consentEvent.count({ where: { consentId: c.id, type: 'EXPIRED' } })).toBe(1);
+    } finally {
+      clock.set(granted);
     }
   });
 });
@@ -178,7 +197,7 @@ describe('consent management over GraphQL', () => {
       providers: ['DOMPET_KILAT', 'FINFRA'].filter((p) => (p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber)),
       domains: ['LOANS', 'INSTALLMENTS'],
       purpose: 'refinancing quote',
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      expiresAt: new Date(clock.now().getTime() + 86_400_000).toISOString(),
       dataLifeSeconds: 3600,
       accounts: { finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
       ...over,
@@ -194,7 +213,7 @@ describe('consent management over GraphQL', () => {
     expect(ok.data.consentGrant.userErrors).toEqual([]);
     expect(ok.data.consentGrant.consent.status).toBe('ACTIVE');
     expect((await ids(s.token('client-new'))).totalCount).toBe(1);
-    const past = await s.gql(GRANT, { input: input(i, { expiresAt: new Date(Date.now() - 1000).toISOString() }) }, s.token('client-new', ['consent:write']));
+    const past = await s.gql(GRANT, { input: input(i, { expiresAt: new Date(clock.now().getTime() - 1000).toISOString() }) }, s.token('client-new', ['consent:write']));
     expect(past.data.consentGrant.userErrors[0].code).toBe('INVALID_PERIOD');
   });
 
@@ -270,6 +289,7 @@ describe('API clients', () => {
   });
 
   it('checks signature, iss, aud, exp and nbf, and accepts RS256 with the configured key', async () => {
+    // Client tokens are checked by jsonwebtoken against the real clock (not the stack's), so their claims are too.
     const now = Math.floor(Date.now() / 1000);
     const sign = (claims: object, opts: jwt.SignOptions = {}) => jwt.sign({ scope: 'credit:read', ...claims }, JWT.secret, { algorithm: 'HS256', subject: A, ...opts });
     const q = `{ borrowers(first: 1) { totalCount } }`;
@@ -310,6 +330,7 @@ describe('personal-data minimization', () => {
     const id = (await ids(tokenA())).edges[0]!.node.id;
     s.sandbox.cairin.setFaults([{ kind: 'status', status: 500 }]);
     s.sandbox.finfra.setFaults([{ kind: 'malformed', mode: 'missing_fields' }]);
+    clock.advance(1000); // cached copies are 1 s old: maxAgeSeconds 0 goes to the (failing) providers
     await s.gql(`query($id: ID!) { borrower(id: $id) { nik fullName loans(maxAgeSeconds: 0) { id repayments { amount { amount } } } } }`, { id }, tokenA());
     s.sandbox.cairin.clearFaults();
     s.sandbox.finfra.clearFaults();

@@ -1,6 +1,6 @@
 /** GraphQL hardening over real HTTP: limits, masking, introspection, CSRF, body size, batching, rate limiting. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHardening } from '../../src/graphql/hardening';
+import { defaultHardening } from '../../src/app';
 import { startStack, type Stack } from '../support/stack';
 
 let dev: Stack;

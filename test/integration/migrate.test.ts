@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from '../../src/store/migrate';
+import { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from '../../src/app';
 import { openTestDatabase } from '../support/stack';
 
 describe('migrations', () => {
@@ -30,6 +31,34 @@ describe('migrations', () => {
       await db.sql.query(`UPDATE "_prisma_migrations" SET checksum = 'x'`);
       await expect(migrate(db.sql)).rejects.toThrow(/edited after it was applied/);
     } finally {
+      await db.close();
+    }
+  });
+
+  it('records a migration in the same transaction that applies it: when the record cannot be written, nothing is applied', async () => {
+    const db = await openTestDatabase();
+    const dir = await mkdtemp(path.join(tmpdir(), 'satukredit-migrations-'));
+    try {
+      for (const [name, sql] of [
+        ['30000101000000_good', 'CREATE TABLE "MigrateGood" (id int);'],
+        ['30000102000000_unrecordable', 'CREATE TABLE "MigrateBad" (id int);'],
+      ] as const) {
+        await mkdir(path.join(dir, name));
+        await writeFile(path.join(dir, name, 'migration.sql'), sql);
+      }
+      // Refuse the second migration's record, as a crash between applying and recording would leave it.
+      await db.sql.exec(`ALTER TABLE "_prisma_migrations" ADD CONSTRAINT no_unrecordable CHECK (migration_name <> '30000102000000_unrecordable')`);
+      await expect(migrate(db.sql, dir)).rejects.toThrow(/30000102000000_unrecordable failed/);
+      const exists = async (t: string) => (await db.sql.query<{ t: string | null }>(`SELECT to_regclass('"${t}"')::text AS t`))[0]!.t !== null;
+      expect(await exists('MigrateGood')).toBe(true);
+      expect(await exists('MigrateBad')).toBe(false);
+      expect(await pendingMigrations(db.sql, dir)).toEqual(['30000102000000_unrecordable']);
+      // Once the record can be written, the next run applies it (and only it).
+      await db.sql.exec(`ALTER TABLE "_prisma_migrations" DROP CONSTRAINT no_unrecordable`);
+      expect(await migrate(db.sql, dir)).toEqual(['30000102000000_unrecordable']);
+      expect(await exists('MigrateBad')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
       await db.close();
     }
   });

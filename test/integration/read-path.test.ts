@@ -2,6 +2,7 @@
  * GraphQL read path over real HTTP, against the provider sandbox and a real database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_START, TestClock } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
 
 const MONEY = 'amount currency';
@@ -34,9 +35,14 @@ const EVERYTHING = `query All($first: Int!, $max: Int) {
   }
 }`;
 
+/**
+ * Stands still unless moved: data read "now" is 0 s old, which satisfies maxAgeSeconds: 0. Tests that
+ * demand a live read move it a second on first.
+ */
+const clock = new TestClock(TEST_START);
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack({ seed: 11, borrowers: 50, timeoutMs: 1500 });
+  s = await startStack({ seed: 11, borrowers: 50, timeoutMs: 1500, clock });
 });
 afterAll(async () => {
   await s?.close();
@@ -44,6 +50,7 @@ afterAll(async () => {
 
 describe('request batching', () => {
   it('answers 50 borrowers with every nested field in the fewest provider calls', async () => {
+    clock.advance(1000); // anything cached so far is now 1 s old: maxAgeSeconds 0 reads live
     s.sandbox.resetStats();
     const before = s.calls.length;
     const r = await s.gql(EVERYTHING, { first: 50, max: 0 });
@@ -78,6 +85,7 @@ describe('request batching', () => {
   it('reads each provider once per request however often a field repeats', async () => {
     const john = s.borrowerIds[0]!;
     const id = (await s.gql(`{ borrowers(first: 1) { edges { node { id } } } }`)).data.borrowers.edges[0].node.id;
+    clock.advance(1000); // the previous test's copies are now 1 s old: maxAgeSeconds 0 reads live
     s.sandbox.resetStats();
     const q = `query($id: ID!) { a: creditView(borrowerId: $id, maxAgeSeconds: 0) { totalOutstanding { amount } } b: creditView(borrowerId: $id, maxAgeSeconds: 0) { loans { id } }
       borrower(id: $id) { loans(maxAgeSeconds: 0) { id repayments { transactionId } } creditView(maxAgeSeconds: 0) { complete } } }`;
@@ -192,7 +200,7 @@ describe('a failing provider does not fail the query', () => {
   for (const c of cases) {
     it(`returns the other providers' loans when Cairin fails with ${c.kind}`, async () => {
       const id = await johnId();
-      s.connectors.CAIRIN.client.resetResilience();
+      s.connectors.CAIRIN.resetResilience();
       await s.db.prisma.providerSnapshot.deleteMany(); // nothing cached: the failing provider's part is an error, not a stale copy
       s.sandbox.cairin.setFaults([c.fault]);
       try {
@@ -210,7 +218,7 @@ describe('a failing provider does not fail the query', () => {
         expect(JSON.stringify(r.errors)).not.toMatch(/mobile\/loan|stack|at Object/);
       } finally {
         s.sandbox.cairin.clearFaults();
-        s.connectors.CAIRIN.client.resetResilience();
+        s.connectors.CAIRIN.resetResilience();
       }
     });
   }
@@ -219,7 +227,7 @@ describe('a failing provider does not fail the query', () => {
     const id = await johnId();
     const loans = (await s.gql(`query($id: ID!) { borrower(id: $id) { loans { id provider } } }`, { id })).data.borrower.loans;
     const cairinLoan = loans.find((l: any) => l.provider === 'CAIRIN');
-    s.connectors.CAIRIN.client.resetResilience();
+    s.connectors.CAIRIN.resetResilience();
     s.sandbox.cairin.setFaults([{ kind: 'status', status: 500, endpoints: ['GET /mobile/transaction/history'] }]);
     try {
       const r = await s.gql(`query($id: ID!) { loan(id: $id) { providerLoanId repayments { transactionId } } }`, { id: cairinLoan.id });

@@ -3,11 +3,12 @@
  * intake (replays and concurrent copies), out-of-order delivery, settlement
  * matching, derived installment status, arrears and payoff.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { jakartaDateOf, TEST_START, TestClock } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
 
-let offsetMs = 0;
-const clock = { now: () => new Date(Date.now() + offsetMs) };
+/** The one clock of this file: the stack's "now" and "today", the sandbox, the bank sender and the tests' own timestamps. */
+const clock = new TestClock(TEST_START);
 let s: Stack;
 beforeAll(async () => {
   s = await startStack({ seed: 21, borrowers: 20, clock });
@@ -86,7 +87,7 @@ describe('SNAP notification checks', () => {
     const ok = await s.sender.snapPayment('BNI', base);
     const tampered = await fetch(new URL(ok.path, s.server.url), { method: 'POST', headers: { 'content-type': 'application/json', ...ok.headers }, body: ok.body.replace('100000.00', '900000.00') });
     expect([tampered.status, ((await tampered.json()) as any).responseCode]).toEqual([401, '4012500']);
-    const stale = await s.sender.snapPayment('BCA', { ...base, timestamp: new Date(Date.now() - 3600_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') });
+    const stale = await s.sender.snapPayment('BCA', { ...base, timestamp: new Date(clock.now().getTime() - 3600_000).toISOString().replace(/\.\d{3}Z$/, '+00:00') });
     expect([stale.status, (stale.response as any).responseCode]).toEqual([401, '4012500']);
     const wrongPartner = await fetch(new URL(ok.path, s.server.url), { method: 'POST', headers: { 'content-type': 'application/json', ...ok.headers, 'x-partner-id': 'SOMEONE' }, body: ok.body });
     expect(((await wrongPartner.json()) as any).responseCode).toBe('4012500');
@@ -214,12 +215,13 @@ describe('settlement lag and recovery', () => {
     const pay = (await (await fetch(`${s.sandbox.urls.cairin}/__sandbox/accounts/${acct.accountId}/repay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loanId, bank: 'BRI' }) })).json()) as { txnId: string };
     const now = await loan(loanId);
     expect(now.repayments.find((r: any) => r.transactionId === pay.txnId).settlementOverdue).toBe(false);
-    offsetMs = 61 * 60_000; // BRI's expected lag is 60 minutes
+    const at = clock.now();
+    clock.advance(61 * 60_000); // BRI's expected lag is 60 minutes
     try {
       const later = await loan(loanId);
       expect(later.repayments.find((r: any) => r.transactionId === pay.txnId)).toMatchObject({ status: 'PENDING', settlementOverdue: true });
     } finally {
-      offsetMs = 0;
+      clock.set(at);
     }
   });
 
@@ -254,6 +256,7 @@ describe('arrears and payoff', () => {
   it('quotes a payoff for today, refuses past and post-maturity dates, and sums quotes on the credit view', async () => {
     const id = await loanIdOf('LN-0001');
     const today = s.today;
+    expect(today).toBe(jakartaDateOf(clock.now())); // "today" and "now" come from the same clock
     const r = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { maturityDate outstanding { principal { amount } } payoffQuote(asOf: $d) { asOf expiresOn principal { amount } interest { amount } lateFees { amount } total { amount } } borrower { creditView { payoffTotal(asOf: $d) { amount } loans { status maturityDate outstanding { total { amount } } payoffQuote(asOf: $d) { total { amount } } } } } } }`, { id, d: today });
     // Loans already past maturity answer payoffQuote with BAD_USER_INPUT (their whole outstanding is due); the rest are quoted.
     r.errors = r.errors?.filter((e) => !(e.path?.includes('payoffQuote') && e.path?.includes('loans')));
@@ -295,19 +298,35 @@ describe('subscriptions (graphql-ws)', () => {
     expect(target).not.toBeNull();
     await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: target!.borrowerId });
 
+    // The subscription is live once its stream subscribes to the core's publisher: wait for that, not for a while.
+    const publisher = s.app.core.deps.publisher;
+    const subscribe = publisher.subscribe.bind(publisher);
+    let listening!: () => void;
+    const subscribed = new Promise<void>((r) => (listening = r));
+    const spy = vi.spyOn(publisher, 'subscribe').mockImplementation(() => {
+      const stream = subscribe();
+      listening();
+      return stream;
+    });
     const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token()}` }, lazy: true });
     const received: any[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      client.subscribe(
-        { query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { loanId provider providerLoanId kind at } }`, variables: { id: target!.borrowerId } },
-        { next: (v) => { received.push(v); resolve(); }, error: reject, complete: () => undefined },
-      );
-    });
-    await new Promise((r) => setTimeout(r, 300)); // let the subscription start
-    await s.sender.finfra('payment-gateway', 'va', 'PENDING', { payment_id: `PAY-SUB-${target!.loanUniqueId}`, loanUniqueId: target!.loanUniqueId, amount: target!.amount, bank_code: 'BCA', status: 'PENDING', paid_at: new Date().toISOString(), settled_at: null });
-    await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error('no push within 5 s')), 5000))]);
-    expect(received[0].data.loanChanged).toMatchObject({ provider: 'FINFRA', providerLoanId: target!.loanUniqueId, kind: 'repayment' });
-    await client.dispose();
+    try {
+      const done = new Promise<void>((resolve, reject) => {
+        client.subscribe(
+          { query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { loanId provider providerLoanId kind at } }`, variables: { id: target!.borrowerId } },
+          { next: (v) => { received.push(v); resolve(); }, error: reject, complete: () => undefined },
+        );
+      });
+      await subscribed;
+      spy.mockRestore();
+      await s.sender.finfra('payment-gateway', 'va', 'PENDING', { payment_id: `PAY-SUB-${target!.loanUniqueId}`, loanUniqueId: target!.loanUniqueId, amount: target!.amount, bank_code: 'BCA', status: 'PENDING', paid_at: clock.now().toISOString(), settled_at: null });
+      await settle();
+      await done; // the push follows the applied change; a missing push fails on the test timeout
+      expect(received[0].data.loanChanged).toMatchObject({ provider: 'FINFRA', providerLoanId: target!.loanUniqueId, kind: 'repayment' });
+    } finally {
+      spy.mockRestore();
+      await client.dispose();
+    }
 
     // A client with no consent from this borrower is refused; so is a connection without a token.
     const other = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token('stranger')}` }, lazy: true, retryAttempts: 0 });

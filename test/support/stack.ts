@@ -5,23 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createConnectors } from '../../src/app';
-import { signClientToken, type JwtSettings } from '../../src/auth';
-import { jakartaDate } from '../../src/domain/dates';
-import { createLogger } from '../../src/logger';
-import { startServer, type RunningServer } from '../../src/server';
-import { ConsentService } from '../../src/consent/consent.service';
+import { type App, createApp, createLogger, DEFAULT_LAG_MINUTES, type HardeningOptions, type JwtSettings, loadConfig, openDatabase, type Database, type ProviderCallRecord, type ResilienceOptions, type RunningServer, signClientToken, type WebhookSettings } from '../../src/app';
 import { CONSENT_DOMAINS } from '../../src/domain/consent';
-import { PROVIDERS } from '../../src/domain/types';
-import { openDatabase, type Database } from '../../src/store/database';
-import { linkRequests, startSandbox } from '../../src/sandbox';
-import type { ProviderCallRecord, ResilienceOptions } from '../../src/providers/http';
-import { bankSettings, createSandboxBanks, WebhookSender } from '../../src/sandbox/events';
-import { EventApplier } from '../../src/webhooks/ingest';
-import { DEFAULT_LAG_MINUTES } from '../../src/services/ledger.service';
-import type { WebhookSettings } from '../../src/webhooks/settings';
-import type { HardeningOptions } from '../../src/graphql/hardening';
-import { recordProviderCall } from '../../src/metrics';
+import { jakartaDate } from '../../src/domain/dates';
+import type { ProviderCode } from '../../src/domain/types';
+import { bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, startSandbox, WebhookSender } from '../../src/sandbox';
+import { TEST_START, TestClock } from './clock';
 
 /**
  * Opens a fresh database: in-memory PGlite, or a new database created on the
@@ -63,7 +52,13 @@ export interface GqlResult<T = any> {
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
-/** Starts sandbox + database + server and links every generated borrower. */
+/** The Finfra callback key the test stack's receivers expect (and its sender signs with). */
+export const FINFRA_CALLBACK_KEY = 'finfra-test-callback-key-0123456789';
+
+/**
+ * Starts sandbox + database + the app (through `createApp`, as production does) and links every
+ * generated borrower. Everything runs on one injected clock: a `TestClock` at TEST_START unless given.
+ */
 export async function startStack(
   opts: {
     seed?: number;
@@ -75,67 +70,65 @@ export async function startStack(
     log?: ReturnType<typeof createLogger>;
     playgroundHtml?: string;
     hardening?: HardeningOptions;
+    /** Extra configuration variables (as in the environment). */
+    env?: Record<string, string>;
   } = {},
 ) {
-  const clock = opts.clock ?? { now: () => new Date() };
-
-  const today = jakartaDate(new Date());
+  const clock = opts.clock ?? new TestClock(TEST_START);
+  const today = jakartaDate(clock.now());
   const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today, now: () => clock.now() });
   const db = await openTestDatabase();
   const calls: ProviderCallRecord[] = [];
-  const log = opts.log ?? createLogger('silent', false);
-  const connectors = createConnectors(
-    {
-      cairinBaseUrl: sandbox.urls.cairin,
-      finfraBaseUrl: sandbox.urls.finfra,
-      finfraClientId: sandbox.finfraClient.clientId,
-      finfraClientSecret: sandbox.finfraClient.clientSecret,
-      dompetKilatBaseUrl: sandbox.urls.dompetKilat,
-      timeoutMs: opts.timeoutMs ?? 2000,
-      resilience: opts.resilience,
-    },
-    db.prisma,
-    {
-      onCall: (c) => {
-        calls.push(c);
-        recordProviderCall(c);
-      },
-      clock,
-    },
-  );
-  const consents = new ConsentService(db.prisma, connectors, clock);
+  const log = opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', false);
+  const r = opts.resilience ?? {};
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: JWT.secret,
+    ...sandboxProviderEnv(sandbox),
+    PROVIDER_TIMEOUT_MS: String(opts.timeoutMs ?? 2000),
+    ...(r.retries !== undefined ? { PROVIDER_RETRIES: String(r.retries) } : {}),
+    ...(r.breakerThreshold !== undefined ? { PROVIDER_BREAKER_THRESHOLD: String(r.breakerThreshold) } : {}),
+    ...(r.halfOpenAfterMs !== undefined ? { PROVIDER_BREAKER_HALF_OPEN_MS: String(r.halfOpenAfterMs) } : {}),
+    ...(r.concurrency !== undefined ? { PROVIDER_CONCURRENCY: String(r.concurrency) } : {}),
+    FINFRA_CALLBACK_KEY,
+    DOMPETKILAT_CALLBACK_IPS: '127.0.0.1,::1,::ffff:127.0.0.1',
+    SNAP_TIMESTAMP_WINDOW_SECONDS: '300',
+    ...opts.env,
+  });
+  const banks = createSandboxBanks();
+  const app: App = await createApp(config, {
+    clock,
+    database: db,
+    log,
+    hardening: opts.hardening,
+    playgroundHtml: opts.playgroundHtml,
+    webhooks: { banks: bankSettings(banks, DEFAULT_LAG_MINUTES) },
+    onProviderCall: (c) => calls.push(c),
+    scheduler: false,
+  });
+  const consents = app.core.consents;
   const requests = linkRequests(sandbox.dataset);
   const borrowerIds: string[] = [];
   /** Grants `clientId` a consent from borrower `i` of the dataset (all its providers and domains unless narrowed). */
-  async function grant(i: number, clientId = 'test-client', narrow: { providers?: ('CAIRIN' | 'FINFRA' | 'DOMPET_KILAT')[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date } = {}) {
+  async function grant(i: number, clientId = 'test-client', narrow: { providers?: ProviderCode[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date } = {}) {
     const r = requests[i]!;
-    const has = PROVIDERS.filter((p) => (p === 'CAIRIN' ? r.cairin : p === 'FINFRA' ? r.finfraUserId : r.dompetKilatIdNumber));
     return consents.grant({
       clientId,
       nik: r.nik,
       fullName: r.fullName,
-      providers: narrow.providers ?? has,
+      providers: narrow.providers ?? r.providers,
       domains: narrow.domains ?? [...CONSENT_DOMAINS],
       purpose: 'integration test',
       expiresAt: narrow.expiresAt ?? new Date(clock.now().getTime() + 24 * 3600 * 1000),
       dataLifeSeconds: narrow.dataLifeSeconds ?? 3600,
-      accounts: { cairin: r.cairin, finfraUserId: r.finfraUserId, dompetKilatIdNumber: r.dompetKilatIdNumber },
+      accounts: r.accounts,
     });
   }
   if (opts.link !== false) for (let i = 0; i < requests.length; i++) borrowerIds.push((await grant(i)).borrowerId);
-  const banks = createSandboxBanks();
-  const webhookSettings: WebhookSettings = {
-    finfraAuthKey: 'finfra-test-callback-key-0123456789',
-    dompetKilatIps: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
-    banks: bankSettings(banks, DEFAULT_LAG_MINUTES),
-    timestampWindowSeconds: 300,
-  };
-  const applier = new EventApplier(db.prisma, log);
-  const server: RunningServer = await startServer(
-    { prisma: db.prisma, sql: db.sql, connectors, jwt: JWT, clock, log, consents, webhooks: { settings: webhookSettings, applier }, lagMinutes: DEFAULT_LAG_MINUTES, playgroundHtml: opts.playgroundHtml, hardening: opts.hardening },
-    { host: '127.0.0.1', port: 0 },
-  );
-  const sender = new WebhookSender(server.url, webhookSettings.finfraAuthKey!, banks, () => clock.now());
+  const server: RunningServer = await app.start({ host: '127.0.0.1', port: 0 });
+  const webhookSettings: WebhookSettings = app.webhooks;
+  const sender = new WebhookSender(server.url, FINFRA_CALLBACK_KEY, banks, () => clock.now());
 
   const token = (clientId = 'test-client', scopes: string[] = ['credit:read', 'payoff:read', 'consent:write']) => signClientToken(JWT, clientId, scopes);
   async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, bearer: string | null = token()): Promise<GqlResult<T>> {
@@ -148,15 +141,18 @@ export async function startStack(
     return { ...body, status: res.status };
   }
   return {
+    app,
+    clock,
     sandbox,
     db,
-    connectors,
+    connectors: app.connectors,
     server,
     requests,
     borrowerIds,
     consents,
     grant,
-    applier,
+    /** The core's event applier (stores and applies webhook events). */
+    applier: app.core.events,
     sender,
     webhookSettings,
     calls,
@@ -164,8 +160,7 @@ export async function startStack(
     token,
     gql,
     async close() {
-      await server.close();
-      await applier.idle();
+      await app.close();
       await sandbox.close();
       await db.close();
     },

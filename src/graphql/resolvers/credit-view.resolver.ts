@@ -1,18 +1,16 @@
-/** Credit view query and its borrower relation. */
+/** Credit view query and its relations. Thin: arguments in, a core service call, a GraphQL type out. */
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
-import { quoteFor } from './loan.resolver';
-import { LoanObject } from '../types/loan.type';
-import { MoneyObject } from '../types/money.type';
-import { DateScalar } from '../scalars';
 import type { GraphQLContext } from '../context';
+import { DateScalar } from '../scalars';
 import { BorrowerObject } from '../types/borrower.type';
 import { CreditViewObject, ScheduledPaymentObject } from '../types/credit-view.type';
-import { borrowerObject, creditViewFor, loadBorrower } from './borrower.resolver';
-import { requireScope } from './guard';
+import { MoneyObject } from '../types/money.type';
+import { loadBorrower, reportParts } from './borrower.resolver';
 
 @Resolver(() => CreditViewObject)
 export class CreditViewResolver {
+  @Authorized('credit:read')
   @Query(() => CreditViewObject, {
     nullable: true,
     description: "A borrower's credit across providers: totals, next installment due, loans and per-provider status. Null when the borrower is unknown. Needs `credit:read`.",
@@ -27,9 +25,8 @@ export class CreditViewResolver {
     })
     maxAgeSeconds?: number | null,
   ): Promise<CreditViewObject | null> {
-    requireScope(ctx, 'credit:read');
     const b = await loadBorrower(ctx, borrowerId, 'borrowerId');
-    return b ? creditViewFor(ctx, info, b.row.id, maxAgeSeconds) : null;
+    return b ? new CreditViewObject(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds))) : null;
   }
 
   @FieldResolver(() => ScheduledPaymentObject, {
@@ -37,14 +34,7 @@ export class CreditViewResolver {
     description: 'The earliest next installment across the loans whose schedules this client may read (consent covering INSTALLMENTS).',
   })
   async nextInstallmentDue(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<ScheduledPaymentObject | null> {
-    const readable = await Promise.all(
-      v.parts.map(async (p) => {
-        if (!p.loans) return [];
-        const ok = await ctx.guard.allow(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ').then(() => true, () => false);
-        return ok ? p.loans : [];
-      }),
-    );
-    return v.nextAcross(readable.flat());
+    return v.nextAcross(await ctx.core.credit.readableSchedules(ctx.scope, v.view));
   }
 
   @Authorized('payoff:read')
@@ -53,24 +43,11 @@ export class CreditViewResolver {
       "Sum of Loan.payoffQuote(asOf).total over the ACTIVE loans whose schedules this client may read; a loan already past maturity counts its whole outstanding. BAD_USER_INPUT when asOf is in the past or beyond a loan's maturity that is still ahead. Needs `payoff:read`.",
   })
   async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<MoneyObject> {
-    let total = 0n;
-    for (const p of v.parts) {
-      if (!p.loans) continue;
-      const ok = await ctx.guard.allow(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ').then(() => true, () => false);
-      if (!ok) continue;
-      for (const view of p.loans) {
-        // A loan already past maturity owes its whole outstanding now (flat interest stops at the schedule's end).
-        if (view.loan.status === 'ACTIVE' && view.loan.maturityDate && view.loan.maturityDate < asOf && asOf >= v.todayDate) total += view.balances.total;
-        else total += quoteFor(new LoanObject(view, v.borrowerId, v.todayDate), asOf, v.todayDate)?.total ?? 0n;
-      }
-    }
-    return MoneyObject.of(total);
+    return MoneyObject.of(await ctx.core.credit.payoffTotal(ctx.scope, v.view, asOf));
   }
 
   @FieldResolver(() => BorrowerObject)
   async borrower(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<BorrowerObject> {
-    const row = await ctx.loaders.borrower.load(v.borrowerId);
-    if (!row) throw new Error(`borrower ${v.borrowerId} vanished during the request`);
-    return borrowerObject(ctx, row);
+    return new BorrowerObject(await ctx.core.borrowers.byId(ctx.scope, v.borrowerId));
   }
 }

@@ -1,3 +1,4 @@
+import type { ProviderCode } from '../../domain/types';
 /** Consent, its history, access-log entries, and the consent mutations' inputs and payloads. */
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Consent, ConsentEvent, AccessLog } from '../../generated/prisma/client';
@@ -180,7 +181,7 @@ export class ConsentGrantInput {
   borrower!: BorrowerIdentityInput;
 
   @Field(() => [ProviderEnum])
-  providers!: ('CAIRIN' | 'FINFRA' | 'DOMPET_KILAT')[];
+  providers!: ProviderCode[];
 
   @Field(() => [ConsentDomainEnum])
   domains!: ('LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY')[];

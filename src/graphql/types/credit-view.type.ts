@@ -3,8 +3,8 @@ import { creditTotals } from '../../domain/credit';
 import { twp90, worstClass } from '../../domain/delinquency';
 import type { LoanView } from '../../domain/loan-view';
 import { formatPercent, sum } from '../../domain/money';
-import type { ProviderPart } from '../../services/credit.service';
-import { loansOf } from '../../services/credit.service';
+import type { CreditView, ProviderPart } from '../../core/credit.service';
+import { loansOf } from '../../core/credit.service';
 import { DateScalar } from '../scalars';
 import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
 import { FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
@@ -72,11 +72,15 @@ export class ProviderCreditStatusObject {
 
 @ObjectType('CreditView', { description: "A borrower's whole credit picture across providers. Totals cover the providers that answered; `complete` is false when any did not." })
 export class CreditViewObject {
-  constructor(
-    readonly borrowerId: string,
-    readonly parts: readonly ProviderPart[],
-    readonly todayDate: string,
-  ) {}
+  readonly borrowerId: string;
+  readonly parts: readonly ProviderPart[];
+  readonly todayDate: string;
+
+  constructor(readonly view: CreditView) {
+    this.borrowerId = view.borrowerId;
+    this.parts = view.parts;
+    this.todayDate = view.today;
+  }
 
   /** Loan views of the providers that answered. */
   get views() {
@@ -123,7 +127,11 @@ export class CreditViewObject {
 
   /** The earliest next installment across `views` (CreditViewResolver passes the loans whose schedules are consented). */
   nextAcross(views: readonly LoanView[]): ScheduledPaymentObject | null {
-    const n = creditTotals(views.map((v) => v.loan), this.todayDate).next;
+    return this.nextOf(views, creditTotals(views.map((v) => v.loan), this.todayDate).next);
+  }
+
+  /** The scheduled payment object of `n` (an installment of one of `views`' loans). */
+  nextOf(views: readonly LoanView[], n: ReturnType<typeof creditTotals>['next']): ScheduledPaymentObject | null {
     if (!n) return null;
     const view = views.find((v) => v.loan === n.loan)!;
     return Object.assign(new ScheduledPaymentObject(), {

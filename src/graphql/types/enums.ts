@@ -1,20 +1,17 @@
 /** GraphQL enums, registered from the domain's string unions. */
 import { registerEnumType } from 'type-graphql';
+import { PROVIDER_DEFINITIONS } from '../../providers/registry';
 
 /** Builds a `{ A: 'A', ... }` object type-graphql can register from a list of names. */
 export function enumOf<const T extends string>(...names: T[]): { [K in T]: K } {
   return Object.fromEntries(names.map((n) => [n, n])) as { [K in T]: K };
 }
 
-export const ProviderEnum = enumOf('CAIRIN', 'FINFRA', 'DOMPET_KILAT');
+export const ProviderEnum = enumOf(...PROVIDER_DEFINITIONS.map((p) => p.code));
 registerEnumType(ProviderEnum, {
   name: 'Provider',
   description: 'A lending provider Satu Kredit federates.',
-  valuesConfig: {
-    CAIRIN: { description: 'Cairin, OJK-licensed cash-loan app (PT Idana Solusi Sejahtera).' },
-    FINFRA: { description: 'Finfra lending-infrastructure platform.' },
-    DOMPET_KILAT: { description: 'Dompet Kilat middleware API.' },
-  },
+  valuesConfig: Object.fromEntries(PROVIDER_DEFINITIONS.map((p) => [p.code, { description: p.description }])),
 });
 
 export const CurrencyCodeEnum = enumOf('IDR');

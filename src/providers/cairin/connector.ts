@@ -5,7 +5,7 @@
  * account's loans in one read). Access tokens are per account.
  */
 import DataLoader from 'dataloader';
-import type { AccountRef, ProviderConnector, ProviderReads } from '../connector';
+import type { AccountRef, LinkedAccount, ProviderConnector, ProviderReads } from '../connector';
 import { ProviderAuthError } from '../errors';
 import { CairinClient, type CairinClientOptions, type CairinCredentials, type CairinLinkRequest } from './client';
 import { toDisbursements, toLoan, toRepayments } from './map';
@@ -27,9 +27,22 @@ export class CairinConnector implements ProviderConnector {
     this.client = new CairinClient(options);
   }
 
-  /** Links a borrower's Cairin account (see CairinClient.link). */
-  link(req: CairinLinkRequest) {
-    return this.client.link(req);
+  /**
+   * Links a borrower's Cairin account with their own app login (see CairinClient.link); the login itself
+   * proves the account is theirs, so the NIK is not compared.
+   * @throws ProviderAuthError when Cairin refuses the login or needs the liveness images.
+   */
+  async link(_nik: string, request: unknown): Promise<LinkedAccount> {
+    const { accountId, credentials } = await this.client.link(request as CairinLinkRequest);
+    return { externalId: accountId, credentials };
+  }
+
+  get circuit(): string {
+    return this.client.circuit;
+  }
+
+  resetResilience(): void {
+    this.client.resetResilience();
   }
 
   openReads(): ProviderReads {

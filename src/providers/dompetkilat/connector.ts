@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import { jakartaDate } from '../../domain/dates';
-import { type Clock, type ProviderConnector, type ProviderReads, systemClock } from '../connector';
+import { type Clock, type LinkedAccount, LinkMismatchError, type ProviderConnector, type ProviderReads, systemClock } from '../connector';
 import type { HttpClientOptions } from '../http';
 import { DompetKilatClient } from './client';
 import { loanId, toBorrower, toLoan } from './map';
@@ -17,6 +17,24 @@ export class DompetKilatConnector implements ProviderConnector {
 
   constructor(options: HttpClientOptions, private readonly clock: Clock = systemClock) {
     this.client = new DompetKilatClient(options);
+  }
+
+  /**
+   * Links a Dompet Kilat record by its `idNumber` (GraphQL `accounts.dompetKilatIdNumber`): the record must hold the same NIK.
+   * @throws LinkMismatchError when the record is unknown or holds another NIK.
+   */
+  async link(nik: string, request: unknown): Promise<LinkedAccount> {
+    const r = await this.client.getBorrower(String(request));
+    if (!r || r.idNumber !== nik) throw new LinkMismatchError('Dompet Kilat record does not belong to this NIK');
+    return { externalId: r.idNumber };
+  }
+
+  get circuit(): string {
+    return this.client.circuit;
+  }
+
+  resetResilience(): void {
+    this.client.resetResilience();
   }
 
   openReads(): ProviderReads {

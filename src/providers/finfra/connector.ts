@@ -6,7 +6,7 @@
  * DataLoaders dedupe rather than batch.
  */
 import DataLoader from 'dataloader';
-import type { AccountRef, ProviderConnector, ProviderReads } from '../connector';
+import { type AccountRef, type LinkedAccount, LinkMismatchError, type ProviderConnector, type ProviderReads } from '../connector';
 import { FinfraClient, type FinfraClientOptions } from './client';
 import { toBorrower, toDisbursements, toLoan, toRepayments } from './map';
 import type { FinfraLoanDetails } from './wire';
@@ -18,6 +18,24 @@ export class FinfraConnector implements ProviderConnector {
 
   constructor(options: FinfraClientOptions) {
     this.client = new FinfraClient(options);
+  }
+
+  /**
+   * Links a Finfra account by its `userId` (GraphQL `accounts.finfraUserId`): Finfra must hold the same NIK (`id_number`).
+   * @throws LinkMismatchError when the user is unknown or holds another NIK.
+   */
+  async link(nik: string, request: unknown): Promise<LinkedAccount> {
+    const u = await this.client.getBorrower(String(request));
+    if (!u || u.id_number !== nik) throw new LinkMismatchError('Finfra account does not belong to this NIK');
+    return { externalId: u.userId };
+  }
+
+  get circuit(): string {
+    return this.client.circuit;
+  }
+
+  resetResilience(): void {
+    this.client.resetResilience();
   }
 
   openReads(): ProviderReads {

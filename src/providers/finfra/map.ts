@@ -1,8 +1,9 @@
 /** Finfra wire -> domain. Pure functions. */
 import { jakartaDate, parseInstant } from '../../domain/dates';
 import { percent } from '../../domain/money';
-import type {
-  BankChannel,
+import {
+  type BankChannel,
+  bankChannel,
   Disbursement,
   InstallmentStatus,
   Loan,
@@ -31,10 +32,7 @@ const INSTALLMENT_STATUS: Record<FinfraLoanDetails['installments'][number]['stat
 };
 
 /** Bank code ("BCA", "bni", "MANDIRI") -> channel. */
-export function channel(bankCode: string): BankChannel {
-  const c = bankCode.trim().toUpperCase();
-  return c === 'BCA' || c === 'MANDIRI' || c === 'BRI' || c === 'BNI' ? c : 'OTHER';
-}
+export const channel: (bankCode: string) => BankChannel = bankChannel;
 
 /** `GET /api/core/users/{userId}` -> ProviderBorrower. */
 export function toBorrower(w: FinfraBorrower): ProviderBorrower {

@@ -1,30 +1,38 @@
 /**
- * Builds ledger views of a provider's loans for a request: merges the provider
- * read with event-sourced repayments, bank settlements and event-reported loan
- * status (all through the request's DataLoaders), then derives installment
- * status, balances, arrears and reconciliation issues (src/domain/loan-view.ts).
+ * Ledger reads: merges a provider read with event-sourced repayments, bank
+ * settlements and event-reported loan status (all through the request's
+ * DataLoaders), then derives installment status, balances, arrears and
+ * reconciliation issues (src/domain/loan-view.ts). And the one ledger write a
+ * provider read makes: recording the pending repayments it showed.
  */
 import { jakartaDate } from '../domain/dates';
 import { buildLoanView, type LoanView } from '../domain/loan-view';
 import type { BankChannel, Loan, LoanStatus, ProviderCode, Repayment } from '../domain/types';
-import type { GraphQLContext } from '../graphql/context';
-import { ledgerKey } from '../loaders';
+import type { PrismaClient } from '../generated/prisma/client';
+import { ledgerKey } from './loaders';
+import type { RequestScope } from './scope';
 
-/** Expected settlement lag per channel, minutes (configuration; see README). */
+/** Expected settlement lag per channel, minutes (configuration SETTLEMENT_LAG_MINUTES_<BANK>). */
 export type LagMinutes = Readonly<Record<BankChannel, number>>;
 
 /** Documented defaults: BCA 15, Mandiri 30, BNI 45, BRI 60, other banks 120 minutes. */
 export const DEFAULT_LAG_MINUTES: LagMinutes = { BCA: 15, MANDIRI: 30, BNI: 45, BRI: 60, OTHER: 120 };
+
+/** Why a part of a read failed: a consent denial or provider failure code, and a client-safe message. */
+export interface ReadFailure {
+  readonly code: string;
+  readonly message: string;
+}
 
 /**
  * Records the pending repayments a live provider read shows in the ledger, so a
  * bank settlement arriving later is matched to its loan (and pushed to
  * subscribers) when it is applied. Idempotent (skipDuplicates).
  */
-export async function recordPendingRepayments(ctx: GraphQLContext, provider: ProviderCode, repayments: readonly Repayment[] | null): Promise<void> {
+export async function recordPendingRepayments(prisma: PrismaClient, provider: ProviderCode, repayments: readonly Repayment[] | null): Promise<void> {
   const pending = (repayments ?? []).filter((r) => r.status === 'PENDING');
   if (!pending.length) return;
-  await ctx.prisma.ledgerRepayment.createMany({
+  await prisma.ledgerRepayment.createMany({
     data: pending.map((r) => ({
       provider,
       providerLoanId: r.providerLoanId,
@@ -46,20 +54,21 @@ export async function recordPendingRepayments(ctx: GraphQLContext, provider: Pro
  * installment status is kept then).
  */
 export async function loanViews(
-  ctx: GraphQLContext,
+  scope: RequestScope,
+  lagMinutes: LagMinutes,
   loans: readonly Loan[],
   providerRepayments: readonly Repayment[] | null,
-  repaymentsFailure?: { code: string; message: string },
+  repaymentsFailure?: ReadFailure,
 ): Promise<LoanView[]> {
-  const now = ctx.clock.now();
+  const now = scope.clock.now();
   const today = jakartaDate(now);
   return Promise.all(
     loans.map(async (loan) => {
       const key = ledgerKey(loan.provider, loan.providerLoanId);
-      const [events, state] = await Promise.all([ctx.loaders.eventRepayments.load(key), ctx.loaders.loanState.load(key)]);
+      const [events, state] = await Promise.all([scope.loaders.eventRepayments.load(key), scope.loaders.loanState.load(key)]);
       const own = providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null;
       const pendingIds = [...(own ?? []), ...events].filter((r) => r.status === 'PENDING').map((r) => r.id);
-      const settlements = (await ctx.loaders.settlements.loadMany(pendingIds)).flatMap((s) => (s instanceof Error ? [] : s));
+      const settlements = (await scope.loaders.settlements.loadMany(pendingIds)).flatMap((s) => (s instanceof Error ? [] : s));
       const view = buildLoanView({
         loan,
         providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own ?? []),
@@ -68,7 +77,7 @@ export async function loanViews(
         reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay } : null,
         today,
         now,
-        lagMinutes: ctx.lagMinutes,
+        lagMinutes,
       });
       return repaymentsFailure ? { ...view, repaymentsFailure } : view;
     }),

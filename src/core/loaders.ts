@@ -1,20 +1,20 @@
 /**
- * Per-request DataLoader factory. Call `createRequestLoaders` once per GraphQL
- * request; never share the result between requests (a shared cache would leak
- * one client's data to another and serve stale balances).
+ * Per-request DataLoader factory. Call `createRequestLoaders` once per request;
+ * never share the result between requests (a shared cache would leak one
+ * client's data to another and serve stale balances).
  *
  * Contract of every batch function here (as dataloader's README states it):
- * it returns one result per key, in the order of the keys; a key with no row
- * resolves to null.
+ * it returns one result per key, in the order of the keys. A row loader
+ * (`borrower`, `account`, `loanState`) gives null for a key with no row; a list
+ * loader (`accountsOfBorrower`, `eventRepayments`, `settlements`, `snapshots`)
+ * gives an empty list. Rows are grouped by key once per batch.
  */
 import DataLoader from 'dataloader';
 import type { ProviderCode } from '../domain/types';
-import type { AccountRef, ProviderConnector, ProviderReads } from '../providers/connector';
+import type { AccountRef, ProviderReads } from '../providers/connector';
+import type { Connectors } from '../providers/registry';
 import type { Borrower, LedgerLoanState, PrismaClient, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { BankChannel, Repayment } from '../domain/types';
-
-/** The connectors of the running service, one per provider. */
-export type Connectors = Readonly<Record<ProviderCode, ProviderConnector>>;
 
 /** Loaders of one request. */
 export interface RequestLoaders {
@@ -41,6 +41,18 @@ export function ledgerKey(provider: ProviderCode, providerLoanId: string): strin
   return `${provider}|${providerLoanId}`;
 }
 
+/** Groups rows by a key, once. */
+function groupBy<R>(rows: readonly R[], key: (r: R) => string): Map<string, R[]> {
+  const m = new Map<string, R[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = m.get(k);
+    if (list) list.push(r);
+    else m.set(k, [r]);
+  }
+  return m;
+}
+
 function splitKey(k: string): { provider: ProviderCode; providerLoanId: string } {
   const i = k.indexOf('|');
   return { provider: k.slice(0, i) as ProviderCode, providerLoanId: k.slice(i + 1) };
@@ -61,7 +73,8 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
     }),
     accountsOfBorrower: new DataLoader(async (ids) => {
       const rows = await prisma.providerAccount.findMany({ where: { borrowerId: { in: [...ids] } }, orderBy: { provider: 'asc' } });
-      return ids.map((id) => rows.filter((r) => r.borrowerId === id));
+      const by = groupBy(rows, (r) => r.borrowerId);
+      return ids.map((id) => by.get(id) ?? []);
     }),
     account: new DataLoader(async (ids) => {
       const rows = await prisma.providerAccount.findMany({ where: { id: { in: [...ids] } } });
@@ -70,9 +83,9 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
     }),
     eventRepayments: new DataLoader(async (keys) => {
       const rows = await prisma.ledgerRepayment.findMany({ where: { OR: keys.map(splitKey) } });
+      const by = groupBy(rows, (r) => ledgerKey(r.provider, r.providerLoanId));
       return keys.map((k) =>
-        rows
-          .filter((r) => ledgerKey(r.provider, r.providerLoanId) === k)
+        (by.get(k) ?? [])
           .map((r) => ({
             id: r.externalId,
             providerLoanId: r.providerLoanId,
@@ -86,21 +99,20 @@ export function createRequestLoaders(prisma: PrismaClient, connectors: Connector
     }),
     loanState: new DataLoader(async (keys) => {
       const rows = await prisma.ledgerLoanState.findMany({ where: { OR: keys.map(splitKey) } });
-      return keys.map((k) => rows.find((r) => ledgerKey(r.provider, r.providerLoanId) === k) ?? null);
+      const by = new Map(rows.map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
+      return keys.map((k) => by.get(k) ?? null);
     }),
     settlements: new DataLoader(async (refs) => {
       const rows = await prisma.settlement.findMany({ where: { reference: { in: [...refs] } } });
-      return refs.map((r) => rows.filter((s) => s.reference === r));
+      const by = groupBy(rows, (s) => s.reference);
+      return refs.map((r) => by.get(r) ?? []);
     }),
     snapshots: new DataLoader(async (keys) => {
       const pairs = keys.map((k) => k.split('|') as [string, string]);
       const rows = await prisma.providerSnapshot.findMany({ where: { OR: pairs.map(([consentId, accountId]) => ({ consentId, accountId })) } });
-      return pairs.map(([c, a]) => rows.filter((r) => r.consentId === c && r.accountId === a));
+      const by = groupBy(rows, (r) => `${r.consentId}|${r.accountId}`);
+      return keys.map((k) => by.get(k) ?? []);
     }),
-    reads: {
-      CAIRIN: connectors.CAIRIN.openReads(),
-      FINFRA: connectors.FINFRA.openReads(),
-      DOMPET_KILAT: connectors.DOMPET_KILAT.openReads(),
-    },
+    reads: Object.fromEntries(Object.entries(connectors).map(([code, c]) => [code, c.openReads()])) as Record<ProviderCode, ProviderReads>,
   };
 }

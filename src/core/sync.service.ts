@@ -2,8 +2,9 @@
  * Sync jobs. BACKFILL (the nightly job) reads every consented account from its
  * provider; DUE_REFRESH reads only accounts whose cached copy is near a due
  * date or holds a pending repayment. Each account is read once and cached under
- * every ACTIVE consent that covers it, through the same consent rules as the
- * API (a revoked or expired consent gets nothing). Runs are checkpointed after
+ * every ACTIVE consent that covers it, through the same cache writer as the
+ * API reads (`AccountCache.refresh`: every snapshot kind each consent covers),
+ * under the same consent rules (a revoked or expired consent gets nothing). Runs are checkpointed after
  * every account: a crashed run resumes where it stopped. Provider rate limits
  * are enforced by the connectors' rate gate (ResilienceOptions.ratePerSecond).
  */
@@ -12,10 +13,11 @@ import { covers, effectiveStatus } from '../domain/consent';
 import { jakartaDate } from '../domain/dates';
 import { type FreshnessPolicy, nearDue, reviveLoans, reviveRepayments } from '../domain/freshness';
 import type { PrismaClient } from '../generated/prisma/client';
-import { accountRef, type Connectors } from '../loaders';
 import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
-import { saveSnapshot, snapshotJson } from '../store/snapshots';
+import type { Connectors } from '../providers/registry';
+import { snapshotJson } from '../store/snapshots';
+import type { AccountCache } from './account-cache';
 
 export type SyncKind = 'BACKFILL' | 'DUE_REFRESH';
 
@@ -39,6 +41,7 @@ export type SyncProgress = (done: number, total: number, summary: SyncSummary) =
 export class SyncService {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly cache: AccountCache,
     private readonly connectors: Connectors,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -86,17 +89,10 @@ export class SyncService {
       if (!wanted) summary.skipped++;
       else {
         try {
-          const reads = this.connectors[a.provider].openReads();
-          const withRepayments = live.some((c) => covers(c, a.provider, 'REPAYMENTS'));
-          const [loans, repayments] = await Promise.all([reads.loans(accountRef(a)), withRepayments ? reads.repayments(accountRef(a)) : null]);
-          const fetchedAt = this.clock.now();
+          const { loans } = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
           const hash = createHash('sha256').update(snapshotJson(loans)).digest('hex');
           summary.loansFetched += loans.length;
           if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += loans.length;
-          for (const c of live) {
-            await saveSnapshot(this.prisma, { consentId: c.id, accountId: a.id, domain: 'LOANS', data: loans, fetchedAt });
-            if (repayments && covers(c, a.provider, 'REPAYMENTS')) await saveSnapshot(this.prisma, { consentId: c.id, accountId: a.id, domain: 'REPAYMENTS', data: repayments, fetchedAt });
-          }
           await this.prisma.accessLog.createMany({
             data: live.map((c) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', provider: a.provider, domain: 'LOANS' as const, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
           });

@@ -6,26 +6,13 @@
  * records each allowed read in the access log.
  */
 import DataLoader from 'dataloader';
-import { GraphQLError } from 'graphql';
-import { type ConsentDenial, type ConsentDomain, decide, effectiveStatus } from '../domain/consent';
+import { type ConsentDomain, decide, effectiveStatus } from '../domain/consent';
 import type { ProviderCode } from '../domain/types';
 import type { Consent, PrismaClient } from '../generated/prisma/client';
 import type { Clock } from '../providers/connector';
 import type { ConsentService } from './consent.service';
+import { ConsentDenied } from './errors';
 import { consentDenials } from '../metrics';
-
-/** A read refused for want of an ACTIVE consent; `extensions.code` is the denial. */
-export class ConsentError extends GraphQLError {
-  constructor(
-    readonly denial: ConsentDenial,
-    provider: ProviderCode | null,
-    domain: ConsentDomain,
-  ) {
-    const what = provider ? `${provider} ${domain.toLowerCase()}` : domain.toLowerCase();
-    const why = denial === 'CONSENT_REVOKED' ? 'was revoked' : denial === 'CONSENT_EXPIRED' ? 'has expired' : 'is not active';
-    super(`the borrower's consent for ${what} ${why}`, { extensions: { code: denial, ...(provider ? { provider } : {}), domain } });
-  }
-}
 
 /** Kinds of access-log entries. */
 export type AccessKind = 'PROVIDER_READ' | 'API_READ';
@@ -57,7 +44,9 @@ export class ConsentGuard {
   ) {
     this.consents = new DataLoader(async (borrowerIds) => {
       const rows = await prisma.consent.findMany({ where: { clientId, borrowerId: { in: [...borrowerIds] } }, orderBy: { createdAt: 'asc' } });
-      return borrowerIds.map((id) => rows.filter((r) => r.borrowerId === id));
+      const by = new Map<string, Consent[]>();
+      for (const r of rows) by.set(r.borrowerId, [...(by.get(r.borrowerId) ?? []), r]);
+      return borrowerIds.map((id) => by.get(id) ?? []);
     });
   }
 
@@ -75,7 +64,7 @@ export class ConsentGuard {
    * Allows a read of `domain` data (from `provider`, or borrower-level when null)
    * and records it, or throws.
    * @returns the ACTIVE consent that covers the read.
-   * @throws ConsentError (CONSENT_REQUIRED, CONSENT_REVOKED, CONSENT_EXPIRED).
+   * @throws ConsentDenied (CONSENT_REQUIRED, CONSENT_REVOKED, CONSENT_EXPIRED).
    */
   async allow(borrowerId: string, provider: ProviderCode | null, domain: ConsentDomain, kind: AccessKind): Promise<Consent> {
     const consents = await this.consents.load(borrowerId);
@@ -89,13 +78,24 @@ export class ConsentGuard {
     const d = decide(consents, provider, domain, now);
     if ('denial' in d) {
       consentDenials.inc({ domain, code: d.denial });
-      throw new ConsentError(d.denial, provider, domain);
+      throw new ConsentDenied(d.denial, provider, domain);
     }
     const key = `${borrowerId}|${provider}|${domain}|${kind}`;
     if (!this.access.has(key)) {
       this.access.set(key, { clientId: this.clientId, borrowerId, kind, provider, domain, purpose: d.consent.purpose, consentId: d.consent.id, requestId: this.requestId, at: now });
     }
     return d.consent;
+  }
+
+  /** Whether `allow` would pass, without throwing (the read is recorded when it does). */
+  async permits(borrowerId: string, provider: ProviderCode | null, domain: ConsentDomain, kind: AccessKind): Promise<boolean> {
+    return this.allow(borrowerId, provider, domain, kind).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof ConsentDenied) return false;
+        throw e;
+      },
+    );
   }
 
   /** Writes the access entries of this request (called once when the response is sent). */

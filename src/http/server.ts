@@ -10,49 +10,32 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import type { GraphQLFormattedError } from 'graphql';
-import { type JwtSettings, verifyClientToken } from './auth';
-import type { PrismaClient } from './generated/prisma/client';
-import { type GraphQLContext, PartialErrors } from './graphql/context';
-import { UnauthenticatedError } from './graphql/errors';
-import { graphqlSchema } from './graphql/schema';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { ApiClient } from './auth';
-import { graphqlDuration, graphqlRequests, registry } from './metrics';
-import { pendingMigrations, type SqlExecutor } from './store/migrate';
-import { defaultHardening, hardening, type HardeningOptions } from './graphql/hardening';
-import { DEFAULT_FRESHNESS, type FreshnessPolicy } from './domain/freshness';
-import { type Connectors, createRequestLoaders } from './loaders';
-import type { Logger } from './logger';
-import type { Clock } from './providers/connector';
-import { ConsentGuard } from './consent/guard';
-import type { ConsentService } from './consent/consent.service';
-import type { EventApplier } from './webhooks/ingest';
-import { handleWebhook } from './webhooks/routes';
-import type { WebhookSettings } from './webhooks/settings';
-import type { LagMinutes } from './services/ledger.service';
+import { type ApiClient, type JwtSettings, verifyClientToken } from '../auth';
+import { type Core, CoreError } from '../core';
+import { type GraphQLContext, PartialErrors } from '../graphql/context';
+import { formatError, UnauthenticatedError } from '../graphql/errors';
+import { defaultHardening, hardening, type HardeningOptions } from '../graphql/hardening';
+import { graphqlSchema } from '../graphql/schema';
+import type { Logger } from '../logger';
+import { graphqlDuration, graphqlRequests, registry } from '../metrics';
+import type { WebhookSettings } from '../providers/connector';
+import { handleWebhook } from '../webhooks/routes';
 
-/** Everything the server needs, built by the caller (src/app.ts). */
+/** What the HTTP server serves, built by `createApp` (src/app.ts). */
 export interface ServerDeps {
-  prisma: PrismaClient;
-  connectors: Connectors;
-  jwt: JwtSettings;
-  clock: Clock;
-  log: Logger;
-  consents: ConsentService;
-  /** Webhook receivers' settings and the ledger's event applier. */
-  webhooks: { settings: WebhookSettings; applier: EventApplier };
-  /** Expected settlement lag per bank channel, minutes. */
-  lagMinutes: LagMinutes;
-  /** Raw SQL access for readiness (migrations applied). */
-  sql: SqlExecutor;
-  /** Cache lifetimes; DEFAULT_FRESHNESS when unset. */
-  freshness?: FreshnessPolicy;
+  readonly core: Core;
+  readonly jwt: JwtSettings;
+  readonly log: Logger;
+  /** Receiver settings of provider and bank callbacks. */
+  readonly webhooks: WebhookSettings;
+  /** Readiness report (database, migrations, provider circuits); `ready` false answers 503. */
+  readonly readiness: () => Promise<{ ready: boolean } & Record<string, unknown>>;
   /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
-  hardening?: HardeningOptions;
+  readonly hardening?: HardeningOptions;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html), or a function giving it; none when unset. */
-  playgroundHtml?: string | (() => string);
+  readonly playgroundHtml?: string | (() => string);
 }
 
 /** A running server. */
@@ -74,38 +57,25 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
-        await contextValue.guard?.flush();
+        await contextValue.scope?.guard.flush();
         if (response.body.kind !== 'single') return;
         const extra = contextValue.partial?.list() ?? [];
         const r = response.body.singleResult;
         if (extra.length) r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
         // Masked internal errors carry the request id the logs carry.
-        if (r.errors && contextValue.requestId) {
-          r.errors = r.errors.map((e) => (e.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } } : e));
+        if (r.errors && contextValue.scope?.requestId) {
+          r.errors = r.errors.map((e) => (e.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.scope.requestId } } : e));
         }
       },
       async didEncounterErrors({ errors, contextValue }) {
         for (const e of errors) {
           const code = e.extensions?.code;
-          if (code === undefined || code === 'INTERNAL_SERVER_ERROR') contextValue.log?.error({ err: e.originalError?.message ?? e.message, path: e.path }, 'internal error');
+          if ((code === undefined || code === 'INTERNAL_SERVER_ERROR') && !(e.originalError instanceof CoreError)) contextValue.scope?.log.error({ err: e.originalError?.message ?? e.message, path: e.path }, 'internal error');
         }
       },
     };
   },
 };
-
-/** Hides internal errors: clients get a code and the request id, logs get the detail. */
-function formatError() {
-  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
-    if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
-      return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-    }
-    void error;
-    const { http: _http, stacktrace: _st, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
-  };
-}
 
 async function readBody(req: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -124,29 +94,17 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 }
 
 /**
- * Starts the server on host:port (port 0 picks a free port).
+ * Starts the server on host:port (port 0 picks a free port). Background jobs are not its business
+ * (`createApp` runs them).
  * @throws when the port cannot be bound.
  */
-export async function startServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
+export async function startHttpServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
   const httpServer = http.createServer();
   const schema = await graphqlSchema();
 
   /** The per-request (or per-subscription) context of a verified client. */
   function contextFor(client: ApiClient, requestId: string, log: Logger): GraphQLContext {
-    return {
-      client,
-      loaders: createRequestLoaders(deps.prisma, deps.connectors),
-      prisma: deps.prisma,
-      clock: deps.clock,
-      requestId,
-      log: log.child({ clientId: client.id }),
-      partial: new PartialErrors(),
-      guard: new ConsentGuard(deps.prisma, deps.consents, client.id, deps.clock, requestId),
-      consents: deps.consents,
-      lagMinutes: deps.lagMinutes,
-      freshness: deps.freshness ?? DEFAULT_FRESHNESS,
-      applier: deps.webhooks.applier,
-    };
+    return { scope: deps.core.openScope(client, requestId, log.child({ clientId: client.id })), core: deps.core, partial: new PartialErrors() };
   }
 
   // GraphQL subscriptions over graphql-ws on the same path; the bearer token comes in connectionParams.authorization.
@@ -175,24 +133,6 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     wsServer,
   );
 
-  /** Readiness: database reachable, migrations applied, and each provider's circuit. */
-  async function readiness() {
-    let database = 'ok';
-    let pending: string[] = [];
-    try {
-      pending = await pendingMigrations(deps.sql);
-    } catch {
-      database = 'unreachable';
-    }
-    const providers = Object.fromEntries(
-      (Object.keys(deps.connectors) as (keyof typeof deps.connectors)[]).map((p) => {
-        const client = (deps.connectors[p] as { client?: { circuit?: string } }).client;
-        return [p, { circuit: client?.circuit ?? 'closed' }];
-      }),
-    );
-    return { ready: database === 'ok' && pending.length === 0, database, pendingMigrations: pending, providers };
-  }
-
   const metricsPlugin: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
       const started = performance.now();
@@ -218,7 +158,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     introspection: hard.introspection,
     allowBatchedHttpRequests: hard.allowBatchedHttpRequests,
     validationRules: hard.validationRules,
-    formatError: formatError(),
+    formatError,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, ...hard.plugins],
   });
   await apollo.start();
@@ -243,7 +183,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
-      const r = await readiness();
+      const r = await deps.readiness();
       return sendJson(res, r.ready ? 200 : 503, r);
     }
     if (url.pathname === '/metrics') {
@@ -253,7 +193,7 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     }
     if (url.pathname.startsWith('/webhooks/')) {
       const raw = req.method === 'POST' ? await readBody(req) : '';
-      const handled = await handleWebhook(req, res, url.pathname, raw, { prisma: deps.prisma, settings: deps.webhooks.settings, applier: deps.webhooks.applier, clock: deps.clock }, log);
+      const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock }, log);
       if (!handled) sendJson(res, 404, { error: 'not found' });
       return;
     }
@@ -306,26 +246,12 @@ export async function startServer(deps: ServerDeps, opts: { host: string; port: 
     httpServer.once('error', reject);
     httpServer.listen(opts.port, opts.host, () => resolve());
   });
-  // Consent housekeeping: expire consents and purge data past its data life, now and every minute.
-  const sweep = () =>
-    deps.consents.sweep().then(
-      (r) => (r.expired || r.purged) && deps.log.info(r, 'consent sweep'),
-      (e: Error) => deps.log.error({ err: e.message }, 'consent sweep failed'),
-    );
-  await sweep();
-  // Events stored but not applied before a crash are applied now.
-  const recovered = await deps.webhooks.applier.recover();
-  if (recovered) deps.log.info({ recovered }, 'applying stored webhook events');
-  const sweeper = setInterval(sweep, 60_000);
-  sweeper.unref();
-
   const addr = httpServer.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
     http: httpServer,
     async close() {
-      clearInterval(sweeper);
       await wsCleanup.dispose();
       wsServer.close();
       await apollo.stop();

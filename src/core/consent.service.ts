@@ -8,8 +8,10 @@ import type { Consent, PrismaClient } from '../generated/prisma/client';
 import { type ConsentAction, type ConsentDomain, effectiveStatus, transition } from '../domain/consent';
 import type { ProviderCode } from '../domain/types';
 import type { Clock } from '../providers/connector';
+import { LinkMismatchError } from '../providers/connector';
 import { ProviderAuthError, ProviderError } from '../providers/errors';
-import { type LinkConnectors, type LinkRequest, LinkMismatchError, linkAccounts } from '../services/linking.service';
+import { type Connectors, providerDefinition } from '../providers/registry';
+import { linkAccounts } from './linking.service';
 
 /** What a client asks for when a borrower grants consent. */
 export interface GrantRequest {
@@ -23,8 +25,11 @@ export interface GrantRequest {
   expiresAt: Date;
   dataLifeSeconds: number;
   fetchIntervalSeconds?: number;
-  /** Accounts to link for the consented providers (omit those already linked). */
-  accounts?: Omit<LinkRequest, 'nik' | 'fullName'>;
+  /**
+   * Accounts to link for the consented providers (omit those already linked), keyed by each provider's
+   * `linkInputField` (the GraphQL `AccountLinkInput` fields): the provider's own link request.
+   */
+  accounts?: Readonly<Record<string, unknown>>;
 }
 
 /** A business rule a request broke; returned as `userErrors`, never thrown to the client. */
@@ -43,7 +48,7 @@ export class ConsentUserError extends Error {
 export class ConsentService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly connectors: LinkConnectors,
+    private readonly connectors: Connectors,
     private readonly clock: Clock,
   ) {}
 
@@ -64,17 +69,16 @@ export class ConsentService {
 
     const existing = await this.prisma.borrower.findUnique({ where: { nik: r.nik }, include: { accounts: true } });
     const linked = new Set(existing?.accounts.map((a) => a.provider) ?? []);
-    const link: LinkRequest = { nik: r.nik, fullName: r.fullName };
+    const link = new Map<ProviderCode, unknown>();
     const a = r.accounts ?? {};
     for (const p of r.providers) {
-      if (p === 'CAIRIN' && a.cairin) link.cairin = a.cairin;
-      else if (p === 'FINFRA' && a.finfraUserId) link.finfraUserId = a.finfraUserId;
-      else if (p === 'DOMPET_KILAT' && a.dompetKilatIdNumber) link.dompetKilatIdNumber = a.dompetKilatIdNumber;
+      const request = a[providerDefinition(p).linkInputField];
+      if (request !== undefined && request !== null) link.set(p, request);
       else if (!linked.has(p)) throw new ConsentUserError('ACCOUNT_REQUIRED', `no ${p} account is linked; give one in accounts`, ['accounts']);
     }
     let borrowerId: string;
     try {
-      borrowerId = await linkAccounts(this.prisma, this.connectors, link);
+      borrowerId = await linkAccounts(this.prisma, this.connectors, { nik: r.nik, fullName: r.fullName, requests: link });
     } catch (e) {
       if (e instanceof LinkMismatchError) throw new ConsentUserError('ACCOUNT_MISMATCH', e.message, ['accounts']);
       if (e instanceof ProviderAuthError) throw new ConsentUserError('ACCOUNT_LOGIN_FAILED', `${e.provider} refused the account's login`, ['accounts']);
@@ -117,13 +121,30 @@ export class ConsentService {
     });
   }
 
-  /** Ends a consent (REVOKED or EXPIRED) and deletes every snapshot cached under it, in one transaction. */
+  /**
+   * Ends a live consent (REVOKED or EXPIRED) and deletes every snapshot cached under it, in one
+   * transaction. The status change is conditional, so concurrent callers (two reads finding the same
+   * consent past its expiry, on one instance or several) record the event once.
+   */
   private async end(consentId: string, status: 'REVOKED' | 'EXPIRED', actor: string | null, reason: string | null): Promise<Consent> {
-    const [, consent] = await this.prisma.$transaction([
-      this.prisma.providerSnapshot.deleteMany({ where: { consentId } }),
-      this.prisma.consent.update({ where: { id: consentId }, data: { status, events: { create: { type: status, status, actor, reason } } } }),
-    ]);
-    return consent;
+    return this.prisma.$transaction(async (tx) => {
+      const changed = await tx.consent.updateMany({ where: { id: consentId, status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] } }, data: { status } });
+      if (changed.count === 1) {
+        await tx.consentEvent.create({ data: { consentId, type: status, status, actor, reason } });
+        await tx.providerSnapshot.deleteMany({ where: { consentId } });
+      }
+      return tx.consent.findUniqueOrThrow({ where: { id: consentId } });
+    });
+  }
+
+  /** This client's consents from a borrower, oldest first. */
+  listForClient(clientId: string, borrowerId: string): Promise<Consent[]> {
+    return this.prisma.consent.findMany({ where: { borrowerId, clientId }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** The newest `first` access-log entries of a borrower. */
+  accessLog(borrowerId: string, first: number) {
+    return this.prisma.accessLog.findMany({ where: { borrowerId }, orderBy: { at: 'desc' }, take: first });
   }
 
   /**
@@ -143,8 +164,7 @@ export class ConsentService {
 
   /** Expires one consent found past its expiry during a read (the guard calls this). */
   async expire(consentId: string): Promise<void> {
-    const c = await this.prisma.consent.findUnique({ where: { id: consentId } });
-    if (c && c.status !== 'EXPIRED' && c.status !== 'REVOKED') await this.end(consentId, 'EXPIRED', null, 'expiresAt reached');
+    await this.end(consentId, 'EXPIRED', null, 'expiresAt reached');
   }
 
   /**

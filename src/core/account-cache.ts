@@ -1,0 +1,120 @@
+/**
+ * The one cache writer. `AccountCache.refresh` reads one provider account and
+ * stores every snapshot kind the given consents cover (LOANS always, REPAYMENTS
+ * and DISBURSEMENTS when a consent covers them), and records the pending
+ * repayments it saw in the ledger. The credit view, `loan(id)` and the sync jobs
+ * all read through it, so a backfill leaves exactly what a read needs.
+ * `AccountCache.cached` gives what is stored for one consent, with the age of
+ * its oldest snapshot (a read is as fresh as the oldest data it used).
+ */
+import { covers } from '../domain/consent';
+import type { ConsentDomain } from '../domain/consent';
+import { type Freshness, reviveDisbursements, reviveLoans, reviveRepayments } from '../domain/freshness';
+import type { Disbursement, Loan, Repayment } from '../domain/types';
+import type { Consent, PrismaClient, ProviderAccount, ProviderSnapshot } from '../generated/prisma/client';
+import type { Logger } from '../logger';
+import type { AccountRef, ProviderReads } from '../providers/connector';
+import { saveSnapshot } from '../store/snapshots';
+import { providerFailure } from './errors';
+import { type ReadFailure, recordPendingRepayments } from './ledger.service';
+
+/** A ProviderAccount row as the connectors see it. */
+export function accountRef(a: ProviderAccount): AccountRef {
+  return { id: a.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials };
+}
+
+/** A list that was read, or why it was not (consent not covering it, or provider failure). */
+export interface ReadList<T> {
+  readonly rows: T[] | null;
+  readonly failure?: ReadFailure;
+}
+
+/** What one read of an account gave. */
+export interface AccountData {
+  readonly loans: Loan[];
+  readonly repayments: ReadList<Repayment>;
+  readonly disbursements: ReadList<Disbursement>;
+  /** When the oldest data used was fetched from the provider, and how. */
+  readonly fetchedAt: Date;
+  /** Latest webhook that touched these loans after the fetch, or null. */
+  readonly eventAt: Date | null;
+}
+
+/** Reads and caches provider accounts. */
+export class AccountCache {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Reads the account live and stores, under each consent, every snapshot kind it covers.
+   * Repayments and disbursements are read when any consent covers them; their failure is kept
+   * in the answer (loans are still returned). Also records pending repayments in the ledger.
+   * @throws ProviderError when the loans cannot be read (nothing is stored then).
+   */
+  async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date): Promise<AccountData> {
+    const wants = (d: ConsentDomain) => consents.some((c) => covers(c, account.provider, d));
+    const ref = accountRef(account);
+    const list = <T>(domain: ConsentDomain, read: () => Promise<T[]>): Promise<ReadList<T>> =>
+      wants(domain)
+        ? read().then(
+            (rows) => ({ rows }),
+            (e: unknown) => {
+              const f = providerFailure(account.provider, e);
+              this.log.warn({ provider: account.provider, accountId: account.id, domain, code: f.code, err: (e as Error).message }, 'provider read failed');
+              return { rows: null, failure: f };
+            },
+          )
+        : Promise.resolve({ rows: null });
+    const [loans, repayments, disbursements] = await Promise.all([
+      reads.loans(ref),
+      list('REPAYMENTS', () => reads.repayments(ref)),
+      list('DISBURSEMENTS', () => reads.disbursements(ref)),
+    ]);
+    for (const c of consents) {
+      const save = (domain: ConsentDomain, data: unknown) => saveSnapshot(this.prisma, { consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
+      await save('LOANS', loans);
+      if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) await save('REPAYMENTS', repayments.rows);
+      if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) await save('DISBURSEMENTS', disbursements.rows);
+    }
+    await recordPendingRepayments(this.prisma, account.provider, repayments.rows);
+    return { loans, repayments, disbursements, fetchedAt: now, eventAt: null };
+  }
+
+  /**
+   * What is cached under one consent, or null when something the consent covers is missing
+   * (then the account must be read live). `fetchedAt` is that of the oldest snapshot used.
+   * @param snapshots the consent's snapshots of this account (one per domain).
+   */
+  cached(account: ProviderAccount, consent: Consent, snapshots: readonly ProviderSnapshot[]): AccountData | null {
+    const of = (d: ConsentDomain) => snapshots.find((s) => s.domain === d);
+    const loans = of('LOANS');
+    if (!loans) return null;
+    const used: ProviderSnapshot[] = [loans];
+    const list = <T>(domain: ConsentDomain, revive: (p: unknown) => T[]): ReadList<T> | null => {
+      if (!covers(consent, account.provider, domain)) return { rows: null };
+      const s = of(domain);
+      if (!s) return null;
+      used.push(s);
+      return { rows: revive(s.payload) };
+    };
+    const repayments = list('REPAYMENTS', reviveRepayments);
+    const disbursements = list('DISBURSEMENTS', reviveDisbursements);
+    if (!repayments || !disbursements) return null;
+    const fetchedAt = used.reduce((oldest, s) => (s.fetchedAt < oldest ? s.fetchedAt : oldest), loans.fetchedAt);
+    return { loans: reviveLoans(loans.payload), repayments, disbursements, fetchedAt, eventAt: loans.eventAt };
+  }
+}
+
+/** Freshness of data fetched at `d.fetchedAt` (and touched by a webhook at `d.eventAt`), seen at `now`. */
+export function freshnessOf(d: Pick<AccountData, 'fetchedAt' | 'eventAt'>, now: Date, source: 'LIVE' | 'CACHE', stale: boolean): Freshness {
+  if (source === 'LIVE') return { fetchedAt: d.fetchedAt, ageSeconds: 0, source: 'LIVE', stale };
+  const webhook = d.eventAt !== null && d.eventAt >= d.fetchedAt;
+  return {
+    fetchedAt: webhook ? d.eventAt! : d.fetchedAt,
+    ageSeconds: Math.max(0, Math.floor((now.getTime() - d.fetchedAt.getTime()) / 1000)),
+    source: webhook ? 'WEBHOOK' : 'CACHE',
+    stale,
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * Credit reads: a borrower's credit view across providers, one loan by id,
+ * schedules and payoff. Each linked provider's part is read through the
+ * account cache (fresh cache, else a live read that refreshes it, else the
+ * last copy marked stale), keeping a provider's failure to its own part so
+ * the others' data is still returned.
+ */
+import { creditTotals, type CreditTotals } from '../domain/credit';
+import { jakartaDate, type LocalDate } from '../domain/dates';
+import type { ConsentDomain } from '../domain/consent';
+import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
+import type { LoanView } from '../domain/loan-view';
+import { type PayoffQuote, PayoffRangeError, payoffQuote } from '../domain/payoff';
+import type { ProviderCode } from '../domain/types';
+import type { ProviderAccount } from '../generated/prisma/client';
+import { cacheLookups } from '../metrics';
+import { AccountCache, type AccountData, freshnessOf } from './account-cache';
+import type { AccessKind } from './consent-guard';
+import { ConsentDenied, InvalidInput, ProviderFailure, type ProviderFailureCode, providerFailure } from './errors';
+import { type LagMinutes, loanViews } from './ledger.service';
+import type { RequestScope } from './scope';
+
+/** Why a provider's part failed: a consent denial or a provider failure. */
+export interface PartError {
+  readonly code: ProviderFailureCode | ConsentDenied['denial'];
+  readonly message: string;
+}
+
+/** One provider's part of a borrower's credit picture. */
+export interface ProviderPart {
+  readonly provider: ProviderCode;
+  /** Our ProviderAccount id. */
+  readonly accountId: string;
+  /** The provider's loans as the ledger sees them, or null when the read failed or was refused. */
+  readonly loans: LoanView[] | null;
+  /** Why the read failed (client-safe), or null. */
+  readonly error: PartError | null;
+}
+
+/** A borrower's credit view: every consented provider's part, computed for one Jakarta day. */
+export interface CreditView {
+  readonly borrowerId: string;
+  readonly parts: readonly ProviderPart[];
+  /** Jakarta date the figures are computed for. */
+  readonly today: LocalDate;
+}
+
+/** A loan read by id, with the borrower it belongs to. */
+export interface LoanRead {
+  readonly view: LoanView;
+  readonly borrowerId: string;
+  readonly today: LocalDate;
+  /** Why the provider could not be read when the last cached copy (marked stale) is served instead. */
+  readonly error: PartError | null;
+}
+
+/** Loan views of the parts that answered. */
+export function loansOf(parts: readonly ProviderPart[]): LoanView[] {
+  return parts.flatMap((p) => p.loans ?? []);
+}
+
+/**
+ * Validates a client's freshness demand.
+ * @throws InvalidInput when negative.
+ */
+export function checkMaxAge(v: number | null | undefined): number | null {
+  if (v === null || v === undefined) return null;
+  if (v < 0) throw new InvalidInput('"maxAgeSeconds" must be 0 or more', 'maxAgeSeconds');
+  return v;
+}
+
+/** Credit reads for API requests. */
+export class CreditService {
+  constructor(
+    private readonly cache: AccountCache,
+    private readonly freshness: FreshnessPolicy,
+    private readonly lagMinutes: LagMinutes,
+  ) {}
+
+  /** Jakarta calendar date of the scope's clock. */
+  today(scope: RequestScope): LocalDate {
+    return jakartaDate(scope.clock.now());
+  }
+
+  /** Linked accounts of a borrower at the providers this client's consents name. */
+  async consentedAccounts(scope: RequestScope, borrowerId: string): Promise<ProviderAccount[]> {
+    const [accounts, named] = await Promise.all([scope.loaders.accountsOfBorrower.load(borrowerId), scope.guard.providersNamed(borrowerId)]);
+    return accounts.filter((a) => named.has(a.provider));
+  }
+
+  /**
+   * Reads each consented provider's loans for a borrower, concurrently, through the cache. A
+   * provider without an ACTIVE consent covering LOANS is not called and nothing cached for it is
+   * served. Never throws for a provider or consent failure: it is returned in that provider's part.
+   * @param maxAgeSeconds the client's freshness demand: cached data older than this is not served as fresh.
+   * @throws InvalidInput when maxAgeSeconds is negative.
+   */
+  async providerParts(scope: RequestScope, borrowerId: string, maxAgeSeconds?: number | null): Promise<ProviderPart[]> {
+    const maxAge = checkMaxAge(maxAgeSeconds);
+    const accounts = await this.consentedAccounts(scope, borrowerId);
+    return Promise.all(accounts.map((a) => this.readPart(scope, a, maxAge)));
+  }
+
+  /** The borrower's credit view. @throws InvalidInput when maxAgeSeconds is negative. */
+  async creditView(scope: RequestScope, borrowerId: string, maxAgeSeconds?: number | null): Promise<CreditView> {
+    return { borrowerId, parts: await this.providerParts(scope, borrowerId, maxAgeSeconds), today: this.today(scope) };
+  }
+
+  /**
+   * One loan by its account and provider loan id: the account is read live through the account cache
+   * (which refreshes every snapshot the consent covers), the last cached copy marked stale when the
+   * provider fails.
+   * @returns null when unknown, or when this client's consents do not name the account's provider.
+   * @throws ConsentDenied when the consent is not ACTIVE (no provider call is made); ProviderFailure when the provider failed with nothing cached.
+   */
+  async loan(scope: RequestScope, accountId: string, providerLoanId: string): Promise<LoanRead | null> {
+    const account = await scope.loaders.account.load(accountId);
+    if (!account || !(await scope.guard.providersNamed(account.borrowerId)).has(account.provider)) return null;
+    const part = await this.readPart(scope, account, null, true);
+    if (!part.loans) {
+      const e = part.error!;
+      if (e.code.startsWith('CONSENT_')) throw new ConsentDenied(e.code as ConsentDenied['denial'], account.provider, 'LOANS');
+      throw new ProviderFailure(account.provider, e.code as ProviderFailureCode, e.message);
+    }
+    const view = part.loans.find((v) => v.loan.providerLoanId === providerLoanId);
+    return view ? { view, borrowerId: account.borrowerId, today: this.today(scope), error: part.error } : null;
+  }
+
+  /**
+   * Checks that the client's consent covers `domain` of a loan's provider (recording the read).
+   * @throws ConsentDenied when it does not.
+   */
+  async requireDomain(scope: RequestScope, borrowerId: string, provider: ProviderCode, domain: ConsentDomain, kind: AccessKind = 'API_READ'): Promise<void> {
+    await scope.guard.allow(borrowerId, provider, domain, kind);
+  }
+
+  /** The loan views of a credit view whose schedules this client may read (consent covering INSTALLMENTS). */
+  async readableSchedules(scope: RequestScope, v: CreditView): Promise<LoanView[]> {
+    const parts = await Promise.all(v.parts.map(async (p) => (p.loans && (await scope.guard.permits(v.borrowerId, p.provider, 'INSTALLMENTS', 'API_READ')) ? p.loans : [])));
+    return parts.flat();
+  }
+
+  /** Totals and the earliest next installment across the loans whose schedules this client may read. */
+  async scheduleTotals(scope: RequestScope, v: CreditView): Promise<{ totals: CreditTotals; views: LoanView[] }> {
+    const views = await this.readableSchedules(scope, v);
+    return { totals: creditTotals(views.map((x) => x.loan), v.today), views };
+  }
+
+  /**
+   * A payoff quote for an ACTIVE loan on `asOf`; null for loans that owe nothing.
+   * @throws InvalidInput when asOf is before today or after maturity.
+   */
+  payoffQuote(view: LoanView, asOf: LocalDate, today: LocalDate): PayoffQuote | null {
+    const loan = view.loan;
+    if (loan.status !== 'ACTIVE' || !loan.rate || !loan.disbursedOn || !loan.maturityDate) return null;
+    try {
+      return payoffQuote({ principal: loan.principal, rate: loan.rate, disbursedOn: loan.disbursedOn, maturityDate: loan.maturityDate, installments: loan.installments, asOf, today, convention: 'FLAT_ACCRUED' });
+    } catch (e) {
+      if (e instanceof PayoffRangeError) throw new InvalidInput(e.message, 'asOf');
+      throw e;
+    }
+  }
+
+  /**
+   * Sum of the payoff quotes on `asOf` over the ACTIVE loans whose schedules this client may read; a
+   * loan already past maturity counts its whole outstanding (flat interest stops at the schedule's end).
+   * @throws InvalidInput when asOf is in the past or beyond a loan's maturity that is still ahead.
+   */
+  async payoffTotal(scope: RequestScope, v: CreditView, asOf: LocalDate): Promise<bigint> {
+    let total = 0n;
+    for (const view of await this.readableSchedules(scope, v)) {
+      if (view.loan.status === 'ACTIVE' && view.loan.maturityDate && view.loan.maturityDate < asOf && asOf >= v.today) total += view.balances.total;
+      else total += this.payoffQuote(view, asOf, v.today)?.total ?? 0n;
+    }
+    return total;
+  }
+
+  /**
+   * One account's part: cache while fresh, else live; the last copy, marked stale, when the provider fails.
+   * @param live read the provider whatever the cache holds (loan(id)); the cache is the fallback only.
+   */
+  private async readPart(scope: RequestScope, a: ProviderAccount, maxAge: number | null, live = false): Promise<ProviderPart> {
+    const fail = (error: PartError): ProviderPart => ({ provider: a.provider, accountId: a.id, loans: null, error });
+    const borrowerId = a.borrowerId;
+    let consent;
+    try {
+      consent = await scope.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
+    } catch (e) {
+      if (e instanceof ConsentDenied) return fail({ code: e.denial, message: e.message });
+      throw e;
+    }
+    const denial = (domain: ConsentDomain) =>
+      scope.guard.allow(borrowerId, a.provider, domain, 'PROVIDER_READ').then(
+        () => undefined,
+        (e: unknown) => {
+          if (e instanceof ConsentDenied) return { code: e.denial, message: e.message };
+          throw e;
+        },
+      );
+    const [repaymentsDenial, disbursementsDenial] = await Promise.all([denial('REPAYMENTS'), denial('DISBURSEMENTS')]);
+    const now = scope.clock.now();
+    const cached = this.cache.cached(a, consent, await scope.loaders.snapshots.load(`${consent.id}|${a.id}`));
+    const build = async (d: AccountData, source: 'LIVE' | 'CACHE', stale: boolean): Promise<LoanView[]> => {
+      const repayments = repaymentsDenial ? null : d.repayments.rows;
+      const views = await loanViews(scope, this.lagMinutes, d.loans, repayments, repaymentsDenial ?? d.repayments.failure);
+      const freshness = freshnessOf(d, now, source, stale);
+      const disbursements = disbursementsDenial ? null : d.disbursements.rows;
+      const disbursementsFailure = disbursementsDenial ?? d.disbursements.failure;
+      return views.map((v) => ({ ...v, freshness, disbursements: disbursements?.filter((x) => x.providerLoanId === v.loan.providerLoanId), disbursementsFailure }));
+    };
+
+    if (cached && !live) {
+      const age = (now.getTime() - cached.fetchedAt.getTime()) / 1000;
+      const limit = Math.min(ttlSeconds(cached.loans, cached.repayments.rows, jakartaDate(now), this.freshness), maxAge ?? Number.POSITIVE_INFINITY);
+      if (age <= limit) {
+        cacheLookups.inc({ provider: a.provider, result: 'hit' });
+        return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null };
+      }
+    }
+    cacheLookups.inc({ provider: a.provider, result: 'miss' });
+    try {
+      const live = await this.cache.refresh(a, [consent], scope.loaders.reads[a.provider], now);
+      return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null };
+    } catch (e) {
+      const failure = providerFailure(a.provider, e);
+      scope.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
+      if (!cached) return fail(failure);
+      // The provider cannot answer: the last cached copy, marked stale, and the error saying why.
+      const error: PartError =
+        maxAge !== null
+          ? { code: 'FRESHNESS_NOT_MET', message: `${a.provider} could not be read and the cached copy is older than ${maxAge} s (${failure.message})` }
+          : { code: failure.code, message: `${failure.message}; serving the last cached copy` };
+      return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', true), error };
+    }
+  }
+}
+

@@ -1,0 +1,78 @@
+/**
+ * The application core: services that know nothing of GraphQL, HTTP or webhook
+ * routing. Built once by `createApp` (src/app.ts); each API request opens a
+ * `RequestScope` with its own loaders and consent guard.
+ */
+import type { ApiClient } from '../auth';
+import type { FreshnessPolicy } from '../domain/freshness';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { Logger } from '../logger';
+import type { Clock } from '../providers/connector';
+import type { Connectors } from '../providers/registry';
+import { AccountCache } from './account-cache';
+import { BorrowerService } from './borrower.service';
+import { ConsentGuard } from './consent-guard';
+import { ConsentService } from './consent.service';
+import { CreditService } from './credit.service';
+import { EventApplier } from './events.service';
+import type { LagMinutes } from './ledger.service';
+import { LoanChanges } from './loan-changes';
+import { createRequestLoaders } from './loaders';
+import type { Publisher } from './publisher';
+import type { RequestScope } from './scope';
+import { SyncService } from './sync.service';
+
+/** What the core is built from. */
+export interface CoreDeps {
+  readonly prisma: PrismaClient;
+  /** Connectors for API reads. */
+  readonly connectors: Connectors;
+  /** Connectors for the sync jobs (each provider's sync rate limit applied). */
+  readonly syncConnectors: Connectors;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly freshness: FreshnessPolicy;
+  readonly lagMinutes: LagMinutes;
+  readonly publisher: Publisher;
+}
+
+/** The application services. */
+export class Core {
+  readonly cache: AccountCache;
+  readonly credit: CreditService;
+  readonly borrowers: BorrowerService;
+  readonly consents: ConsentService;
+  readonly events: EventApplier;
+  readonly sync: SyncService;
+  readonly changes: LoanChanges;
+
+  constructor(readonly deps: CoreDeps) {
+    const { prisma, clock, log } = deps;
+    this.cache = new AccountCache(prisma, log);
+    this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
+    this.borrowers = new BorrowerService(prisma);
+    this.consents = new ConsentService(prisma, deps.connectors, clock);
+    this.events = new EventApplier(prisma, deps.publisher, clock, log);
+    this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
+    this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId));
+  }
+
+  /** Opens the scope of one request (or subscription) of a verified client. */
+  openScope(client: ApiClient, requestId: string, log: Logger): RequestScope {
+    return {
+      client,
+      clock: this.deps.clock,
+      requestId,
+      log,
+      loaders: createRequestLoaders(this.deps.prisma, this.deps.connectors),
+      guard: this.guard(client, requestId),
+    };
+  }
+
+  private guard(client: ApiClient, requestId: string): ConsentGuard {
+    return new ConsentGuard(this.deps.prisma, this.consents, client.id, this.deps.clock, requestId);
+  }
+}
+
+export type { RequestScope };
+export { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure } from './errors';

@@ -1,0 +1,41 @@
+/**
+ * Linking a borrower's provider accounts. Called only by ConsentService.grant,
+ * so that linking happens under a consent. The link is ours to keep: each
+ * account is verified by its provider's connector before it is stored (same
+ * NIK at the provider, or the borrower's own login), never inferred from a name.
+ */
+import type { ProviderCode } from '../domain/types';
+import type { PrismaClient } from '../generated/prisma/client';
+import type { LinkedAccount } from '../providers/connector';
+import type { Connectors } from '../providers/registry';
+
+/** What a borrower hands us to link their accounts. */
+export interface LinkRequest {
+  nik: string;
+  fullName: string;
+  /** Each provider's link request (the provider's `linkInputField` value), by provider. */
+  requests: ReadonlyMap<ProviderCode, unknown>;
+}
+
+/**
+ * Creates or updates the borrower and links the given accounts (all verified before any is stored).
+ * @returns the borrower id.
+ * @throws LinkMismatchError when a provider holds a different NIK or no such account; ProviderError on provider failure.
+ */
+export async function linkAccounts(prisma: PrismaClient, connectors: Connectors, req: LinkRequest): Promise<string> {
+  const accounts: (LinkedAccount & { provider: ProviderCode })[] = [];
+  for (const [provider, request] of req.requests) accounts.push({ provider, ...(await connectors[provider].link(req.nik, request)) });
+  const borrower = await prisma.borrower.upsert({
+    where: { nik: req.nik },
+    create: { nik: req.nik, fullName: req.fullName },
+    update: {},
+  });
+  for (const a of accounts) {
+    await prisma.providerAccount.upsert({
+      where: { borrowerId_provider: { borrowerId: borrower.id, provider: a.provider } },
+      create: { borrowerId: borrower.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials },
+      update: { externalId: a.externalId, credentials: a.credentials },
+    });
+  }
+  return borrower.id;
+}
