@@ -27,7 +27,7 @@ import { recordProviderCall } from './metrics';
 import { type Clock, systemClock, type WebhookSettings } from './providers/connector';
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import { type Connectors, createConnectors, PROVIDER_DEFINITIONS } from './providers/registry';
-import type { SnapBankConfig } from './providers/snap/wire';
+import type { SnapBankConfig } from './providers/snap';
 import { type Database, openDatabase } from './store/database';
 import { pendingMigrations } from './store/migrate';
 
@@ -37,10 +37,14 @@ export interface AppOverrides {
   clock?: Clock;
   /** An open database to use instead of the one the configuration names; the caller keeps and closes it. */
   database?: Database;
+  /** The logger (default: JSON lines at LOG_LEVEL). */
   log?: Logger;
   /** GraphQL limits (default: `defaultHardening(NODE_ENV === 'production')`). */
   hardening?: HardeningOptions;
-  /** Receiver settings laid over the configuration's (e.g. the sandbox banks' keys). */
+  /**
+   * Receiver settings laid over the configuration's; `banks` only fills banks the configuration does not
+   * set (the sandbox banks' keys in demo mode and tests).
+   */
   webhooks?: Partial<WebhookSettings>;
   /** Called after every provider HTTP call, besides the metrics. */
   onProviderCall?: (c: ProviderCallRecord) => void;
@@ -73,11 +77,11 @@ export interface App {
   readonly webhooks: WebhookSettings;
   readonly log: Logger;
   readonly jobs: AppJobs;
-  /** The HTTP server's base URL once started. */
+  /** The HTTP server's base URL. @throws Error before `start()`. */
   readonly url: string;
   /**
    * Starts the HTTP server on the configured host and port (or those given), then the background jobs.
-   * @throws when the port cannot be bound.
+   * @throws when the port cannot be bound, or when the app was already started.
    */
   start(listen?: { host?: string; port?: number }): Promise<RunningServer>;
   /** Stops the server, the jobs and the event applier, and closes the database it opened. */
@@ -165,6 +169,10 @@ function resilience(cfg: Config): ResilienceOptions {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger(config.LOG_LEVEL);
+  // Everything that can fail on configuration alone comes before the database is opened.
+  const jwt = await jwtSettings(config);
+  const configured = webhookSettings(config);
+  const webhooks: WebhookSettings = { ...configured, ...overrides.webhooks, banks: { ...overrides.webhooks?.banks, ...configured.banks } };
   const database = overrides.database ?? (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir }));
   const ownsDatabase = !overrides.database;
   const { prisma } = database;
@@ -195,9 +203,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
   const publisher = overrides.publisher ?? inProcessPublisher();
   const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher });
-  const jwt = await jwtSettings(config);
-  const webhooks: WebhookSettings = { ...webhookSettings(config), ...overrides.webhooks };
-  webhooks.banks = { ...webhookSettings(config).banks, ...overrides.webhooks?.banks };
 
   let server: RunningServer | null = null;
   let sweeper: NodeJS.Timeout | null = null;
@@ -242,6 +247,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       return server.url;
     },
     async start(listen = {}) {
+      if (server) throw new Error('the app is already started');
       server = await startHttpServer(
         { core, jwt, log, webhooks, readiness, hardening: overrides.hardening ?? defaultHardening(config.NODE_ENV === 'production'), playgroundHtml: overrides.playgroundHtml },
         { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT },

@@ -42,7 +42,7 @@ async function start(): Promise<void> {
   const sandbox = useSandbox ? await startSandbox({ seed: env.SANDBOX_SEED, borrowers: env.SANDBOX_BORROWERS, today: jakartaDate(new Date()) }) : null;
   // Demo mode: the connectors point at the sandbox, and the sandbox's Finfra signs callbacks with a key made here.
   const cfg: Config = sandbox
-    ? loadConfig({ ...process.env, ...sandboxProviderEnv(sandbox), FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url') })
+    ? loadConfig(undefined, { ...sandboxProviderEnv(sandbox), FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url') })
     : env;
   const banks = sandbox ? createSandboxBanks() : null;
 
@@ -117,7 +117,7 @@ async function start(): Promise<void> {
     log.info({ signal }, 'shutting down');
     await events?.close();
     await app.close();
-    log.info('http server closed; database closed');
+    log.info('http server, jobs and database closed');
     await sandbox?.close();
     log.info('sandbox closed');
     process.exit(0);

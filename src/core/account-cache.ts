@@ -34,9 +34,9 @@ export interface AccountData {
   readonly loans: Loan[];
   readonly repayments: ReadList<Repayment>;
   readonly disbursements: ReadList<Disbursement>;
-  /** When the oldest data used was fetched from the provider, and how. */
+  /** When the oldest data used was fetched from the provider. */
   readonly fetchedAt: Date;
-  /** Latest webhook that touched these loans after the fetch, or null. */
+  /** When a webhook last changed these loans in the ledger after the loans were fetched, or null. */
   readonly eventAt: Date | null;
 }
 
@@ -48,10 +48,10 @@ export class AccountCache {
   ) {}
 
   /**
-   * Reads the account live and stores, under each consent, every snapshot kind it covers.
-   * Repayments and disbursements are read when any consent covers them; their failure is kept
-   * in the answer (loans are still returned). Also records pending repayments in the ledger.
-   * @throws ProviderError when the loans cannot be read (nothing is stored then).
+   * Reads the account live and stores, under each consent, every snapshot kind it covers, stamped
+   * `now` (the fetch time). Repayments and disbursements are read when any consent covers them; their
+   * failure is kept in the answer (loans are still returned). Also records pending repayments in the ledger.
+   * @throws ProviderError when the loans cannot be read (nothing is stored then); database errors.
    */
   async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date): Promise<AccountData> {
     const wants = (d: ConsentDomain) => consents.some((c) => covers(c, account.provider, d));
@@ -83,18 +83,20 @@ export class AccountCache {
   }
 
   /**
-   * What is cached under one consent, or null when something the consent covers is missing
-   * (then the account must be read live). `fetchedAt` is that of the oldest snapshot used.
-   * @param snapshots the consent's snapshots of this account (one per domain).
+   * What is cached for a read, or null when something the read needs is missing (then the account must
+   * be read live). Each domain is looked up among the snapshots of the consent that allows it.
+   * `fetchedAt` is that of the oldest snapshot used.
+   * @param snapshots per domain, the snapshots of this account under the consent that allows the domain;
+   *   null for a domain the read is not allowed (it is then not needed).
    */
-  cached(account: ProviderAccount, consent: Consent, snapshots: readonly ProviderSnapshot[]): AccountData | null {
-    const of = (d: ConsentDomain) => snapshots.find((s) => s.domain === d);
-    const loans = of('LOANS');
+  cached(snapshots: { readonly LOANS: readonly ProviderSnapshot[]; readonly REPAYMENTS: readonly ProviderSnapshot[] | null; readonly DISBURSEMENTS: readonly ProviderSnapshot[] | null }): AccountData | null {
+    const loans = snapshots.LOANS.find((s) => s.domain === 'LOANS');
     if (!loans) return null;
     const used: ProviderSnapshot[] = [loans];
-    const list = <T>(domain: ConsentDomain, revive: (p: unknown) => T[]): ReadList<T> | null => {
-      if (!covers(consent, account.provider, domain)) return { rows: null };
-      const s = of(domain);
+    const list = <T>(domain: 'REPAYMENTS' | 'DISBURSEMENTS', revive: (p: unknown) => T[]): ReadList<T> | null => {
+      const of = snapshots[domain];
+      if (!of) return { rows: null };
+      const s = of.find((x) => x.domain === domain);
       if (!s) return null;
       used.push(s);
       return { rows: revive(s.payload) };

@@ -5,14 +5,13 @@
  * last copy marked stale), keeping a provider's failure to its own part so
  * the others' data is still returned.
  */
-import { creditTotals, type CreditTotals } from '../domain/credit';
 import { jakartaDate, type LocalDate } from '../domain/dates';
 import type { ConsentDomain } from '../domain/consent';
 import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
 import type { LoanView } from '../domain/loan-view';
 import { type PayoffQuote, PayoffRangeError, payoffQuote } from '../domain/payoff';
 import type { ProviderCode } from '../domain/types';
-import type { ProviderAccount } from '../generated/prisma/client';
+import type { Consent, ProviderAccount } from '../generated/prisma/client';
 import { cacheLookups } from '../metrics';
 import { AccountCache, type AccountData, freshnessOf } from './account-cache';
 import type { AccessKind } from './consent-guard';
@@ -140,12 +139,6 @@ export class CreditService {
     return parts.flat();
   }
 
-  /** Totals and the earliest next installment across the loans whose schedules this client may read. */
-  async scheduleTotals(scope: RequestScope, v: CreditView): Promise<{ totals: CreditTotals; views: LoanView[] }> {
-    const views = await this.readableSchedules(scope, v);
-    return { totals: creditTotals(views.map((x) => x.loan), v.today), views };
-  }
-
   /**
    * A payoff quote for an ACTIVE loan on `asOf`; null for loans that owe nothing.
    * @throws InvalidInput when asOf is before today or after maturity.
@@ -182,24 +175,26 @@ export class CreditService {
   private async readPart(scope: RequestScope, a: ProviderAccount, maxAge: number | null, live = false): Promise<ProviderPart> {
     const fail = (error: PartError): ProviderPart => ({ provider: a.provider, accountId: a.id, loans: null, error });
     const borrowerId = a.borrowerId;
-    let consent;
-    try {
-      consent = await scope.guard.allow(borrowerId, a.provider, 'LOANS', 'PROVIDER_READ');
-    } catch (e) {
-      if (e instanceof ConsentDenied) return fail({ code: e.denial, message: e.message });
-      throw e;
-    }
-    const denial = (domain: ConsentDomain) =>
+    // The consent allowing each domain (a client may hold several; each domain's cache lives under its own).
+    const allowing = (domain: ConsentDomain) =>
       scope.guard.allow(borrowerId, a.provider, domain, 'PROVIDER_READ').then(
-        () => undefined,
+        (consent) => ({ consent, denial: undefined }),
         (e: unknown) => {
-          if (e instanceof ConsentDenied) return { code: e.denial, message: e.message };
+          if (e instanceof ConsentDenied) return { consent: null, denial: { code: e.denial, message: e.message } as PartError };
           throw e;
         },
       );
-    const [repaymentsDenial, disbursementsDenial] = await Promise.all([denial('REPAYMENTS'), denial('DISBURSEMENTS')]);
+    const loansConsent = await allowing('LOANS');
+    if (!loansConsent.consent) return fail(loansConsent.denial!);
+    const consent = loansConsent.consent;
+    const [repaymentsAllowed, disbursementsAllowed] = await Promise.all([allowing('REPAYMENTS'), allowing('DISBURSEMENTS')]);
+    const repaymentsDenial = repaymentsAllowed.denial;
+    const disbursementsDenial = disbursementsAllowed.denial;
     const now = scope.clock.now();
-    const cached = this.cache.cached(a, consent, await scope.loaders.snapshots.load(`${consent.id}|${a.id}`));
+    const snapshotsOf = (c: Consent | null) => (c ? scope.loaders.snapshots.load(`${c.id}|${a.id}`) : Promise.resolve(null));
+    const [loanSnaps, repaymentSnaps, disbursementSnaps] = await Promise.all([snapshotsOf(consent), snapshotsOf(repaymentsAllowed.consent), snapshotsOf(disbursementsAllowed.consent)]);
+    const cached = this.cache.cached({ LOANS: loanSnaps!, REPAYMENTS: repaymentSnaps, DISBURSEMENTS: disbursementSnaps });
+    const consents = [...new Map([consent, repaymentsAllowed.consent, disbursementsAllowed.consent].filter((c): c is Consent => c !== null).map((c) => [c.id, c])).values()];
     const build = async (d: AccountData, source: 'LIVE' | 'CACHE', stale: boolean): Promise<LoanView[]> => {
       const repayments = repaymentsDenial ? null : d.repayments.rows;
       const views = await loanViews(scope, this.lagMinutes, d.loans, repayments, repaymentsDenial ?? d.repayments.failure);
@@ -219,7 +214,7 @@ export class CreditService {
     }
     cacheLookups.inc({ provider: a.provider, result: 'miss' });
     try {
-      const live = await this.cache.refresh(a, [consent], scope.loaders.reads[a.provider], now);
+      const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now);
       return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null };
     } catch (e) {
       const failure = providerFailure(a.provider, e);

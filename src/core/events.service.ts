@@ -35,7 +35,7 @@ export function isUniqueViolation(err: unknown): boolean {
 /** Outcome of storing an event: its id, and for a duplicate the payload stored first. */
 export type StoreResult = { id: string; duplicate: false } | { id: string; duplicate: true; storedPayload: unknown };
 
-/** An event to store. */
+/** An event to store: its source (provider code or `SNAP_<BANK>`), wire kind, idempotency key (unique per source) and minimized payload. */
 export interface IncomingEvent {
   source: string;
   kind: string;

@@ -7,7 +7,7 @@
 import type { ProviderCode } from '../domain/types';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { LinkedAccount } from '../providers/connector';
-import type { Connectors } from '../providers/registry';
+import { type Connectors, providerDefinition } from '../providers/registry';
 
 /** What a borrower hands us to link their accounts. */
 export interface LinkRequest {
@@ -24,7 +24,9 @@ export interface LinkRequest {
  */
 export async function linkAccounts(prisma: PrismaClient, connectors: Connectors, req: LinkRequest): Promise<string> {
   const accounts: (LinkedAccount & { provider: ProviderCode })[] = [];
-  for (const [provider, request] of req.requests) accounts.push({ provider, ...(await connectors[provider].link(req.nik, request)) });
+  // Identity matches first (no side effects at the provider), logins last.
+  const order = [...req.requests].sort(([a], [b]) => Number(providerDefinition(a).linkProof === 'LOGIN') - Number(providerDefinition(b).linkProof === 'LOGIN'));
+  for (const [provider, request] of order) accounts.push({ provider, ...(await connectors[provider].link(req.nik, request)) });
   const borrower = await prisma.borrower.upsert({
     where: { nik: req.nik },
     create: { nik: req.nik, fullName: req.fullName },

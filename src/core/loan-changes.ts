@@ -10,6 +10,8 @@ import { NotFound } from './errors';
 import type { LedgerChange, Publisher } from './publisher';
 import type { RequestScope } from './scope';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A change to one of the borrower's loans, with the account that holds the loan. */
 export interface LoanChangeNotice extends LedgerChange {
   /** Our ProviderAccount id holding the loan. */
@@ -30,7 +32,7 @@ export class LoanChanges {
    * @throws NotFound when the client holds no consent from the borrower; ConsentDenied when none covering LOANS is ACTIVE.
    */
   async open(scope: RequestScope, borrowerId: string): Promise<AsyncIterable<LoanChangeNotice>> {
-    if (!(await scope.guard.visible(borrowerId))) throw new NotFound('no such borrower');
+    if (!UUID.test(borrowerId) || !(await scope.guard.visible(borrowerId))) throw new NotFound('no such borrower');
     await scope.guard.allow(borrowerId, null, 'LOANS', 'API_READ');
     await scope.guard.flush();
     return this.stream(scope, borrowerId);

@@ -13,6 +13,7 @@ export interface LedgerChange {
   readonly providerLoanId: string;
   /** What changed: repayment, settlement, loan (status), bnpl, disbursement. */
   readonly kind: string;
+  /** When the change was applied to the ledger (the application's clock). */
   readonly at: Date;
 }
 

@@ -89,13 +89,20 @@ export class SyncService {
       if (!wanted) summary.skipped++;
       else {
         try {
-          const { loans } = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
-          const hash = createHash('sha256').update(snapshotJson(loans)).digest('hex');
-          summary.loansFetched += loans.length;
-          if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += loans.length;
+          const read = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
+          const hash = createHash('sha256').update(snapshotJson(read.loans)).digest('hex');
+          summary.loansFetched += read.loans.length;
+          if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += read.loans.length;
+          // One access entry per consent and domain read for it.
+          const domainsRead = (['LOANS', 'REPAYMENTS', 'DISBURSEMENTS'] as const).filter((d) => d === 'LOANS' || (d === 'REPAYMENTS' ? read.repayments.rows : read.disbursements.rows));
           await this.prisma.accessLog.createMany({
-            data: live.map((c) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', provider: a.provider, domain: 'LOANS' as const, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
+            data: live.flatMap((c) =>
+              domainsRead.filter((d) => covers(c, a.provider, d)).map((domain) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', provider: a.provider, domain, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
+            ),
           });
+          // The loans were stored; a list that could not be read still makes the account count as failed.
+          const failure = read.repayments.failure ?? read.disbursements.failure;
+          if (failure) throw new Error(failure.message);
         } catch (e) {
           summary.failed++;
           this.log.warn({ runId: run.id, provider: a.provider, accountId: a.id, err: (e as Error).message }, 'sync read failed');

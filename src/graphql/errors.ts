@@ -37,7 +37,7 @@ export class UnauthenticatedError extends GraphQLError {
 export class ForbiddenError extends GraphQLError {
   constructor(scopes: readonly string[]) {
     const what = scopes.map((s) => `"${s}"`).join(' or ');
-    super(`this operation needs the ${what} scope`, { extensions: { code: 'FORBIDDEN', requiredScope: scopes.length === 1 ? scopes[0] : [...scopes] } });
+    super(`this operation needs the ${what} scope`, { extensions: { code: 'FORBIDDEN', requiredScope: scopes[0], ...(scopes.length > 1 ? { anyOfScopes: [...scopes] } : {}) } });
   }
 }
 
@@ -95,12 +95,10 @@ export function toGraphQLError(e: unknown): unknown {
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof CoreError) {
-    const mapped = toGraphQLError(original) as GraphQLError;
-    return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: { ...mapped.extensions } };
-  }
+  const mapped = original instanceof CoreError ? toGraphQLError(original) : null;
+  if (mapped instanceof GraphQLError) return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: { ...mapped.extensions } };
   const code = formatted.extensions?.code;
-  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined) {
+  if (code === 'INTERNAL_SERVER_ERROR' || code === undefined || mapped) {
     return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   }
   const { http: _http, stacktrace: _st, ...extensions } = formatted.extensions ?? {};

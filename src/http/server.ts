@@ -42,7 +42,7 @@ export interface ServerDeps {
 export interface RunningServer {
   readonly url: string;
   readonly http: http.Server;
-  /** Stops accepting, lets in-flight requests finish, stops Apollo. */
+  /** Stops accepting, lets in-flight requests finish, stops Apollo. Idempotent: a second call waits for the first. */
   close(): Promise<void>;
 }
 
@@ -193,7 +193,7 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
     }
     if (url.pathname.startsWith('/webhooks/')) {
       const raw = req.method === 'POST' ? await readBody(req) : '';
-      const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock }, log);
+      const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock, requestId }, log);
       if (!handled) sendJson(res, 404, { error: 'not found' });
       return;
     }
@@ -246,16 +246,20 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
     httpServer.once('error', reject);
     httpServer.listen(opts.port, opts.host, () => resolve());
   });
+  let closing: Promise<void> | null = null;
   const addr = httpServer.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
     url: `http://${host}:${addr.port}`,
     http: httpServer,
-    async close() {
-      await wsCleanup.dispose();
-      wsServer.close();
-      await apollo.stop();
-      if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+    close() {
+      closing ??= (async () => {
+        await wsCleanup.dispose();
+        wsServer.close();
+        await apollo.stop();
+        if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+      })();
+      return closing;
     },
   };
 }

@@ -112,6 +112,7 @@ export interface CallbackRequest {
   readonly ip: string;
   /** Raw body text (signatures are computed over it). */
   readonly raw: string;
+  /** The receiving instant on the application's clock (timestamp windows are checked against it). */
   readonly now: Date;
 }
 
@@ -147,7 +148,7 @@ export interface CallbackRoute {
 
 /** A source of callbacks and the ledger events its stored callbacks mean. */
 export interface CallbackSource {
-  /** The routes, given the receiver settings. */
+  /** The callback routes (each reads its receiver settings per request). */
   readonly callbacks: readonly CallbackRoute[];
   /** Whether an event stored with this `source` label belongs to this definition. */
   owns(source: string): boolean;
@@ -164,6 +165,11 @@ export interface ProviderDefinition extends CallbackSource {
   readonly code: ProviderCode;
   /** One line naming the provider for API documentation (the GraphQL `Provider` enum value's description). */
   readonly description: string;
+  /**
+   * How linking proves the account is the borrower's: IDENTITY_MATCH (the provider holds the same NIK; checked
+   * first, without side effects at the provider) or LOGIN (the borrower's own login; run last).
+   */
+  readonly linkProof: 'IDENTITY_MATCH' | 'LOGIN';
   /** Name of this provider's field in the GraphQL `AccountLinkInput` (what a borrower hands us to link). */
   readonly linkInputField: string;
   /** Configuration keys this provider needs for reads; `createConnector` throws naming the missing ones. */

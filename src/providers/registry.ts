@@ -9,7 +9,7 @@ import { cairin } from './cairin';
 import type { CallbackRoute, CallbackSource, ProviderConnector, ProviderDefinition, ProviderEnvironment } from './connector';
 import { dompetKilat } from './dompetkilat';
 import { finfra } from './finfra';
-import { snapSettlements } from './snap/callbacks';
+import { snapSettlements } from './snap';
 
 /** Every provider, in the order views list them. */
 export const PROVIDER_DEFINITIONS: readonly ProviderDefinition[] = [cairin, finfra, dompetKilat];

@@ -93,6 +93,15 @@ export interface SandboxServerHandle {
   clearFaults(): void;
   /** Current fault rules with what remains of their counts. */
   faults(): FaultSpec[];
+  /**
+   * Holds every provider request from now on after it is counted, before it is handled, until the
+   * returned function is called (a test keeps a request in flight for as long as it needs).
+   */
+  hold(): () => void;
+  /** Provider requests waiting in a hold now. */
+  held(): number;
+  /** Provider requests being handled now, and the most at once since start or the last `resetStats`. */
+  inFlight(): { now: number; peak: number };
   /** Stops listening and drops open connections (including held `timeout` requests). */
   close(): Promise<void>;
 }
@@ -278,6 +287,10 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<SandboxS
   let total = 0;
   let latency: LatencySpec | null = opts.latency ? LatencySpec.parse(opts.latency) : null;
   let faults: FaultState[] = [];
+  let gate: Promise<void> | null = null;
+  let waiting = 0;
+  let active = 0;
+  let peak = 0;
 
   const setFaults = (list: FaultSpec[]) => {
     faults = list.map((f) => {
@@ -295,6 +308,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<SandboxS
     resetStats: () => {
       counts = new Map();
       total = 0;
+      peak = active;
     },
     setLatency: (l) => {
       latency = l ? LatencySpec.parse(l) : null;
@@ -308,6 +322,17 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<SandboxS
       faults = [];
     },
     faults: () => faults.map((f) => (f.remaining === null ? { ...f.spec } : { ...f.spec, count: f.remaining })),
+    hold: () => {
+      let release!: () => void;
+      const g = new Promise<void>((r) => (release = r));
+      gate = g;
+      return () => {
+        if (gate === g) gate = null;
+        release();
+      };
+    },
+    held: () => waiting,
+    inFlight: () => ({ now: active, peak }),
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -397,6 +422,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<SandboxS
       const key = m ? m.c.key : `${method} (unmatched)`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       total++;
+      active++;
+      peak = Math.max(peak, active);
+      let done = false;
+      const finished = () => {
+        if (!done) active--;
+        done = true;
+      };
+      res.once('finish', finished);
+      res.once('close', finished);
+      if (gate) {
+        waiting++;
+        await gate;
+        waiting--;
+      }
     }
 
     let text: string;

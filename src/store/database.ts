@@ -34,7 +34,11 @@ export type DatabaseTarget = { url: string } | { dataDir: string };
 export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean } = {}): Promise<Database> {
   let db: Database;
   if ('url' in target) {
+    // One pool for Prisma (through the adapter) and raw SQL, ended here so that close() returns only
+    // once every connection is gone. An idle connection the server ends (restart, failover, a dropped
+    // test database) is taken out of the pool by pg; the error must not crash the process.
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
+    pool.on('error', () => undefined);
     const sql: SqlExecutor = {
       async exec(text) {
         await pool.query(text);
@@ -59,7 +63,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
         client.release();
       }
     }
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: target.url }) });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     db = {
       prisma,
       sql,

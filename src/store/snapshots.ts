@@ -24,6 +24,7 @@ export async function saveSnapshot(
   await prisma.providerSnapshot.upsert({
     where: { consentId_accountId_domain: { consentId: s.consentId, accountId: s.accountId, domain: s.domain } },
     create: { consentId: s.consentId, accountId: s.accountId, domain: s.domain, payload, contentHash, fetchedAt: s.fetchedAt },
-    update: { payload, contentHash, fetchedAt: s.fetchedAt },
+    // A fresh fetch already holds what earlier webhooks changed: clear their stamp.
+    update: { payload, contentHash, fetchedAt: s.fetchedAt, eventAt: null },
   });
 }

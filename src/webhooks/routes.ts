@@ -17,6 +17,8 @@ export interface WebhookDeps {
   settings: WebhookSettings;
   events: EventApplier;
   clock: Clock;
+  /** The request id the logs carry (returned when the event could not be stored). */
+  requestId: string;
 }
 
 function json(res: http.ServerResponse, r: CallbackReply): void {
@@ -45,7 +47,7 @@ export async function handleWebhook(req: http.IncomingMessage, res: http.ServerR
       stored = await deps.events.store(out.event);
     } catch (e) {
       log.error({ source: route.source, kind, err: (e as Error).message }, 'webhook could not be stored');
-      json(res, { status: 503, body: { error: 'temporarily unavailable; retry' } });
+      json(res, { status: 503, body: { error: 'the event could not be stored; retry', requestId: deps.requestId } });
       return true;
     }
     const conflict = stored.duplicate ? out.conflict?.(stored.storedPayload) : undefined;

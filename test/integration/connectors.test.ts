@@ -2,13 +2,13 @@
  * Connectors against the sandbox over real HTTP: auth chains, single-flight
  * token renewal, wire validation errors, minimization of personal data.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CairinClient } from '../../src/providers/cairin';
 import { DompetKilatClient } from '../../src/providers/dompetkilat';
 import { ProviderAuthError, ProviderError, WireFormatError } from '../../src/app';
 import { FinfraClient, finfraEnvironment } from '../../src/providers/finfra';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
-import { TEST_START, TestClock } from '../support/clock';
+import { TEST_START, TestClock, until } from '../support/clock';
 
 let sb: Sandbox;
 /** One clock for the sandbox and the clients (which take epoch milliseconds). */
@@ -194,30 +194,20 @@ describe('fault tolerance', () => {
 
   it('limits concurrent calls to the provider', async () => {
     const c = new DompetKilatClient({ baseUrl: sb.urls.dompetKilat, timeoutMs: 2000, resilience: { concurrency: 2, queue: 100 } });
-    // Count the client's requests on the wire at once, instead of timing them.
-    const realFetch = globalThis.fetch;
-    let inFlight = 0;
-    let most = 0;
-    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      inFlight++;
-      most = Math.max(most, inFlight);
-      try {
-        const res = await realFetch(input, init);
-        return new Response(await res.arrayBuffer(), { status: res.status, statusText: res.statusText, headers: res.headers });
-      } finally {
-        inFlight--;
-      }
-    });
+    // The sandbox counts the requests it is handling at once; holding them there makes the limit reach its bound.
     sb.resetStats();
-    sb.dompetKilat.setLatency({ minMs: 100, maxMs: 100 }); // holds each call at the provider, so unlimited calls would overlap
+    const release = sb.dompetKilat.hold();
     try {
-      const answers = await Promise.all(Array.from({ length: 6 }, () => c.getBorrower('362638287638783')));
+      const all = Promise.all(Array.from({ length: 6 }, () => c.getBorrower('362638287638783')));
+      await until(() => sb.dompetKilat.held() === 2, 'two calls reached the provider');
+      expect(sb.dompetKilat.stats().byEndpoint['GET /v1/borrower/:idNumber']).toBe(2); // the other four wait in the client
+      release();
+      const answers = await all;
       expect(answers.map((a) => a?.fullName)).toEqual(Array(6).fill('John'));
     } finally {
-      sb.dompetKilat.setLatency(null);
-      spy.mockRestore();
+      release();
     }
     expect(sb.dompetKilat.stats().byEndpoint['GET /v1/borrower/:idNumber']).toBe(6); // all six reached the provider...
-    expect(most).toBe(2); // ...never more than two at a time, and two did run together
+    expect(sb.dompetKilat.inFlight().peak).toBe(2); // ...never more than two at a time, and two did run together
   });
 });

@@ -100,6 +100,27 @@ describe('the consent gate', () => {
     expect(s.sandbox.cairin.stats().byEndpoint['GET /mobile/transaction/history'] ?? 0).toBe(0);
   });
 
+  it('reads and caches each domain under the consent that allows it when the client holds several', async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.cairin);
+    const narrow = await s.grant(i, 'client-two-consents', { providers: ['CAIRIN'], domains: ['LOANS'] });
+    const wide = await s.grant(i, 'client-two-consents', { providers: ['CAIRIN'], domains: ['LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS'] });
+    const id = Buffer.from(JSON.stringify(['Borrower', narrow.borrowerId])).toString('base64url');
+    const q = `query($id: ID!) { creditView(borrowerId: $id) { loans { providerLoanId freshness { source } repayments { transactionId } disbursements { amount { amount } } } } }`;
+    const live = await s.gql(q, { id }, s.token('client-two-consents'));
+    expect(live.errors).toBeUndefined();
+    const loans = live.data.creditView.loans;
+    expect(loans.length).toBeGreaterThan(0);
+    expect(loans.some((l: any) => l.repayments.length > 0)).toBe(true);
+    expect(loans.some((l: any) => l.disbursements.length > 0)).toBe(true);
+    // Each list is cached under the consent that covers it, so the next read is served from the cache whole.
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: wide.id, domain: { in: ['REPAYMENTS', 'DISBURSEMENTS'] } } })).toBe(2);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: narrow.id, domain: { in: ['REPAYMENTS', 'DISBURSEMENTS'] } } })).toBe(0);
+    s.sandbox.resetStats();
+    const cached = await s.gql(q, { id }, s.token('client-two-consents'));
+    expect(s.sandbox.stats().total).toBe(0);
+    expect(cached.data.creditView.loans).toEqual(loans.map((l: any) => ({ ...l, freshness: { source: 'CACHE' } })));
+  });
+
   it('pauses and resumes reads', async () => {
     const list = await ids(tokenA());
     const id = list.edges[1]!.node.id;

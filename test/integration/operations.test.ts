@@ -1,6 +1,6 @@
 /** Health, readiness, metrics, structured logs and graceful shutdown, over real HTTP. */
 import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app';
 import { TEST_START, TestClock, until } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
@@ -76,27 +76,15 @@ describe('graceful shutdown', () => {
     const clock = new TestClock(TEST_START);
     const t = await startStack({ seed: 62, borrowers: 2, clock });
     clock.advance(1000); // whatever linking cached is 1 s old: maxAgeSeconds 0 below goes to the providers
-    // Provider answers are read in full, then held back until the test lets them go: the query stays in
-    // flight for as long as the test needs, instead of for a latency the machine may or may not outrun.
-    const providers = Object.values(t.sandbox.urls);
-    const realFetch = globalThis.fetch;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let atProvider!: () => void;
-    const reachedProvider = new Promise<void>((r) => (atProvider = r));
-    const spy = vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-      const url = input instanceof Request ? input.url : String(input);
-      if (!providers.some((p) => url.startsWith(p))) return realFetch(input, init);
-      const res = await realFetch(input, init);
-      const body = await res.arrayBuffer();
-      atProvider();
-      await gate;
-      return new Response(res.status === 204 || res.status === 304 ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
-    });
+    // Every provider request is held at the sandbox until the test lets it go: the query stays in flight for
+    // as long as the test needs, instead of for a latency the machine may or may not outrun.
+    const servers = [t.sandbox.cairin, t.sandbox.finfra, t.sandbox.dompetKilat];
+    const releases = servers.map((srv) => srv.hold());
+    const release = () => releases.forEach((r) => r());
     try {
       let finished = false;
       const inflight = t.gql(`query($id: ID!) { creditView(borrowerId: $id, maxAgeSeconds: 0) { complete } }`, { id: gid(t.borrowerIds[0]!) }).finally(() => void (finished = true));
-      await reachedProvider; // the query is in flight, waiting on a provider
+      await until(() => servers.some((srv) => srv.held() > 0), 'the query waits on a provider');
       const closing = t.server.close();
       await until(() => !t.server.http.listening, 'the server stopped listening');
       const refused = await fetch(`${t.server.url}/healthz`).then(() => 'accepted', () => 'refused');
@@ -109,9 +97,7 @@ describe('graceful shutdown', () => {
       expect(done.data.creditView.complete).toBe(true);
     } finally {
       release();
-      spy.mockRestore();
-      await t.sandbox.close();
-      await t.db.close();
+      await t.close();
     }
   });
 });

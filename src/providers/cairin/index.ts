@@ -15,6 +15,7 @@ export const cairin: ProviderDefinition = {
   code: 'CAIRIN',
   description: 'Cairin, OJK-licensed cash-loan app (PT Idana Solusi Sejahtera).',
   syncRateConfig: 'SYNC_RATE_LIMIT_CAIRIN',
+  linkProof: 'LOGIN',
   linkInputField: 'cairin',
   requiredConfig: ['CAIRIN_BASE_URL'],
   callbacks: [],

@@ -15,6 +15,7 @@ export const dompetKilat: ProviderDefinition = {
   code: 'DOMPET_KILAT',
   description: 'Dompet Kilat middleware API.',
   syncRateConfig: 'SYNC_RATE_LIMIT_DOMPETKILAT',
+  linkProof: 'IDENTITY_MATCH',
   linkInputField: 'dompetKilatIdNumber',
   requiredConfig: ['DOMPETKILAT_BASE_URL'],
   callbacks: [dompetKilatCallbackRoute],
