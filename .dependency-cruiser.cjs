@@ -5,8 +5,14 @@
  * src/generated/ (Prisma's client) is never followed, so nothing inside it is analysed or reported.
  */
 
-/** Provider folders under src/providers/ (add a new provider here and in scripts/check-provider-names.mjs). */
-const PROVIDERS = ['cairin', 'finfra', 'dompetkilat'];
+const fs = require('node:fs');
+const path = require('node:path');
+
+/** Provider folders: every folder under src/providers/ with an index.ts (a new provider needs no edit here). */
+const PROVIDERS = fs
+  .readdirSync(path.join(__dirname, 'src/providers'), { withFileTypes: true })
+  .filter((d) => d.isDirectory() && fs.existsSync(path.join(__dirname, 'src/providers', d.name, 'index.ts')))
+  .map((d) => d.name);
 const PROVIDER_DIR = `^src/providers/(${PROVIDERS.join('|')})/`;
 
 /** Entry points nothing inside src/ may depend on (except cli.ts -> app.ts, see below). */

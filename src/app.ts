@@ -27,7 +27,7 @@ import { recordProviderCall } from './metrics';
 import { type Clock, systemClock, type WebhookSettings } from './providers/connector';
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import { type Connectors, createConnectors, PROVIDER_DEFINITIONS } from './providers/registry';
-import type { SnapBankConfig } from './providers/snap';
+import type { SnapBankConfig } from './providers/registry';
 import { type Database, openDatabase } from './store/database';
 import { pendingMigrations } from './store/migrate';
 

@@ -50,3 +50,4 @@ export function callbackSource(source: string): CallbackSource {
 }
 
 export type { CallbackRoute, CallbackSource, ProviderConnector, ProviderDefinition, ProviderEnvironment };
+export type { SnapBankConfig } from './snap';

@@ -16,7 +16,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { toJakartaIso } from '../domain/dates';
 import type { WebhookSettings } from '../providers/connector';
-import { SNAP_BANKS, type SnapBank, stringToSign } from '../providers/snap';
+import { SNAP_BANKS, type SnapBank, stringToSign } from '../providers/snap/wire';
 
 /** A simulated bank's identity and signing key. */
 export interface SandboxBank {
