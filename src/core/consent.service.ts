@@ -11,7 +11,8 @@ import type { Clock } from '../providers/connector';
 import { LinkMismatchError } from '../providers/connector';
 import { ProviderAuthError, ProviderError } from '../providers/errors';
 import { type Connectors, providerDefinition } from '../providers/registry';
-import { linkAccounts } from './linking.service';
+import { maskNik } from './borrower.service';
+import { LinkConflictError, linkAccounts } from './linking.service';
 
 /** What a client asks for when a borrower grants consent. */
 export interface GrantRequest {
@@ -81,6 +82,7 @@ export class ConsentService {
       borrowerId = await linkAccounts(this.prisma, this.connectors, { nik: r.nik, fullName: r.fullName, requests: link });
     } catch (e) {
       if (e instanceof LinkMismatchError) throw new ConsentUserError('ACCOUNT_MISMATCH', e.message, ['accounts']);
+      if (e instanceof LinkConflictError) throw new ConsentUserError('ACCOUNT_CONFLICT', e.message, ['accounts']);
       if (e instanceof ProviderAuthError) throw new ConsentUserError('ACCOUNT_LOGIN_FAILED', `${e.provider} refused the account's login`, ['accounts']);
       if (e instanceof ProviderError) throw new ConsentUserError('PROVIDER_UNAVAILABLE', `${e.provider} could not be reached to link the account`, ['accounts']);
       throw e;
@@ -168,25 +170,35 @@ export class ConsentService {
   }
 
   /**
-   * Everything stored about a borrower, for the data subject (UU PDP access right).
-   * Session credentials are listed as present, never disclosed.
+   * What one API client holds about a borrower (UU PDP access right, as the client may answer it): the
+   * borrower's identity (NIK masked to its first and last 4 digits unless `fullNik`), the accounts at the
+   * providers the client's consents name (session credentials only flagged as present), the provider data
+   * cached under the client's consents, the client's consents with their history, and the client's own
+   * access-log entries. Nothing another client holds is included.
+   * @throws Error when the borrower does not exist.
    */
-  async exportBorrower(borrowerId: string): Promise<Record<string, unknown>> {
+  async exportForClient(clientId: string, borrowerId: string, opts: { fullNik: boolean }): Promise<Record<string, unknown>> {
     const b = await this.prisma.borrower.findUniqueOrThrow({
       where: { id: borrowerId },
-      include: { accounts: { include: { snapshots: true } }, consents: { include: { events: { orderBy: { at: 'asc' } } } } },
+      include: {
+        accounts: { include: { snapshots: { where: { consent: { clientId } } } } },
+        consents: { where: { clientId }, include: { events: { orderBy: { at: 'asc' } } }, orderBy: { createdAt: 'asc' } },
+      },
     });
-    const access = await this.prisma.accessLog.findMany({ where: { borrowerId }, orderBy: { at: 'asc' } });
+    const named = new Set(b.consents.flatMap((c) => c.providers));
+    const access = await this.prisma.accessLog.findMany({ where: { borrowerId, clientId }, orderBy: { at: 'asc' } });
     return {
       exportedAt: this.clock.now().toISOString(),
-      borrower: { id: b.id, nik: b.nik, fullName: b.fullName, createdAt: b.createdAt, erasedAt: b.erasedAt },
-      accounts: b.accounts.map((a) => ({
-        provider: a.provider,
-        providerAccountId: a.externalId,
-        linkedAt: a.linkedAt,
-        sessionCredentialStored: a.credentials !== null,
-        cachedData: a.snapshots.map((s) => ({ domain: s.domain, fetchedAt: s.fetchedAt, consentId: s.consentId, data: s.payload })),
-      })),
+      borrower: { id: b.id, nik: b.nik === null ? null : opts.fullNik ? b.nik : maskNik(b.nik), fullName: b.fullName, createdAt: b.createdAt, erasedAt: b.erasedAt },
+      accounts: b.accounts
+        .filter((a) => named.has(a.provider))
+        .map((a) => ({
+          provider: a.provider,
+          providerAccountId: a.externalId,
+          linkedAt: a.linkedAt,
+          sessionCredentialStored: a.credentials !== null,
+          cachedData: a.snapshots.map((s) => ({ domain: s.domain, fetchedAt: s.fetchedAt, consentId: s.consentId, data: s.payload })),
+        })),
       consents: b.consents.map((c) => ({
         id: c.id,
         clientId: c.clientId,
@@ -204,7 +216,27 @@ export class ConsentService {
   }
 
   /**
-   * Erases a borrower (UU PDP erasure right): deletes linked accounts, their
+   * Erases what one API client holds about a borrower: its live consents are revoked (event
+   * `CLIENT_ERASED`) and the provider data cached under any of its consents is deleted. Other clients'
+   * consents and data, the borrower's identity and linked accounts are untouched; consent and access
+   * history stay. Idempotent.
+   * @returns when this client's copy was first erased.
+   */
+  async eraseForClient(clientId: string, borrowerId: string): Promise<Date> {
+    return this.prisma.$transaction(async (tx) => {
+      const prior = await tx.consentEvent.findFirst({ where: { type: 'CLIENT_ERASED', consent: { clientId, borrowerId } }, orderBy: { at: 'asc' } });
+      const live = await tx.consent.findMany({ where: { clientId, borrowerId, status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] } } });
+      const now = this.clock.now();
+      for (const c of live) {
+        await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'CLIENT_ERASED', status: 'REVOKED', actor: clientId, at: now } } } });
+      }
+      await tx.providerSnapshot.deleteMany({ where: { consent: { clientId, borrowerId } } });
+      return prior?.at ?? now;
+    });
+  }
+
+  /**
+   * Erases a borrower for every client (UU PDP erasure right; only the data subject may ask): deletes linked accounts, their
    * session credentials and all cached provider data, clears NIK and name, and
    * revokes live consents. Consent and access history stay, holding no
    * personal fields. Idempotent: erasing again changes nothing.

@@ -17,27 +17,35 @@ export interface LinkRequest {
   requests: ReadonlyMap<ProviderCode, unknown>;
 }
 
+/** Thrown when linking would replace the account already linked for the borrower at a provider, or take an account linked to another borrower. */
+export class LinkConflictError extends Error {
+  override readonly name = 'LinkConflictError';
+}
+
 /**
- * Creates or updates the borrower and links the given accounts (all verified before any is stored).
+ * Creates or updates the borrower and links the given accounts (all verified before any is stored). A link
+ * is never replaced silently: the same account is re-linked (its session renewed); another account at a
+ * provider where the borrower already has one, or an account linked to another borrower, is refused.
  * @returns the borrower id.
- * @throws LinkMismatchError when a provider holds a different NIK or no such account; ProviderError on provider failure.
+ * @throws LinkMismatchError when a provider holds a different NIK or no such account; LinkConflictError (see above); ProviderError on provider failure.
  */
 export async function linkAccounts(prisma: PrismaClient, connectors: Connectors, req: LinkRequest): Promise<string> {
   const accounts: (LinkedAccount & { provider: ProviderCode })[] = [];
   // Identity matches first (no side effects at the provider), logins last.
   const order = [...req.requests].sort(([a], [b]) => Number(providerDefinition(a).linkProof === 'LOGIN') - Number(providerDefinition(b).linkProof === 'LOGIN'));
   for (const [provider, request] of order) accounts.push({ provider, ...(await connectors[provider].link(req.nik, request)) });
-  const borrower = await prisma.borrower.upsert({
-    where: { nik: req.nik },
-    create: { nik: req.nik, fullName: req.fullName },
-    update: {},
+  return prisma.$transaction(async (tx) => {
+    const borrower = await tx.borrower.upsert({ where: { nik: req.nik }, create: { nik: req.nik, fullName: req.fullName }, update: {} });
+    for (const a of accounts) {
+      const [mine, taken] = await Promise.all([
+        tx.providerAccount.findUnique({ where: { borrowerId_provider: { borrowerId: borrower.id, provider: a.provider } } }),
+        tx.providerAccount.findUnique({ where: { provider_externalId: { provider: a.provider, externalId: a.externalId } } }),
+      ]);
+      if (mine && mine.externalId !== a.externalId) throw new LinkConflictError(`the borrower already has another ${a.provider} account linked`);
+      if (taken && taken.borrowerId !== borrower.id) throw new LinkConflictError(`this ${a.provider} account is linked to another borrower`);
+      if (mine) await tx.providerAccount.update({ where: { id: mine.id }, data: { credentials: a.credentials } });
+      else await tx.providerAccount.create({ data: { borrowerId: borrower.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials } });
+    }
+    return borrower.id;
   });
-  for (const a of accounts) {
-    await prisma.providerAccount.upsert({
-      where: { borrowerId_provider: { borrowerId: borrower.id, provider: a.provider } },
-      create: { borrowerId: borrower.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials },
-      update: { externalId: a.externalId, credentials: a.credentials },
-    });
-  }
-  return borrower.id;
 }

@@ -249,6 +249,16 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
     },
     {
       method: 'GET',
+      template: CAIRIN_PATHS.identity,
+      auth: true,
+      handle: (req) => {
+        const a = authenticate(req);
+        if (isReply(a)) return a;
+        return { status: 200, body: { accountId: a.accountId, idNumber: a.nik } };
+      },
+    },
+    {
+      method: 'GET',
       template: CAIRIN_PATHS.loanList,
       auth: true,
       handle: (req) => {

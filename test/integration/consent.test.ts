@@ -238,6 +238,16 @@ describe('consent management over GraphQL', () => {
     expect(past.data.consentGrant.userErrors[0].code).toBe('INVALID_PERIOD');
   });
 
+  it("links a Cairin account only when Cairin's KYC holds the same NIK", async () => {
+    const i = s.requests.findIndex((r, k) => k >= 10 && r.cairin);
+    const other = s.requests.find((r, k) => k !== i && r.cairin)!;
+    const bad = await s.gql(GRANT, { input: input(i, { providers: ['CAIRIN'], accounts: { cairin: other.cairin } }) }, s.token('client-cairin', ['consent:write']));
+    expect(bad.data.consentGrant).toMatchObject({ consent: null, userErrors: [{ code: 'ACCOUNT_MISMATCH', field: ['accounts'] }] });
+    const nik = s.requests[i]!.nik;
+    const linked = await s.db.prisma.providerAccount.findFirst({ where: { provider: 'CAIRIN', borrower: { nik } } });
+    expect(linked?.externalId ?? null).not.toBe(s.sandbox.dataset.cairin.find((a) => a.nik === other.nik)!.accountId);
+  });
+
   it('needs consent:write to manage consents', async () => {
     const r = await s.gql(GRANT, { input: input(0) }, s.token('client-new', ['credit:read']));
     expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -261,36 +271,72 @@ describe('access log', () => {
 });
 
 describe('data-subject rights', () => {
-  it('exports everything stored, then erases idempotently keeping history without personal fields', async () => {
+  it("exports only what the calling client holds, and erases only that client's copy", async () => {
     const list = await ids(tokenA());
     const id = list.edges[4]!.node.id;
     const uuid = JSON.parse(Buffer.from(id, 'base64url').toString())[1] as string;
+    // A second client holds its own consent from the same borrower, reads, and so has its own cache and log.
+    const nik = (await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } })).nik;
+    const i = s.requests.findIndex((r) => r.nik === nik);
+    await s.grant(i, 'client-other');
     await s.gql(VIEW, { id }, tokenA());
+    await s.gql(VIEW, { id }, s.token('client-other'));
     const ex = (await s.gql(`query($id: ID!) { borrowerDataExport(borrowerId: $id) }`, { id }, tokenA())).data.borrowerDataExport;
     const row = await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } });
-    expect(ex.borrower.nik).toBe(row.nik);
+    expect(ex.borrower.nik).toBe(`${row.nik!.slice(0, 4)}${'*'.repeat(row.nik!.length - 8)}${row.nik!.slice(-4)}`);
+    const full = (await s.gql(`query($id: ID!) { borrowerDataExport(borrowerId: $id) }`, { id }, tokenA(['consent:write', 'identity:read']))).data.borrowerDataExport;
+    expect(full.borrower.nik).toBe(row.nik);
     expect(ex.accounts.length).toBeGreaterThan(0);
     expect(ex.accounts.every((a: any) => a.sessionCredentialStored === (a.provider === 'CAIRIN'))).toBe(true);
     expect(JSON.stringify(ex)).not.toMatch(/refreshToken|refresh_token/);
+    expect(ex.consents.length).toBeGreaterThan(0);
+    expect(ex.consents.every((c: any) => c.clientId === A)).toBe(true);
     expect(ex.consents[0].events[0].type).toBe('GRANTED');
     expect(ex.accessLog.length).toBeGreaterThan(0);
+    expect(ex.accessLog.every((l: any) => l.clientId === A)).toBe(true);
+    const mine = new Set(ex.consents.map((c: any) => c.id));
+    const cached = ex.accounts.flatMap((a: any) => a.cachedData);
+    expect(cached.length).toBeGreaterThan(0);
+    expect(cached.every((d: any) => mine.has(d.consentId))).toBe(true);
+    expect(JSON.stringify(ex)).not.toContain('client-other');
 
     const E = `mutation($id: ID!) { borrowerDataErase(borrowerId: $id) { erasedAt userErrors { code } } }`;
     const first = (await s.gql(E, { id }, tokenA())).data.borrowerDataErase;
     const second = (await s.gql(E, { id }, tokenA())).data.borrowerDataErase;
     expect(first.userErrors).toEqual([]);
+    expect(first.erasedAt).toBeTruthy();
     expect(second).toEqual(first);
-    const erased = await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } });
-    expect(erased).toMatchObject({ nik: null, fullName: null });
+    // This client's consents ended and its cache is gone...
+    const consentsA = await s.db.prisma.consent.findMany({ where: { borrowerId: uuid, clientId: A }, include: { events: true } });
+    expect(consentsA.every((c) => c.status === 'REVOKED' && c.events.some((e) => e.type === 'CLIENT_ERASED'))).toBe(true);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consent: { clientId: A, borrowerId: uuid } } })).toBe(0);
+    expect(await s.db.prisma.accessLog.count({ where: { borrowerId: uuid, clientId: A } })).toBeGreaterThan(0);
+    // ...while the other client's consent, cache and the borrower's identity and accounts are untouched.
+    const other = await s.db.prisma.consent.findFirstOrThrow({ where: { borrowerId: uuid, clientId: 'client-other' } });
+    expect(other.status).toBe('ACTIVE');
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: other.id } })).toBeGreaterThan(0);
+    expect(await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } })).toMatchObject({ nik: row.nik, fullName: row.fullName, erasedAt: null });
+    expect(await s.db.prisma.providerAccount.count({ where: { borrowerId: uuid } })).toBeGreaterThan(0);
+    s.sandbox.resetStats();
+    const r = await s.gql(`query($id: ID!) { borrower(id: $id) { loans { id } } }`, { id }, tokenA());
+    expect(r.data.borrower.loans).toEqual([]);
+    expect(s.sandbox.stats().total).toBe(0);
+    expect((await s.gql(VIEW, { id }, s.token('client-other'))).data.creditView.complete).toBe(true);
+  });
+
+  it('erases a borrower for every client only at the data subject\'s request (core), keeping history without personal fields', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[3]!.node.id;
+    const uuid = JSON.parse(Buffer.from(id, 'base64url').toString())[1] as string;
+    await s.gql(VIEW, { id }, tokenA());
+    const first = await s.consents.eraseBorrower(uuid, 'borrower');
+    expect(await s.consents.eraseBorrower(uuid, 'borrower')).toEqual(first);
+    expect(await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } })).toMatchObject({ nik: null, fullName: null });
     expect(await s.db.prisma.providerAccount.count({ where: { borrowerId: uuid } })).toBe(0);
     expect(await s.db.prisma.providerSnapshot.count({ where: { account: { borrowerId: uuid } } })).toBe(0);
     expect(await s.db.prisma.accessLog.count({ where: { borrowerId: uuid } })).toBeGreaterThan(0);
     const consents = await s.db.prisma.consent.findMany({ where: { borrowerId: uuid }, include: { events: true } });
     expect(consents.every((c) => c.status === 'REVOKED' && c.events.some((e) => e.type === 'BORROWER_ERASED'))).toBe(true);
-    s.sandbox.resetStats();
-    const r = await s.gql(`query($id: ID!) { borrower(id: $id) { nik fullName loans { id } } }`, { id }, tokenA());
-    expect(r.data.borrower.loans).toEqual([]);
-    expect(s.sandbox.stats().total).toBe(0);
   });
 });
 
@@ -303,10 +349,33 @@ describe('API clients', () => {
     expect(masked).toBe(`${full.slice(0, 4)}${'*'.repeat(full.length - 8)}${full.slice(-4)}`);
   });
 
-  it('answers FORBIDDEN for outstanding figures without payoff:read', async () => {
+  it('answers FORBIDDEN for every outstanding figure without payoff:read, and serves them with it', async () => {
     const id = (await ids(tokenA())).edges[0]!.node.id;
-    const r = await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { totalOverdue { amount } totalOutstanding { amount } } }`, { id }, tokenA(['credit:read']));
-    expect(r.errors?.find((e) => e.path?.includes('totalOutstanding'))?.extensions?.code).toBe('FORBIDDEN');
+    // The fields README lists as needing payoff:read, each asked alone (a refused non-null field takes its parent with it).
+    const fields: [string, string][] = [
+      ['totalOutstanding', 'creditView(borrowerId: $id) { totalOutstanding { amount } }'],
+      ['totalPending', 'creditView(borrowerId: $id) { totalPending { amount } }'],
+      ['totalOverdue', 'creditView(borrowerId: $id) { totalOverdue { amount } }'],
+      ['payoffTotal', `creditView(borrowerId: $id) { payoffTotal(asOf: "${s.today}") { amount } }`],
+      ['outstandingOver90', 'creditView(borrowerId: $id) { twp90 { outstandingOver90 { amount } } }'],
+      ['outstanding', 'creditView(borrowerId: $id) { providers { outstanding { amount } } }'],
+      ['outstanding', 'creditView(borrowerId: $id) { loans { outstanding { total { amount } } } }'],
+      ['overdueAmount', 'creditView(borrowerId: $id) { loans { overdueAmount { amount } } }'],
+      ['outstanding', 'creditView(borrowerId: $id) { loans { installments { outstanding { amount } } } }'],
+      ['amountPaid', 'creditView(borrowerId: $id) { loans { installments { amountPaid { amount } } } }'],
+      ['pendingAmount', 'creditView(borrowerId: $id) { loans { installments { pendingAmount { amount } } } }'],
+      ['payoffQuote', `creditView(borrowerId: $id) { loans { payoffQuote(asOf: "${s.today}") { total { amount } } } }`],
+    ];
+    for (const [field, selection] of fields) {
+      const q = `query($id: ID!) { ${selection} }`;
+      const denied = await s.gql(q, { id }, tokenA(['credit:read']));
+      expect(denied.errors?.find((e) => e.path?.includes(field))?.extensions?.code, selection).toBe('FORBIDDEN');
+      const allowed = await s.gql(q, { id }, tokenA(['credit:read', 'payoff:read']));
+      expect(allowed.errors?.filter((e) => e.extensions?.code === 'FORBIDDEN') ?? [], selection).toEqual([]);
+    }
+    // Schedules, statuses and days past due stay readable with credit:read alone.
+    const r = await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { loans { status daysPastDue installments { seq dueDate amountDue { amount } status } } } }`, { id }, tokenA(['credit:read']));
+    expect(r.errors).toBeUndefined();
   });
 
   it('checks signature, iss, aud, exp and nbf, and accepts RS256 with the configured key', async () => {

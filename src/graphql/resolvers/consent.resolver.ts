@@ -60,11 +60,11 @@ export class ConsentResolver {
   @Query(() => GraphQLJSONObject, {
     nullable: true,
     description:
-      "Everything Satu Kredit stores about a borrower (UU PDP access right): identity, linked accounts (session credentials only flagged as present), cached provider data, consents with history, access log. Null when the borrower did not consent to this client. Needs `consent:write`.",
+      "What this client holds about a borrower (UU PDP access right): identity (NIK masked to its first and last 4 digits unless the client has `identity:read`), the linked accounts at the providers its consents name (session credentials only flagged as present), provider data cached under its consents, its consents with their history, and its own access-log entries; nothing another client holds. Null when the borrower did not consent to this client. Needs `consent:write`.",
   })
   async borrowerDataExport(@Ctx() ctx: GraphQLContext, @Arg('borrowerId', () => ID) borrowerId: string): Promise<Record<string, unknown> | null> {
     const uuid = await visibleBorrower(ctx, borrowerId);
-    return uuid ? ctx.core.consents.exportBorrower(uuid) : null;
+    return uuid ? ctx.core.consents.exportForClient(ctx.scope.client.id, uuid, { fullNik: ctx.scope.client.scopes.has('identity:read') }) : null;
   }
 
   @Authorized('consent:write')
@@ -124,11 +124,11 @@ export class ConsentResolver {
   @Authorized('consent:write')
   @Mutation(() => BorrowerDataErasePayload, {
     description:
-      'Erases a borrower (UU PDP erasure right): linked accounts, session credentials, cached provider data, NIK and name are deleted and live consents revoked; consent and access history stay without personal fields. Idempotent. Needs `consent:write`.',
+      'Erases what this client holds about a borrower: its live consents are revoked (event CLIENT_ERASED) and the provider data cached under its consents is deleted; other clients\' consents and data, and the borrower\'s identity and linked accounts, are untouched (only the borrower can erase everything). Consent and access history stay. Idempotent: `erasedAt` is when this client\'s copy was first erased. Needs `consent:write`.',
   })
   async borrowerDataErase(@Ctx() ctx: GraphQLContext, @Arg('borrowerId', () => ID) borrowerId: string): Promise<BorrowerDataErasePayload> {
     const uuid = await visibleBorrower(ctx, borrowerId);
     if (!uuid) return { erasedAt: null, userErrors: [{ field: ['borrowerId'], message: 'no such borrower', code: 'NOT_FOUND' }] };
-    return { erasedAt: await ctx.core.consents.eraseBorrower(uuid, ctx.scope.client.id), userErrors: [] };
+    return { erasedAt: await ctx.core.consents.eraseForClient(ctx.scope.client.id, uuid), userErrors: [] };
   }
 }

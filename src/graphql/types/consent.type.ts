@@ -242,7 +242,7 @@ export class AccessLogEntryObject {
 
 @ObjectType('BorrowerDataErasePayload')
 export class BorrowerDataErasePayload {
-  @Field(() => DateTimeScalar, { nullable: true, description: 'When the borrower was erased (the first erasure; repeated calls return the same time).' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When this client\'s copy of the borrower\'s data was erased (the first erasure; repeated calls return the same time).' })
   erasedAt!: Date | null;
 
   @Field(() => [UserError])

@@ -21,7 +21,8 @@ export class ScheduledPaymentObject {
 
 @ObjectType('Twp90', { description: "TWP90 (tingkat wanprestasi 90 hari): the share of the borrower's outstanding that is more than 90 days past due." })
 export class Twp90Object {
-  @Field(() => MoneyObject, { description: 'Outstanding of loans more than 90 days past due.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Outstanding of loans more than 90 days past due. Needs `payoff:read`.' })
   outstandingOver90!: MoneyObject;
 
   @Field(() => String, { nullable: true, description: 'Share as a decimal percentage string ("12.5"); null when nothing is outstanding.' })
@@ -109,7 +110,8 @@ export class CreditViewObject {
     return MoneyObject.of(sum(this.views.map((v) => v.balances.pending)));
   }
 
-  @Field(() => MoneyObject, { description: 'Sum of unpaid installments past their due date.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Sum of unpaid installments past their due date. Needs `payoff:read`.' })
   get totalOverdue(): MoneyObject {
     return MoneyObject.of(sum(this.views.map((v) => v.arrears.overdueAmount)));
   }

@@ -78,17 +78,20 @@ export class InstallmentObject {
     return MoneyObject.of(this.i.amountDue);
   }
 
-  @Field(() => MoneyObject, { description: 'Cleared money applied to this installment (`amountPaid`, `paid_amount`).' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Cleared money applied to this installment (`amountPaid`, `paid_amount`). Needs `payoff:read` (with amountDue it gives the outstanding).' })
   get amountPaid(): MoneyObject {
     return MoneyObject.of(this.i.amountPaid);
   }
 
-  @Field(() => MoneyObject, { description: 'Still owed on this installment: amountDue - amountPaid.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Still owed on this installment: amountDue - amountPaid. Needs `payoff:read`.' })
   get outstanding(): MoneyObject {
     return MoneyObject.of(installmentOutstanding(this.i));
   }
 
-  @Field(() => MoneyObject, { description: 'Money received for this installment but not yet confirmed by bank settlement.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Money received for this installment but not yet confirmed by bank settlement. Needs `payoff:read`.' })
   get pendingAmount(): MoneyObject {
     return MoneyObject.of(this.i.pendingAmount ?? 0n);
   }
@@ -332,7 +335,8 @@ export class LoanObject implements Node {
     return new OutstandingBalanceObject(this.view.balances);
   }
 
-  @Field(() => MoneyObject, { description: 'Unpaid amount of installments past their due date.' })
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
   get overdueAmount(): MoneyObject {
     return MoneyObject.of(this.view.arrears.overdueAmount);
   }

@@ -14,6 +14,7 @@ import {
   CAIRIN_PATHS,
   CairinError,
   CairinHistory,
+  CairinIdentity,
   CairinLivenessResponse,
   CairinLoanDetail,
   CairinLoanList,
@@ -131,6 +132,11 @@ export class CairinClient extends ProviderHttpClient {
   /** GET /mobile/loan/list. */
   loanList(tokens: TokenManager): Promise<CairinLoanList> {
     return this.request({ method: 'GET', path: CAIRIN_PATHS.loanList, endpoint: `GET ${CAIRIN_PATHS.loanList}`, schema: CairinLoanList, token: tokens });
+  }
+
+  /** GET /mobile/account/identity: the NIK Cairin's KYC verified for the session's account. */
+  identity(tokens: TokenManager): Promise<CairinIdentity> {
+    return this.request({ method: 'GET', path: CAIRIN_PATHS.identity, endpoint: `GET ${CAIRIN_PATHS.identity}`, schema: CairinIdentity, token: tokens });
   }
 
   /** POST /mobile/loan/detail with installments and disbursement; null for a loan not of this account. */

@@ -5,7 +5,7 @@
  * account's loans in one read). Access tokens are per account.
  */
 import DataLoader from 'dataloader';
-import type { AccountRef, LinkedAccount, ProviderConnector, ProviderReads } from '../connector';
+import { type AccountRef, type LinkedAccount, LinkMismatchError, type ProviderConnector, type ProviderReads } from '../connector';
 import { ProviderAuthError } from '../errors';
 import { CairinClient, type CairinClientOptions, type CairinCredentials, type CairinLinkRequest } from './client';
 import { toDisbursements, toLoan, toRepayments } from './map';
@@ -28,12 +28,14 @@ export class CairinConnector implements ProviderConnector {
   }
 
   /**
-   * Links a borrower's Cairin account with their own app login (see CairinClient.link); the login itself
-   * proves the account is theirs, so the NIK is not compared.
-   * @throws ProviderAuthError when Cairin refuses the login or needs the liveness images.
+   * Links a borrower's Cairin account with their own app login (see CairinClient.link), then checks the
+   * NIK Cairin's KYC verified for the account (`GET /mobile/account/identity`) is the one being linked.
+   * @throws ProviderAuthError when Cairin refuses the login or needs the liveness images; LinkMismatchError when the account holds another NIK.
    */
-  async link(_nik: string, request: unknown): Promise<LinkedAccount> {
+  async link(nik: string, request: unknown): Promise<LinkedAccount> {
     const { accountId, credentials } = await this.client.link(request as CairinLinkRequest);
+    const identity = await this.client.identity(this.client.tokensFor(accountId, credentials));
+    if (identity.idNumber !== nik) throw new LinkMismatchError('Cairin account does not belong to this NIK');
     return { externalId: accountId, credentials };
   }
 

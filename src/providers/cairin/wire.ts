@@ -21,6 +21,7 @@ export const CAIRIN_PATHS = {
   loanList: '/mobile/loan/list',
   loanDetail: '/mobile/loan/detail',
   history: '/mobile/transaction/history',
+  identity: '/mobile/account/identity',
 } as const;
 
 /** Error codes in `{ code, message }` bodies. */
@@ -65,6 +66,13 @@ export const CairinSession = z.object({
   accountId: z.string().min(1),
 });
 export type CairinSession = z.infer<typeof CairinSession>;
+
+/**
+ * GET /mobile/account/identity: the KYC identity linkage of the session's account (brief, data domain
+ * "Identity / KYC: identity linkage only"): the KTP number (NIK) the onboarding verified, nothing else.
+ */
+export const CairinIdentity = z.object({ accountId: z.string().min(1), idNumber: z.string().regex(/^\d{15,16}$/, 'expected a 15-16 digit NIK') });
+export type CairinIdentity = z.infer<typeof CairinIdentity>;
 
 export const CairinLoanStatus = z.enum(['pending_disbursement', 'active', 'paid_off', 'rejected']);
 
