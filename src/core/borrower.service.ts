@@ -3,6 +3,7 @@
  * (any consent, current or past), paged oldest linked first.
  */
 import type { ConsentDomain } from '../domain/consent';
+import { maskNik } from '../domain/nik';
 import type { Borrower, PrismaClient } from '../generated/prisma/client';
 import { InvalidInput } from './errors';
 import type { RequestScope } from './scope';
@@ -88,9 +89,4 @@ export class BorrowerService {
     if (!row) throw new Error(`borrower ${borrowerId} vanished during the request`);
     return row;
   }
-}
-
-/** NIK masked to its first and last 4 digits. */
-export function maskNik(nik: string): string {
-  return nik.length <= 8 ? '*'.repeat(nik.length) : `${nik.slice(0, 4)}${'*'.repeat(nik.length - 8)}${nik.slice(-4)}`;
 }

@@ -6,12 +6,12 @@
  */
 import type { Consent, PrismaClient } from '../generated/prisma/client';
 import { type ConsentAction, type ConsentDomain, effectiveStatus, transition } from '../domain/consent';
+import { maskNik } from '../domain/nik';
 import type { ProviderCode } from '../domain/types';
 import type { Clock } from '../providers/connector';
 import { LinkMismatchError } from '../providers/connector';
 import { ProviderAuthError, ProviderError } from '../providers/errors';
 import { type Connectors, providerDefinition } from '../providers/registry';
-import { maskNik } from './borrower.service';
 import { LinkConflictError, linkAccounts } from './linking.service';
 
 /** What a client asks for when a borrower grants consent. */

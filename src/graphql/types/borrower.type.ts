@@ -6,12 +6,6 @@ import { Connection } from './connection.type';
 import { ProviderEnum } from './enums';
 import { Node } from './node.type';
 
-/** Masks a NIK to its first 4 and last 4 digits ("3174********0001"). */
-export function maskNik(nik: string): string {
-  if (nik.length <= 8) return '*'.repeat(nik.length);
-  return `${nik.slice(0, 4)}${'*'.repeat(nik.length - 8)}${nik.slice(-4)}`;
-}
-
 @ObjectType('Borrower', { implements: Node, description: 'One person or business, linked by Satu Kredit to their accounts at each provider.' })
 export class BorrowerObject implements Node {
   readonly __typename = 'Borrower';
