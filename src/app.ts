@@ -21,6 +21,7 @@ import { type Scheduler, startScheduler } from './core/scheduler';
 import type { FreshnessPolicy } from './domain/freshness';
 import type { ProviderCode } from './domain/types';
 import { defaultHardening, type HardeningOptions } from './graphql/hardening';
+import { presetsToken, renderPlayground } from './graphql/playground';
 import { type RunningServer, startHttpServer } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { recordProviderCall } from './metrics';
@@ -48,8 +49,12 @@ export interface AppOverrides {
   webhooks?: Partial<WebhookSettings>;
   /** Called after every provider HTTP call, besides the metrics. */
   onProviderCall?: (c: ProviderCallRecord) => void;
-  /** The GraphQL IDE page served at GET /graphql to browsers. */
-  playgroundHtml?: string | (() => string);
+  /**
+   * The GraphQL IDE page served at GET /graphql to browsers, or a function giving it (told whether the app runs
+   * in production, where `renderPlayground` must get `production: true`). In production a page that presets a
+   * token is never served: the page without token or examples is served instead.
+   */
+  playgroundHtml?: string | ((env: { production: boolean }) => string);
   /** Run the sync jobs on their cron schedule (default true). */
   scheduler?: boolean;
   /** The change publisher (default: in-process). */
@@ -152,6 +157,26 @@ export async function jwtSettings(cfg: Config): Promise<JwtSettings> {
   return { secret, publicKey, issuer: cfg.JWT_ISSUER, audience: cfg.JWT_AUDIENCE };
 }
 
+/**
+ * The playground page provider the server calls. In production a page that presets a token (a caller that
+ * did not pass `production` to `renderPlayground`) is replaced by the bare page, and the mistake is logged once.
+ */
+function playgroundPage(page: AppOverrides['playgroundHtml'], production: boolean, log: Logger): (() => string) | undefined {
+  if (page === undefined) return undefined;
+  const get = typeof page === 'function' ? () => page({ production }) : () => page;
+  if (!production) return get;
+  let checked: { html: string; safe: string } | null = null;
+  return () => {
+    const html = get();
+    if (checked?.html !== html) {
+      const carries = presetsToken(html);
+      if (carries) log.error('the playground page presets a token; in production it is served without token or examples');
+      checked = { html, safe: carries ? renderPlayground({ production: true }) : html };
+    }
+    return checked.safe;
+  };
+}
+
 /** Resilience settings of provider calls from configuration. */
 function resilience(cfg: Config): ResilienceOptions {
   return {
@@ -204,6 +229,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const publisher = overrides.publisher ?? inProcessPublisher();
   const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher });
 
+  const production = config.NODE_ENV === 'production';
+  const playgroundHtml = playgroundPage(overrides.playgroundHtml, production, log);
+
   let server: RunningServer | null = null;
   let sweeper: NodeJS.Timeout | null = null;
   let scheduler: Scheduler | null = null;
@@ -249,8 +277,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     async start(listen = {}) {
       if (server) throw new Error('the app is already started');
       server = await startHttpServer(
-        { core, jwt, log, webhooks, readiness, hardening: overrides.hardening ?? defaultHardening(config.NODE_ENV === 'production'), playgroundHtml: overrides.playgroundHtml },
-        { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT },
+        {
+          core,
+          jwt,
+          log,
+          webhooks,
+          readiness,
+          hardening: overrides.hardening ?? defaultHardening(production),
+          playgroundHtml,
+          production,
+          metrics: { token: config.METRICS_TOKEN },
+        },
+        { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT, metricsPort: config.METRICS_PORT },
       );
       await sweep();
       const recovered = await jobs.recoverEvents();
@@ -283,9 +321,9 @@ export { openDatabase, type Database } from './store/database';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';
-export { CONSENT_REVOKE_EXAMPLE, defaultExamples, renderPlayground } from './graphql/playground';
+export { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from './graphql/playground';
 export { toGlobalId } from './graphql/ids';
-export { registry as metricsRegistry } from './metrics';
+export { MAX_OPERATION_LABELS, registry as metricsRegistry } from './metrics';
 export { DEFAULT_LAG_MINUTES, type LagMinutes };
 export { startScheduler, type Scheduler };
 export type { Core };

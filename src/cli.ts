@@ -47,15 +47,17 @@ async function start(): Promise<void> {
   const banks = sandbox ? createSandboxBanks() : null;
 
   // GraphiQL at GET /graphql, rendered once per Jakarta day (the payoff example quotes for today). The demo
-  // token and examples are preset only in demo mode (sandbox): with real providers the page carries no token.
+  // token and examples are preset only in demo mode (sandbox) outside production: with real providers or
+  // NODE_ENV=production the page carries no token.
   const demo: { borrowerId: string | null; loanId: string | null; token: string | null } = { borrowerId: null, loanId: null, token: null };
+  const production = cfg.NODE_ENV === 'production';
   let page: { day: string; html: string } | null = null;
   const playgroundHtml = () => {
     const day = jakartaDate(new Date());
     if (page?.day !== day) {
       const html = demo.borrowerId && demo.token
-        ? renderPlayground({ token: demo.token, examples: defaultExamples(toGlobalId('Borrower', demo.borrowerId), demo.loanId ?? undefined, day) })
-        : renderPlayground({});
+        ? renderPlayground({ token: demo.token, production, examples: defaultExamples(toGlobalId('Borrower', demo.borrowerId), demo.loanId ?? undefined, day) })
+        : renderPlayground({ production });
       page = { day, html };
     }
     return page.html;
@@ -89,7 +91,7 @@ async function start(): Promise<void> {
     if (acct) demo.loanId = toGlobalId('Loan', acct.id, DEMO_LOAN.providerLoanId);
   }
   const aggregatorToken = signClientToken(app.jwt, 'demo-aggregator', DEMO_CLIENTS['demo-aggregator']);
-  if (sandbox) demo.token = aggregatorToken;
+  if (sandbox && !production) demo.token = aggregatorToken;
 
   const server = await app.start();
   const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, cfg.FINFRA_CALLBACK_KEY!, banks)) : null;
@@ -99,7 +101,7 @@ async function start(): Promise<void> {
     lines.push(`Provider sandbox: Cairin ${sandbox.urls.cairin}, Finfra ${sandbox.urls.finfra}, Dompet Kilat ${sandbox.urls.dompetKilat}`);
     lines.push(`Sandbox events (fire provider and bank webhooks at the API): ${events.url}/__sandbox/fire/{finfra,dompetkilat,snap}`);
   }
-  lines.push(`GraphiQL (open in a browser; demo token and example queries preset): ${server.url}/graphql`);
+  lines.push(demo.token ? `GraphiQL (open in a browser; demo token and example queries preset): ${server.url}/graphql` : `GraphiQL (open in a browser; no token preset): ${server.url}/graphql`);
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
     lines.push('', `Bearer token for API client ${client} (scopes: ${scopes.join(' ')}):`, client === 'demo-aggregator' ? aggregatorToken : signClientToken(app.jwt, client, scopes));
   }

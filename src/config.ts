@@ -11,6 +11,8 @@ const port = z.coerce.number().int().min(0).max(65535);
 export const SETTLEMENT_BANKS = ['BCA', 'MANDIRI', 'BRI', 'BNI'] as const;
 export type SettlementBank = (typeof SETTLEMENT_BANKS)[number];
 const optionalUrl = z.string().url().optional();
+/** An empty variable (`METRICS_PORT=`) means unset, not 0 or an invalid value. */
+const unsetWhenEmpty = (v: unknown) => (v === '' ? undefined : v);
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -27,6 +29,13 @@ const Env = z.object({
   JWT_ISSUER: z.string().default('satukredit'),
   JWT_AUDIENCE: z.string().default('satukredit-api'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Port of a listener (on HOST) serving only /metrics; when set, the main port serves no /metrics. When
+   * unset, /metrics is on the main port outside production, and in production only with METRICS_TOKEN.
+   */
+  METRICS_PORT: z.preprocess(unsetWhenEmpty, port.optional()),
+  /** When set, /metrics (wherever served) requires `Authorization: Bearer <METRICS_TOKEN>` (16+ characters). */
+  METRICS_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(16).optional()),
   /** Provider base URLs. When unset, `npm start` points them at the sandbox it starts. */
   CAIRIN_BASE_URL: optionalUrl,
   FINFRA_BASE_URL: optionalUrl,

@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics (prom-client), served at /metrics. Labels carry
  * operation names, providers, endpoint templates, codes and outcomes only:
- * never ids or personal data.
+ * never ids or personal data. Operation names come from clients, so the
+ * `operation` label takes a bounded set of them (`operationLabel`).
  */
 import client from 'prom-client';
 import type { ProviderCallRecord } from './providers/http';
@@ -11,6 +12,25 @@ export const registry = new client.Registry();
 client.collectDefaultMetrics({ register: registry, prefix: 'satukredit_' });
 
 const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Most distinct operation names the `operation` label takes (first seen, first kept); later ones count as `other`. */
+export const MAX_OPERATION_LABELS = 100;
+/** Longest operation name kept as a label; longer ones count as `other`. */
+const MAX_OPERATION_NAME = 100;
+const operationNames = new Set<string>();
+
+/**
+ * The `operation` label of a GraphQL operation: `anonymous` without a name (unnamed, or the document did not
+ * parse or validate), the name itself while it is one of the first MAX_OPERATION_LABELS distinct names seen
+ * by this process, `other` for any further name.
+ */
+export function operationLabel(name: string | null | undefined): string {
+  if (!name) return 'anonymous';
+  if (operationNames.has(name)) return name;
+  if (operationNames.size >= MAX_OPERATION_LABELS || name.length > MAX_OPERATION_NAME) return 'other';
+  operationNames.add(name);
+  return name;
+}
 
 export const graphqlRequests = new client.Counter({
   name: 'satukredit_graphql_requests_total',

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { CONSENT_REVOKE_EXAMPLE, defaultExamples, renderPlayground } from '../src/app';
+import { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from '../src/app';
 import { TEST_START, TEST_TODAY } from './support/clock';
 
 const schema = buildSchema(readFileSync('schema/schema.graphql', 'utf8'));
@@ -132,6 +132,24 @@ describe('renderPlayground', () => {
       expect(errorsOf(t.query)).toEqual([]);
       expect(JSON.parse(t.variables)).toEqual(examples[i]!.variables);
     });
+  });
+
+  it('embeds no token in production, whatever it is given', () => {
+    const page = renderPlayground({ token: TOKEN, production: true, examples: defaultExamples(borrowerId, loanId, TEST_TODAY) });
+    expect(page).not.toContain(TOKEN);
+    const o = pageOptions(page);
+    expect(JSON.parse(o.headers)).toEqual({});
+    for (const t of o.defaultTabs) expect(JSON.parse(t.headers)).toEqual({});
+    expect(o.connectionParams).toBeUndefined();
+    // The examples are still there.
+    expect(o.defaultTabs).toHaveLength(4);
+  });
+
+  it('tells whether a page presets credentials', () => {
+    expect(presetsToken(html)).toBe(true);
+    expect(presetsToken(renderPlayground({ token: TOKEN, production: true, examples: defaultExamples(borrowerId, loanId, TEST_TODAY) }))).toBe(false);
+    expect(presetsToken(renderPlayground({}))).toBe(false);
+    expect(presetsToken('<html>not a GraphiQL page</html>')).toBe(true);
   });
 
   it('defaults to no token, no tabs and /graphql', () => {

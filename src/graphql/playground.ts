@@ -12,7 +12,9 @@
  *
  * The token is written into the page: anyone who can GET /graphql with a
  * browser receives it. Pass one only for local demos (`npm start`), never in a
- * deployment reachable by others.
+ * deployment reachable by others. With `production: true` (the app passes it
+ * when NODE_ENV=production) the token is ignored, and the app serves no page
+ * that presets one there (`presetsToken`).
  */
 import { createHash } from 'node:crypto';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -30,8 +32,10 @@ export interface PlaygroundExample {
 export interface PlaygroundOptions {
   /** Where GraphiQL sends operations (relative to the page or absolute). Default `/graphql`. */
   endpoint?: string;
-  /** Bearer token preset in the headers editor of every tab (and in graphql-ws `connectionParams`). */
+  /** Bearer token preset in the headers editor of every tab (and in graphql-ws `connectionParams`); ignored in production. */
   token?: string;
+  /** The app runs in production (NODE_ENV=production): the page embeds no token whatever `token` says. */
+  production?: boolean;
   /** Saved examples, one tab each, in order; the first tab is active. */
   examples?: PlaygroundExample[];
 }
@@ -47,7 +51,8 @@ const TITLE = 'Satu Kredit GraphiQL';
  */
 export function renderPlayground(opts: PlaygroundOptions = {}): string {
   const endpoint = opts.endpoint ?? '/graphql';
-  const headers = JSON.stringify(opts.token ? { authorization: `Bearer ${opts.token}` } : {}, null, 2);
+  const token = opts.production ? undefined : opts.token;
+  const headers = JSON.stringify(token ? { authorization: `Bearer ${token}` } : {}, null, 2);
   const tabs = (opts.examples ?? []).map((e) => ({
     query: e.query.startsWith(`# ${e.name}\n`) ? e.query : `# ${e.name}\n${e.query}`,
     variables: JSON.stringify(e.variables ?? {}, null, 2),
@@ -63,7 +68,7 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
     ...(tabs.length ? { defaultTabs: tabs, query: tabs[0]!.query, variables: tabs[0]!.variables, initialHeaders: headers } : {}),
     // Our subscriptions are graphql-ws on the same path, authorized by connectionParams.authorization.
     subscriptionsProtocol: 'WS' as const,
-    ...(opts.token ? { connectionParams: { authorization: `Bearer ${opts.token}` } } : {}),
+    ...(token ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
   };
 
   // render-graphiql writes JSON.stringify(options) into an inline <script> as is: a "</script>"
@@ -83,6 +88,36 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
   const r = html.indexOf(root);
   if (r < 0) throw new Error('renderPlayground: no <div id="root"> in the GraphiQL page; review playground.ts');
   return html.slice(0, r + root.length) + reset + html.slice(r + root.length);
+}
+
+/**
+ * Whether a GraphiQL page presets credentials: an `authorization` header in its default headers, a tab or
+ * graphql-ws `connectionParams`. A page whose options cannot be read (not one `renderPlayground` built)
+ * counts as presetting them.
+ */
+export function presetsToken(html: string): boolean {
+  const at = html.lastIndexOf("querySelector('#root'),");
+  const m = at < 0 ? null : /^querySelector\('#root'\),\s*(\{.*\}),\s*\);/s.exec(html.slice(at));
+  if (!m) return true;
+  let o: { headers?: unknown; initialHeaders?: unknown; defaultTabs?: { headers?: unknown }[]; connectionParams?: unknown };
+  try {
+    o = JSON.parse(m[1]!);
+  } catch {
+    return true;
+  }
+  const carries = (h: unknown): boolean => {
+    if (h === undefined || h === null) return false;
+    let v = h;
+    if (typeof v === 'string') {
+      try {
+        v = JSON.parse(v);
+      } catch {
+        return /authorization/i.test(v as string);
+      }
+    }
+    return typeof v !== 'object' || Object.keys(v as object).some((k) => /^(authorization|cookie|x-api-key)$/i.test(k));
+  };
+  return [o.headers, o.initialHeaders, o.connectionParams, ...(o.defaultTabs ?? []).map((t) => t.headers)].some(carries);
 }
 
 const MONEY = 'amount currency';

@@ -1,10 +1,11 @@
 /**
  * HTTP server: GraphQL at /graphql (Apollo Server 5 through its
- * `executeHTTPGraphQLRequest`, so other routes can live beside it) and
- * /healthz. Requests carry an `x-request-id` (generated when absent) that
- * errors and logs share.
+ * `executeHTTPGraphQLRequest`, so other routes can live beside it), the
+ * webhooks, /healthz, /readyz and /metrics (on the main port or a port of its
+ * own, optionally behind a bearer token). Requests carry an `x-request-id`
+ * (generated when absent) that errors and logs share.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
@@ -19,7 +20,7 @@ import { formatError, UnauthenticatedError } from '../graphql/errors';
 import { defaultHardening, hardening, type HardeningOptions } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
 import type { Logger } from '../logger';
-import { graphqlDuration, graphqlRequests, registry } from '../metrics';
+import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../metrics';
 import type { WebhookSettings } from '../providers/connector';
 import { handleWebhook } from '../webhooks/routes';
 
@@ -36,18 +37,47 @@ export interface ServerDeps {
   readonly hardening?: HardeningOptions;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html), or a function giving it; none when unset. */
   readonly playgroundHtml?: string | (() => string);
+  /** NODE_ENV=production: no /metrics on the main port unless a metrics token guards it. */
+  readonly production?: boolean;
+  /** /metrics settings: the bearer token it requires (METRICS_TOKEN); none when unset. */
+  readonly metrics?: { readonly token?: string };
+}
+
+/** Where the server listens. */
+export interface ListenOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** A port of its own (on `host`) serving only /metrics (METRICS_PORT); 0 picks a free port. Unset: none. */
+  metricsPort?: number;
 }
 
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
   readonly http: http.Server;
+  /** Base URL of the metrics listener (`${metricsUrl}/metrics`) when it has its own port. */
+  readonly metricsUrl?: string;
   /** Stops accepting, lets in-flight requests finish, stops Apollo. Idempotent: a second call waits for the first. */
   close(): Promise<void>;
 }
 
 /** Largest request body accepted, bytes. */
 const MAX_BODY = 1_000_000;
+/**
+ * How much of a body over MAX_BODY is read and thrown away after the 413 answer, bytes. Reading the rest keeps
+ * the connection usable and lets the answer reach a client still sending (a socket closed with unread data
+ * resets the connection, and a reset can discard an answer not yet delivered); past this the connection is closed.
+ */
+const MAX_DISCARD = 16 * MAX_BODY;
+
+/** A request body over MAX_BODY (answered 413 with this JSON reason). */
+class BodyTooLarge extends Error {
+  readonly status = 413;
+  constructor() {
+    super(`request body too large (limit ${MAX_BODY} bytes)`);
+  }
+}
 
 /**
  * Appends per-provider partial errors collected during execution to the
@@ -77,15 +107,69 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-async function readBody(req: http.IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** Reads and discards the rest of a refused body, up to MAX_DISCARD bytes; then closes the connection. */
+function discardRest(req: http.IncomingMessage): void {
+  let discarded = 0;
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARD) req.socket.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
+}
+
+/**
+ * The request body as text.
+ * @throws BodyTooLarge when it is (or says it is) over MAX_BODY: the rest is then read and discarded
+ *   (`discardRest`) while the 413 is answered; never by breaking off the read, which destroys the socket.
+ */
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length']) > MAX_BODY) {
+      discardRest(req);
+      return reject(new BodyTooLarge());
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) return void chunks.push(chunk);
+      done();
+      chunks.length = 0;
+      discardRest(req);
+      reject(new BodyTooLarge());
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    const onClose = () => {
+      done();
+      reject(new Error('request aborted'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/** Whether `authorization` is `Bearer <token>` (constant time over digests). */
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m) return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(m[1]!), digest(token));
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -98,9 +182,20 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
  * (`createApp` runs them).
  * @throws when the port cannot be bound.
  */
-export async function startHttpServer(deps: ServerDeps, opts: { host: string; port: number }): Promise<RunningServer> {
+export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Promise<RunningServer> {
   const httpServer = http.createServer();
   const schema = await graphqlSchema();
+  const metricsToken = deps.metrics?.token;
+  // METRICS_PORT: served there only. Otherwise on the main port, in production only behind METRICS_TOKEN.
+  const metricsOnMainPort = opts.metricsPort === undefined && (metricsToken !== undefined || !deps.production);
+
+  async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (metricsToken !== undefined && !bearerMatches(req.headers.authorization, metricsToken)) {
+      return sendJson(res, 401, { error: 'unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>' }, { 'www-authenticate': 'Bearer realm="metrics"' });
+    }
+    res.writeHead(200, { 'content-type': registry.contentType });
+    res.end(await registry.metrics());
+  }
 
   /** The per-request (or per-subscription) context of a verified client. */
   function contextFor(client: ApiClient, requestId: string, log: Logger): GraphQLContext {
@@ -138,7 +233,7 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
       const started = performance.now();
       return {
         async willSendResponse({ response, operationName, errors }) {
-          const operation = operationName ?? 'anonymous';
+          const operation = operationLabel(operationName);
           const body = response.body.kind === 'single' ? response.body.singleResult : null;
           const failed = (errors?.length ?? 0) > 0 || (body?.errors?.length ?? 0) > 0;
           graphqlRequests.inc({ operation, outcome: !failed ? 'success' : body?.data ? 'partial' : 'error' });
@@ -158,7 +253,8 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
     introspection: hard.introspection,
     allowBatchedHttpRequests: hard.allowBatchedHttpRequests,
     validationRules: hard.validationRules,
-    formatError,
+    parseOptions: hard.parseOptions,
+    formatError: (formatted, error) => hard.formatError(formatError(formatted, error), error),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, ...hard.plugins],
   });
   await apollo.start();
@@ -173,7 +269,8 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
       log.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId }, 'request completed');
     });
     handle(req, res, requestId, log, meta).catch((e: Error & { status?: number }) => {
-      log.error({ err: e.message }, 'request failed');
+      if (e.status) log.warn({ err: e.message, status: e.status }, 'request refused');
+      else log.error({ err: e.message }, 'request failed');
       if (!res.headersSent) sendJson(res, e.status ?? 500, { error: e.status ? e.message : 'internal error', requestId });
       else res.end();
     });
@@ -186,11 +283,7 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
       const r = await deps.readiness();
       return sendJson(res, r.ready ? 200 : 503, r);
     }
-    if (url.pathname === '/metrics') {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(await registry.metrics());
-      return;
-    }
+    if (url.pathname === '/metrics') return metricsOnMainPort ? serveMetrics(req, res) : sendJson(res, 404, { error: 'not found' });
     if (url.pathname.startsWith('/webhooks/')) {
       const raw = req.method === 'POST' ? await readBody(req) : '';
       const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock, requestId }, log);
@@ -242,22 +335,55 @@ export async function startHttpServer(deps: ServerDeps, opts: { host: string; po
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(opts.port, opts.host, () => resolve());
-  });
+  // /metrics on a port of its own (METRICS_PORT): nothing else is served there.
+  const metricsServer =
+    opts.metricsPort === undefined
+      ? null
+      : http.createServer((req, res) => {
+          const path = (req.url ?? '/').split('?')[0];
+          if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
+          serveMetrics(req, res).catch((e: Error) => {
+            deps.log.error({ err: e.message }, 'metrics request failed');
+            if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+            else res.end();
+          });
+        });
+  const listen = (server: http.Server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const urlOf = (server: http.Server) => {
+    const addr = server.address() as AddressInfo;
+    return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  };
+  await listen(httpServer, opts.port);
+  if (metricsServer) {
+    try {
+      await listen(metricsServer, opts.metricsPort!);
+    } catch (e) {
+      await wsCleanup.dispose();
+      wsServer.close();
+      await apollo.stop();
+      if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+      throw e;
+    }
+  }
   let closing: Promise<void> | null = null;
-  const addr = httpServer.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: urlOf(httpServer),
     http: httpServer,
+    ...(metricsServer ? { metricsUrl: urlOf(metricsServer) } : {}),
     close() {
       closing ??= (async () => {
         await wsCleanup.dispose();
         wsServer.close();
         await apollo.stop();
         if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
+        if (metricsServer?.listening) await new Promise<void>((r) => metricsServer.close(() => r()));
       })();
       return closing;
     },

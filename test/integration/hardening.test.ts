@@ -1,17 +1,29 @@
-/** GraphQL hardening over real HTTP: limits, masking, introspection, CSRF, body size, batching, rate limiting. */
+/**
+ * GraphQL hardening over real HTTP: limits, masking, introspection and suggestions, CSRF, body size, batching,
+ * rate limiting, and what an app run with NODE_ENV=production serves.
+ */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultHardening } from '../../src/app';
+import { defaultExamples, defaultHardening, renderPlayground } from '../../src/app';
 import { startStack, type Stack } from '../support/stack';
+
+/** A token a page might carry (what `npm start` would have preset). */
+const PAGE_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vLWFnZ3JlZ2F0b3IifQ.cHJvZHVjdGlvbi10ZXN0';
 
 let dev: Stack;
 let prod: Stack;
+/** An app configured with NODE_ENV=production (its hardening and playground come from that alone). */
+let production: Stack;
 beforeAll(async () => {
   dev = await startStack({ seed: 41, borrowers: 4 });
   prod = await startStack({ seed: 41, borrowers: 4, hardening: { ...defaultHardening(true), costPerMinute: 400 } });
+  const gid = Buffer.from(JSON.stringify(['Borrower', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+  production = await startStack({ seed: 41, borrowers: 2, env: { NODE_ENV: 'production' }, playgroundHtml: renderPlayground({ token: PAGE_TOKEN, examples: defaultExamples(gid) }) });
 });
 afterAll(async () => {
   await dev?.close();
   await prod?.close();
+  await production?.close();
 });
 
 async function post(s: Stack, body: unknown, headers: Record<string, string> = {}) {
@@ -31,6 +43,23 @@ describe('query limits', () => {
       expect(r.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     }
     expect((await dev.gql(`{ borrowers(first: 50) { edges { node { loans { installments { seq } } } } } }`)).errors).toBeUndefined();
+  });
+
+  it('answers a document over the token limit with HTTP 400 and GRAPHQL_VALIDATION_FAILED, not a 500', async () => {
+    // 6002 tokens (the limit is 5000): the parser stops at the limit.
+    const overLimit = `{ ${Array.from({ length: 6000 }, () => '__typename').join(' ')} }`;
+    for (const s of [dev, production]) {
+      const r = await s.gql(overLimit);
+      expect(r.status).toBe(400);
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors![0]).toMatchObject({ message: 'Syntax Error: Token limit of 5000 exceeded.', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    }
+    // Other syntax errors keep their own code.
+    const broken = await dev.gql('{ borrowers(first: 1) { totalCount }');
+    expect([broken.status, broken.errors?.[0]?.extensions?.code]).toEqual([400, 'GRAPHQL_PARSE_FAILED']);
+    // 4998 tokens: under the limit, parsed and answered.
+    const underLimit = await dev.gql(`{ ${Array.from({ length: 1666 }, () => 'a: __typename').join(' ')} }`);
+    expect(underLimit.errors?.[0]?.message ?? '').not.toMatch(/token limit/i);
   });
 });
 
@@ -60,15 +89,63 @@ describe('errors are masked', () => {
   });
 });
 
+/** A consentGrant input, its providers given. */
+const grantInput = (providers: string) =>
+  `{ borrower: { nik: "3171000000000001", fullName: "Typo" }, providers: ${providers}, domains: [LOANS], purpose: "typo", expiresAt: "2030-01-01T00:00:00Z", dataLifeSeconds: 60 }`;
+
+/** Misspelt operations, each answered with an error graphql-js would decorate with a suggestion. */
+const TYPOS: { name: string; query: string; variables?: Record<string, unknown>; code: string; error: RegExp }[] = [
+  { name: 'field', query: `{ borower(id: "x") { id } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Cannot query field "borower" on type "Query"/ },
+  { name: 'argument', query: `{ borrowers(frist: 1) { totalCount } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Unknown argument "frist" on field "Query.borrowers"/ },
+  { name: 'type', query: `query T($n: Innt) { borrowers(first: 1) { totalCount } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Unknown type "Innt"/ },
+  { name: 'enum literal', query: `mutation { consentGrant(input: ${grantInput('[CAIRN]')}) { userErrors { code } } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Value "CAIRN" does not exist in "Provider" enum/ },
+  {
+    name: 'enum value in variables',
+    query: `mutation G($providers: [Provider!]!) { consentGrant(input: ${grantInput('$providers')}) { userErrors { code } } }`,
+    variables: { providers: ['CAIRN'] },
+    code: 'BAD_USER_INPUT',
+    error: /Variable "\$providers" got invalid value "CAIRN" at "providers\[0\]"; Value "CAIRN" does not exist in "Provider" enum/,
+  },
+];
+
 describe('production defaults', () => {
-  it('turns introspection and field suggestions off', async () => {
-    const intro = await prod.gql(`{ __schema { types { name } } }`);
-    expect(intro.errors?.[0]?.message).toMatch(/introspection/i);
-    const typo = await prod.gql(`{ borower(id: "x") { id } }`);
-    expect(typo.errors?.[0]?.message).not.toMatch(/Did you mean/);
-    const devTypo = await dev.gql(`{ borower(id: "x") { id } }`);
-    expect(devTypo.errors?.[0]?.message).toMatch(/Did you mean/);
+  it('turns introspection off', async () => {
+    for (const s of [prod, production]) {
+      const intro = await s.gql(`{ __schema { types { name } } }`);
+      expect(intro.errors?.[0]?.message).toMatch(/introspection/i);
+    }
     expect((await dev.gql(`{ __schema { queryType { name } } }`)).errors).toBeUndefined();
+  });
+
+  for (const t of TYPOS) {
+    it(`answers a ${t.name} typo without any suggestion in production, with one in development`, async () => {
+      for (const s of [production, prod]) {
+        const r = await s.gql(t.query, t.variables);
+        expect(r.status).toBe(400);
+        expect(r.errors?.[0]?.extensions?.code).toBe(t.code);
+        expect(r.errors?.[0]?.message).toMatch(t.error);
+        for (const e of r.errors ?? []) expect(e.message).not.toMatch(/Did you mean|Suggestion|\?\s*$/);
+        expect(JSON.stringify(r)).not.toMatch(/did you mean/i);
+      }
+      const d = await dev.gql(t.query, t.variables);
+      expect(d.status).toBe(400);
+      expect(d.errors?.[0]?.message).toMatch(t.error);
+      expect(d.errors?.[0]?.message).toMatch(/Did you mean/);
+    });
+  }
+});
+
+describe('an app run with NODE_ENV=production', () => {
+  it('serves GraphiQL without a token, even given a page that presets one', async () => {
+    const res = await fetch(`${production.server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page.includes('Satu Kredit GraphiQL')).toBe(true);
+    // (booleans: a failure would print the 9 MB page)
+    expect(page.includes(PAGE_TOKEN), 'the token is in the page').toBe(false);
+    expect(/Bearer /.test(page), 'a bearer header is in the page').toBe(false);
+    // Outside production the page is served as given.
+    expect(renderPlayground({ token: PAGE_TOKEN }).includes(PAGE_TOKEN)).toBe(true);
   });
 });
 
@@ -83,10 +160,59 @@ describe('HTTP surface', () => {
   it('limits the request body size and refuses batched requests', async () => {
     const big = await post(dev, { query: `{ __typename }`, variables: { pad: 'x'.repeat(1_100_000) } });
     expect(big.status).toBe(413);
+    expect(big.body.error).toMatch(/too large/);
     const batch = await post(dev, [{ query: '{ __typename }' }, { query: '{ __typename }' }]);
     expect(batch.status).toBe(400);
   });
+
+  it('answers every oversized body with a 413 JSON reason, never a reset connection (/graphql and /webhooks)', async () => {
+    const body = Buffer.alloc(5_000_000, 'x');
+    const paths = ['/graphql', '/webhooks/dompetkilat/v1/loan/disburse'];
+    for (const path of paths) {
+      for (let i = 0; i < 20; i++) {
+        // Half with content-length (refused before reading), half chunked (refused once 1 MB has arrived).
+        const r = await rawPost(`${dev.server.url}${path}`, body, { 'content-type': 'application/json', authorization: `Bearer ${dev.token()}` }, i % 2 === 1);
+        expect(r.status, `${path} send ${i}`).toBe(413);
+        expect(r.headers['content-type']).toMatch(/^application\/json/);
+        expect(JSON.parse(r.body).error, `${path} send ${i}`).toMatch(/request body too large/);
+      }
+    }
+    // The server still answers afterwards.
+    expect((await dev.gql('{ __typename }')).status).toBe(200);
+  });
 });
+
+/**
+ * POSTs `body` with node's http module, with content-length or chunked in 64 KB writes; resolves with the
+ * answer once it is complete (whether or not the server read the whole body), rejects on a connection error
+ * before a complete answer.
+ */
+function rawPost(url: string, body: Buffer, headers: Record<string, string>, chunked: boolean): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = http.request(url, { method: 'POST', headers: chunked ? headers : { ...headers, 'content-length': String(body.length) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        answered = true;
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      res.on('error', (e) => !answered && reject(e));
+    });
+    req.on('error', (e) => !answered && reject(e));
+    if (!chunked) return void req.end(body);
+    let at = 0;
+    const write = () => {
+      while (at < body.length) {
+        const ok = req.write(body.subarray(at, at + 65_536));
+        at += 65_536;
+        if (!ok) return void req.once('drain', write);
+      }
+      req.end();
+    };
+    write();
+  });
+}
 
 describe('per-client rate limiting', () => {
   it('answers RATE_LIMITED with HTTP 429 and Retry-After once a client spends its cost budget, without affecting others', async () => {

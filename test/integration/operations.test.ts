@@ -1,7 +1,7 @@
 /** Health, readiness, metrics, structured logs and graceful shutdown, over real HTTP. */
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/app';
+import { createLogger, MAX_OPERATION_LABELS } from '../../src/app';
 import { TEST_START, TestClock, until } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
 
@@ -55,6 +55,87 @@ describe('metrics', () => {
     expect(text).toMatch(/satukredit_consent_denials_total\{domain="IDENTITY",code="CONSENT_REQUIRED"\} \d+/);
     expect(text).toMatch(/satukredit_process_resident_memory_bytes \d+/);
     expect(text).not.toContain(s.borrowerIds[0]!);
+  });
+
+  it('labels at most MAX_OPERATION_LABELS distinct operation names; later names count as other', async () => {
+    // Runs after the test above: CreditViewOp and Denied are among the names already seen.
+    for (let i = 0; i < MAX_OPERATION_LABELS + 5; i++) await s.gql(`query Bound${i} { __typename }`);
+    await s.gql(`{ __typename }`);
+    await s.gql(`query ${'L'.repeat(150)} { __typename }`);
+    const text = await (await fetch(`${s.server.url}/metrics`)).text();
+    const labels = new Set([...text.matchAll(/^satukredit_graphql_requests_total\{operation="([^"]*)"/gm)].map((m) => m[1]!));
+    expect(labels.has('other')).toBe(true);
+    expect(labels.has('anonymous')).toBe(true);
+    expect(labels.has('CreditViewOp')).toBe(true);
+    expect(labels.has('Bound0')).toBe(true);
+    expect(labels.has(`Bound${MAX_OPERATION_LABELS + 4}`)).toBe(false);
+    expect([...labels].some((l) => l.startsWith('LLLL'))).toBe(false);
+    // The names kept, plus anonymous and other.
+    expect(labels.size).toBeLessThanOrEqual(MAX_OPERATION_LABELS + 2);
+    const other = /^satukredit_graphql_requests_total\{operation="other",outcome="success"\} (\d+)/m.exec(text);
+    expect(Number(other?.[1])).toBeGreaterThanOrEqual(6);
+    // A name seen before the set filled keeps its label.
+    await s.gql(`query Bound0 { __typename }`);
+    const again = await (await fetch(`${s.server.url}/metrics`)).text();
+    expect(again).toMatch(/satukredit_graphql_requests_total\{operation="Bound0",outcome="success"\} 2/);
+  });
+});
+
+describe('metrics exposure', () => {
+  /** An app with NODE_ENV=production and `env`, started for one test. */
+  async function productionStack(env: Record<string, string> = {}) {
+    return startStack({ seed: 63, borrowers: 1, link: false, env: { NODE_ENV: 'production', ...env } });
+  }
+
+  it('in production, /metrics is not served on the main port without METRICS_TOKEN or METRICS_PORT', async () => {
+    const p = await productionStack();
+    try {
+      const r = await fetch(`${p.server.url}/metrics`);
+      expect(r.status).toBe(404);
+      expect(await r.json()).toEqual({ error: 'not found' });
+      expect(p.server.metricsUrl).toBeUndefined();
+      expect((await fetch(`${p.server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('with METRICS_TOKEN, /metrics answers 401 without the bearer and 200 with it', async () => {
+    const token = 'metrics-token-0123456789abcdef';
+    const p = await productionStack({ METRICS_TOKEN: token });
+    try {
+      const none = await fetch(`${p.server.url}/metrics`);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect((await none.json()).error).toMatch(/unauthorized/);
+      expect((await fetch(`${p.server.url}/metrics`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
+      // An API client's token is not the metrics token.
+      expect((await fetch(`${p.server.url}/metrics`, { headers: { authorization: `Bearer ${p.token()}` } })).status).toBe(401);
+      const ok = await fetch(`${p.server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/satukredit_process_resident_memory_bytes \d+/);
+    } finally {
+      await p.close();
+    }
+  });
+
+  it('with METRICS_PORT, /metrics is served on that port only', async () => {
+    const p = await productionStack({ METRICS_PORT: '0' });
+    try {
+      expect(p.server.metricsUrl).toBeDefined();
+      expect(p.server.metricsUrl).not.toBe(p.server.url);
+      const r = await fetch(`${p.server.metricsUrl}/metrics`);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toMatch(/satukredit_graphql_requests_total|satukredit_process_resident_memory_bytes/);
+      expect((await fetch(`${p.server.url}/metrics`)).status).toBe(404);
+      // Nothing else is served on the metrics port.
+      expect((await fetch(`${p.server.metricsUrl}/graphql`, { method: 'POST' })).status).toBe(404);
+      expect((await fetch(`${p.server.metricsUrl}/healthz`)).status).toBe(404);
+    } finally {
+      await p.close();
+    }
+    // Closed with the app.
+    expect(await fetch(`${p.server.metricsUrl}/metrics`).then(() => 'answered', () => 'refused')).toBe('refused');
   });
 });
 
