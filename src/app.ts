@@ -8,7 +8,7 @@
  * This module is also the public entry point for tests and the benchmark: what
  * they may use besides `createApp` is re-exported at the bottom.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { type Clock, systemClock, type WebhookSettings } from './providers/conne
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import { type Connectors, createConnectors, PROVIDER_DEFINITIONS } from './providers/registry';
 import type { SnapBankConfig } from './providers/registry';
+import { noGateway, SmsGateway } from './notify/sms-gateway';
 import { type Database, openDatabase } from './store/database';
 import { pendingMigrations } from './store/migrate';
 
@@ -227,7 +228,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throw e;
   }
   const publisher = overrides.publisher ?? inProcessPublisher();
-  const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher });
+  const notifier = config.SMS_GATEWAY_URL && config.SMS_GATEWAY_KEY ? new SmsGateway({ url: config.SMS_GATEWAY_URL, key: config.SMS_GATEWAY_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : noGateway;
+  // One-time codes are keyed by OTP_SECRET, or by a key derived from the JWT secret (never the secret itself).
+  const codeKey = config.OTP_SECRET ? Buffer.from(config.OTP_SECRET, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit one-time codes').digest();
+  const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey });
 
   const production = config.NODE_ENV === 'production';
   const playgroundHtml = playgroundPage(overrides.playgroundHtml, production, log);

@@ -71,6 +71,11 @@ const Env = z.object({
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
+  /** SMS (or WhatsApp) gateway one-time codes are sent through: base URL and API key (bearer). `npm start` uses the sandbox's. */
+  SMS_GATEWAY_URL: optionalUrl,
+  SMS_GATEWAY_KEY: z.string().min(1).optional(),
+  /** HMAC key of one-time codes and NIK hashes (at least 32 characters); derived from the JWT secret when unset. */
+  OTP_SECRET: z.string().min(32).optional(),
   ...bankVariables(),
 });
 

@@ -55,6 +55,17 @@ export class InvalidInput extends CoreError {
   }
 }
 
+/** Too many requests of one kind from one caller or for one subject; retry after `retryAfterSeconds`. */
+export class TooManyRequests extends CoreError {
+  override readonly name = 'TooManyRequests';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Client-safe code and reason for any error thrown by a provider read. */
 export function providerFailure(provider: ProviderCode, e: unknown): { code: ProviderFailureCode; message: string } {
   if (e instanceof ProviderError) {

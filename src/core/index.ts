@@ -18,6 +18,8 @@ import { EventApplier } from './events.service';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
 import { createRequestLoaders } from './loaders';
+import type { Notifier } from './notifier';
+import { OneTimeCodes } from './one-time-codes';
 import type { Publisher } from './publisher';
 import type { RequestScope } from './scope';
 import { SyncService } from './sync.service';
@@ -34,6 +36,10 @@ export interface CoreDeps {
   readonly freshness: FreshnessPolicy;
   readonly lagMinutes: LagMinutes;
   readonly publisher: Publisher;
+  /** Where one-time codes go out (an SMS gateway). */
+  readonly notifier: Notifier;
+  /** HMAC key of one-time codes and NIK hashes. */
+  readonly codeKey: Buffer;
 }
 
 /** The application services. */
@@ -45,6 +51,7 @@ export class Core {
   readonly events: EventApplier;
   readonly sync: SyncService;
   readonly changes: LoanChanges;
+  readonly codes: OneTimeCodes;
 
   constructor(readonly deps: CoreDeps) {
     const { prisma, clock, log } = deps;
@@ -54,6 +61,7 @@ export class Core {
     this.consents = new ConsentService(prisma, deps.connectors, clock);
     this.events = new EventApplier(prisma, deps.publisher, clock, log);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
+    this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock);
     this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId));
   }
 
@@ -75,4 +83,4 @@ export class Core {
 }
 
 export type { RequestScope };
-export { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure } from './errors';
+export { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure, TooManyRequests } from './errors';

@@ -6,7 +6,7 @@
  */
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure } from '../core';
+import { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure, TooManyRequests } from '../core';
 import type { PartError } from '../core/credit.service';
 import type { ProviderCode } from '../domain/types';
 
@@ -86,6 +86,7 @@ export function toGraphQLError(e: unknown): unknown {
   if (e instanceof NotFound) return new NotFoundError(e.message);
   if (e instanceof InvalidInput) return new BadUserInputError(e.message, e.argumentName);
   if (e instanceof ProviderFailure) return new ProviderPartError(e.provider, e.code, e.message);
+  if (e instanceof TooManyRequests) return new RateLimitedError(e.message, e.retryAfterSeconds);
   return e;
 }
 

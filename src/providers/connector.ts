@@ -72,6 +72,13 @@ export interface ProviderConnector {
    * @throws LinkMismatchError when it does not belong to the NIK; ProviderAuthError when the login is refused; ProviderError on failure.
    */
   link(nik: string, request: unknown): Promise<LinkedAccount>;
+  /**
+   * The phone number this provider holds for a NIK, with the link request that names the account (for
+   * providers whose accounts are proven by a one-time code sent to that phone: `linkProof` IDENTITY_MATCH);
+   * null when the provider has no account for the NIK, or proves accounts by the borrower's login instead.
+   * @throws ProviderError on provider failure.
+   */
+  phoneOnFile(nik: string): Promise<{ readonly phone: string; readonly linkRequest: unknown } | null>;
   /** State of the provider's circuit breaker (`closed`, `open`, `half-open`), for readiness. */
   readonly circuit: string;
   /** Closes the circuit and starts fresh retry and concurrency policies (an operator's reset; tests between cases). */

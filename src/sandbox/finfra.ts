@@ -175,7 +175,15 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
     return { access_token: signJwt(clientId), refresh_token, token_type: 'Bearer', expires_in: accessTtl };
   };
 
-  const userJson = (u: FinfraUserRecord) => ({ userId: u.userId, borrower_type: u.borrowerType, name: u.name, id_number: u.idNumber, status: u.status, created_at: u.createdAt });
+  const userJson = (u: FinfraUserRecord) => ({
+    userId: u.userId,
+    borrower_type: u.borrowerType,
+    name: u.name,
+    id_number: u.idNumber,
+    ...(u.phoneNumber ? { phone_number: u.phoneNumber } : {}),
+    status: u.status,
+    created_at: u.createdAt,
+  });
 
   const loanJson = (l: FinfraLoanRecord, today: string) => ({
     loanUniqueId: l.loanUniqueId,
@@ -312,6 +320,15 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
         };
         users.set(u.userId, u);
         return { status: 201, body: userJson(u) };
+      },
+    }),
+    core({
+      method: 'GET',
+      template: FINFRA_PATHS.users,
+      handle: (req) => {
+        const nik = req.query.get('id_number');
+        if (!nik) return badRequest('id_number is required');
+        return { status: 200, body: { users: [...users.values()].filter((u) => u.idNumber === nik).map(userJson) } };
       },
     }),
     core({

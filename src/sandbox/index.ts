@@ -16,6 +16,7 @@ import { type Dataset, generateDataset, type SandboxProvider } from './dataset';
 import { startDompetKilatServer } from './dompetkilat';
 import { DEFAULT_FINFRA_CLIENT, type FinfraClientCredentials, startFinfraServer } from './finfra';
 import { type FaultSpec, type LatencySpec, mergeStats, type SandboxServerHandle, type SandboxStats } from './http';
+import { type SandboxSmsGateway, startSmsGateway } from './sms';
 
 export { CAIRIN_ACCESS_TTL_SECONDS, CAIRIN_REFRESH_TTL_SECONDS, type CairinServerOptions, cairinStyle, startCairinServer } from './cairin';
 export {
@@ -55,10 +56,13 @@ export { FaultSpec, FaultsBody, LatencySpec, mergeStats, type SandboxServerHandl
 
 /**
  * The configuration variables that point the application's connectors at this sandbox (base URLs and
- * the Finfra client credentials), to merge into the environment given to `loadConfig`.
+ * the Finfra client credentials) and its one-time codes at the sandbox SMS gateway, to lay over the
+ * environment given to `loadConfig`.
  */
-export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient'>): Record<string, string> {
+export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient' | 'sms'>): Record<string, string> {
   return {
+    SMS_GATEWAY_URL: sb.sms.url,
+    SMS_GATEWAY_KEY: sb.sms.key,
     CAIRIN_BASE_URL: sb.urls.cairin,
     FINFRA_BASE_URL: sb.urls.finfra,
     FINFRA_CLIENT_ID: sb.finfraClient.clientId,
@@ -70,6 +74,7 @@ export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient'>): 
 /** The demo's example loan: the seed person's Cairin loan from the Cairin brief. */
 export const DEMO_LOAN = { provider: 'CAIRIN', providerLoanId: 'LN-0001' } as const;
 
+export { type SandboxSms, type SandboxSmsGateway, startSmsGateway } from './sms';
 export { bankSettings, createSandboxBanks, type SandboxBank, type SentEvent, startEventServer, WebhookSender } from './events';
 
 /** A value given once for all providers, or per provider. */
@@ -125,6 +130,8 @@ export interface Sandbox {
   finfra: SandboxServerHandle;
   dompetKilat: SandboxServerHandle;
   urls: SandboxUrls;
+  /** The loopback SMS gateway one-time codes are sent through (messages readable at GET /__sandbox/sms?phone=). */
+  sms: SandboxSmsGateway;
   /** Credentials our app uses against the Finfra sandbox. */
   finfraClient: FinfraClientCredentials;
   /** Counters of all three servers (endpoint keys are distinct across providers). */
@@ -189,9 +196,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     started.push(dompetKilat);
 
     const servers = { cairin, finfra, dompetKilat };
+    const sms = await startSmsGateway({ key: `sandbox-sms-${opts.seed ?? 42}-key`, now: opts.now });
     return {
       dataset,
       ...servers,
+      sms,
       urls: { cairin: cairin.url, finfra: finfra.url, dompetKilat: dompetKilat.url },
       finfraClient: { ...clients[0]! },
       stats: () => {
@@ -202,7 +211,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         for (const s of Object.values(servers)) s.resetStats();
       },
       close: async () => {
-        await Promise.all(Object.values(servers).map((s) => s.close()));
+        await Promise.all([...Object.values(servers).map((s) => s.close()), sms.close()]);
       },
     };
   } catch (e) {

@@ -3,10 +3,10 @@
  * token renewal, wire validation errors, minimization of personal data.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CairinClient } from '../../src/providers/cairin';
-import { DompetKilatClient } from '../../src/providers/dompetkilat';
+import { CairinClient, CairinConnector } from '../../src/providers/cairin';
+import { DompetKilatClient, DompetKilatConnector } from '../../src/providers/dompetkilat';
 import { ProviderAuthError, ProviderError, WireFormatError } from '../../src/app';
-import { FinfraClient, finfraEnvironment } from '../../src/providers/finfra';
+import { FinfraClient, FinfraConnector, finfraEnvironment } from '../../src/providers/finfra';
 import { startSandbox, type Sandbox } from '../../src/sandbox';
 import { TEST_START, TestClock, until } from '../support/clock';
 
@@ -209,5 +209,20 @@ describe('fault tolerance', () => {
     }
     expect(sb.dompetKilat.stats().byEndpoint['GET /v1/borrower/:idNumber']).toBe(6); // all six reached the provider...
     expect(sb.dompetKilat.inFlight().peak).toBe(2); // ...never more than two at a time, and two did run together
+  });
+});
+
+describe('phone on file (one-time codes go to the phone the provider holds for the NIK)', () => {
+  it('reads Finfra phone_number by NIK and Dompet Kilat phoneNumber by idNumber, with the account to link; null for an unknown NIK and for Cairin', async () => {
+    const f = new FinfraConnector({ baseUrl: sb.urls.finfra, timeoutMs: 2000, ...sb.finfraClient, now });
+    const d = new DompetKilatConnector({ baseUrl: sb.urls.dompetKilat, timeoutMs: 2000 }, clock);
+    const c = new CairinConnector({ baseUrl: sb.urls.cairin, timeoutMs: 2000, now });
+    const fu = sb.dataset.finfra.find((u) => u.phoneNumber)!;
+    expect(await f.phoneOnFile(fu.idNumber)).toEqual({ phone: fu.phoneNumber, linkRequest: fu.userId });
+    const dk = sb.dataset.dompetKilat[0]!;
+    expect(await d.phoneOnFile(dk.idNumber)).toEqual({ phone: dk.phoneNumber, linkRequest: dk.idNumber });
+    expect(await f.phoneOnFile('9999999999999999')).toBeNull();
+    expect(await d.phoneOnFile('9999999999999999')).toBeNull();
+    expect(await c.phoneOnFile()).toBeNull();
   });
 });

@@ -39,6 +39,11 @@ export class CairinConnector implements ProviderConnector {
     return { externalId: accountId, credentials };
   }
 
+  /** Cairin accounts are proven by the borrower's own app login, never by a code: always null. */
+  async phoneOnFile(): Promise<null> {
+    return null;
+  }
+
   get circuit(): string {
     return this.client.circuit;
   }

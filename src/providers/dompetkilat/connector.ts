@@ -29,6 +29,12 @@ export class DompetKilatConnector implements ProviderConnector {
     return { externalId: r.idNumber };
   }
 
+  /** Dompet Kilat's `phoneNumber` of the record whose `idNumber` is the NIK; link request: that `idNumber`. */
+  async phoneOnFile(nik: string): Promise<{ phone: string; linkRequest: unknown } | null> {
+    const r = await this.client.getBorrower(nik);
+    return r && r.idNumber === nik && r.phoneNumber ? { phone: r.phoneNumber, linkRequest: r.idNumber } : null;
+  }
+
   get circuit(): string {
     return this.client.circuit;
   }

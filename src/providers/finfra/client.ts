@@ -5,7 +5,7 @@
  */
 import { ProviderRejectedError } from '../errors';
 import { type ErrorAnswer, type HttpClientOptions, ProviderHttpClient, type RequestSpec, TokenManager } from '../http';
-import { FINFRA_KEY_PREFIX, FINFRA_PATHS, FinfraBorrower, FinfraError, FinfraLoanDetails, FinfraLoanList, FinfraToken } from './wire';
+import { FINFRA_KEY_PREFIX, FINFRA_PATHS, FinfraBorrower, FinfraBorrowerList, FinfraError, FinfraLoanDetails, FinfraLoanList, FinfraToken } from './wire';
 import type { z } from 'zod';
 
 /** Finfra client configuration. */
@@ -75,6 +75,12 @@ export class FinfraClient extends ProviderHttpClient {
   /** GET /api/core/users/{userId}; null when unknown. */
   getBorrower(userId: string): Promise<FinfraBorrower | null> {
     return this.request({ method: 'GET', path: FINFRA_PATHS.user(userId), endpoint: 'GET /api/core/users/:userId', schema: FinfraBorrower.nullable(), token: this.tokens });
+  }
+
+  /** GET /api/core/users?id_number={nik}: the borrower holding this NIK, or null. */
+  async findBorrowerByNik(nik: string): Promise<FinfraBorrower | null> {
+    const r = await this.request({ method: 'GET', path: FINFRA_PATHS.users, endpoint: 'GET /api/core/users', schema: FinfraBorrowerList, query: { id_number: nik }, token: this.tokens });
+    return r.users.find((u) => u.id_number === nik) ?? null;
   }
 
   /** GET /api/core/loans/{userId}; null when the borrower is unknown. */

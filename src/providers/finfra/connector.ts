@@ -30,6 +30,12 @@ export class FinfraConnector implements ProviderConnector {
     return { externalId: u.userId };
   }
 
+  /** Finfra's `phone_number` of the borrower holding the NIK (`GET /api/core/users?id_number=`); link request: its `userId`. */
+  async phoneOnFile(nik: string): Promise<{ phone: string; linkRequest: unknown } | null> {
+    const u = await this.client.findBorrowerByNik(nik);
+    return u?.phone_number ? { phone: u.phone_number, linkRequest: u.userId } : null;
+  }
+
   get circuit(): string {
     return this.client.circuit;
   }

@@ -66,10 +66,16 @@ export const FinfraBorrower = z.object({
   borrower_type: z.enum(['PERSONAL', 'BUSINESS']),
   name: z.string(),
   id_number: z.string(),
+  /** The borrower's phone on file (62...), given at registration; absent when none was given. */
+  phone_number: z.string().optional(),
   status: FinfraBorrowerStatus,
   created_at: isoInstant,
 });
 export type FinfraBorrower = z.infer<typeof FinfraBorrower>;
+
+/** GET /api/core/users?id_number={NIK}: the partner's borrowers holding that NIK (at most one; NIKs are unique). */
+export const FinfraBorrowerList = z.object({ users: z.array(FinfraBorrower) });
+export type FinfraBorrowerList = z.infer<typeof FinfraBorrowerList>;
 
 /** GET /api/core/loans/{userId}. */
 export const FinfraLoanList = z.object({

@@ -1,0 +1,75 @@
+/**
+ * The sandbox's loopback SMS gateway: accepts `POST /messages` `{ to, text }` with
+ * `authorization: Bearer <key>` (the API's SMS_GATEWAY_KEY) as a real gateway would,
+ * and records every message, readable at `GET /__sandbox/sms?phone=<digits>` (newest
+ * last) so tests and the demo can read one-time codes.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One recorded message. */
+export interface SandboxSms {
+  readonly to: string;
+  readonly text: string;
+  /** ISO-8601 instant it was received. */
+  readonly at: string;
+}
+
+/** A running sandbox SMS gateway. */
+export interface SandboxSmsGateway {
+  readonly url: string;
+  /** The bearer key it accepts. */
+  readonly key: string;
+  /** Messages sent to `phone` (all when omitted), oldest first. */
+  messages(phone?: string): SandboxSms[];
+  close(): Promise<void>;
+}
+
+/** Starts the gateway on a loopback port (0: any free port). */
+export async function startSmsGateway(opts: { key: string; port?: number; now?: () => Date }): Promise<SandboxSmsGateway> {
+  const now = opts.now ?? (() => new Date());
+  const sent: SandboxSms[] = [];
+  const reply = (res: http.ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox.local');
+    if (req.method === 'GET' && url.pathname === '/__sandbox/sms') {
+      const phone = url.searchParams.get('phone');
+      return reply(res, 200, { messages: sent.filter((m) => !phone || m.to === phone) });
+    }
+    if (req.method !== 'POST' || url.pathname !== '/messages') return reply(res, 404, { error: 'not_found' });
+    if (req.headers.authorization !== `Bearer ${opts.key}`) return reply(res, 401, { error: 'unauthorized' });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: { to?: unknown; text?: unknown };
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+      } catch {
+        return reply(res, 400, { error: 'bad_request', message: 'body is not JSON' });
+      }
+      if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to) || typeof body.text !== 'string' || !body.text) {
+        return reply(res, 400, { error: 'bad_request', message: 'to (8-15 digits) and text are required' });
+      }
+      sent.push({ to: body.to, text: body.text, at: now().toISOString() });
+      return reply(res, 202, { accepted: true });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    key: opts.key,
+    messages: (phone) => sent.filter((m) => !phone || m.to === phone),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
