@@ -13,6 +13,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
+import { type DocumentNode, getOperationAST, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
 import { type ApiClient, type JwtSettings, verifyClientToken } from '../auth';
 import { type Core, CoreError } from '../core';
 import { type GraphQLContext, PartialErrors } from '../graphql/context';
@@ -202,27 +203,55 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     return { scope: deps.core.openScope(client, requestId, log.child({ clientId: client.id })), core: deps.core, partial: new PartialErrors() };
   }
 
+  const hard = hardening(schema, deps.hardening ?? defaultHardening(false));
+  /** The verified client of a graphql-ws connection (bearer in connectionParams.authorization), or null. */
+  const wsClient = (params: unknown): ApiClient | null => {
+    const auth = String((params as Record<string, unknown> | undefined)?.authorization ?? '');
+    const m = /^Bearer\s+(\S+)$/i.exec(auth);
+    if (!m) return null;
+    try {
+      return verifyClientToken(deps.jwt, m[1]!);
+    } catch {
+      return null;
+    }
+  };
+  /** An error answered over graphql-ws, formatted as over HTTP (codes kept, suggestions stripped in production). */
+  const wsError = (e: GraphQLError, code: 'GRAPHQL_PARSE_FAILED' | 'GRAPHQL_VALIDATION_FAILED'): GraphQLError => {
+    const json = e.toJSON();
+    const f = hard.formatError(formatError({ ...json, extensions: { ...json.extensions, code } }, e), e);
+    return new GraphQLError(f.message, { extensions: f.extensions });
+  };
   // GraphQL subscriptions over graphql-ws on the same path; the bearer token comes in connectionParams.authorization.
+  // Only subscriptions are served here, under the same parser limit, validation rules (graphql-armor's limits
+  // included) and introspection setting as HTTP; queries and mutations go over HTTP.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
   const wsCleanup = useServer(
     {
       schema,
-      onConnect: (c) => {
-        const auth = String((c.connectionParams as Record<string, unknown> | undefined)?.authorization ?? '');
-        const m = /^Bearer\s+(\S+)$/i.exec(auth);
-        if (!m) return false;
+      onConnect: (c) => wsClient(c.connectionParams) !== null,
+      onSubscribe: (c, _id, payload) => {
+        let document: DocumentNode;
         try {
-          verifyClientToken(deps.jwt, m[1]!);
-          return true;
-        } catch {
-          return false;
+          document = parse(payload.query, hard.parseOptions);
+        } catch (e) {
+          return [wsError(e instanceof GraphQLError ? e : new GraphQLError('Syntax Error'), 'GRAPHQL_PARSE_FAILED')];
         }
-      },
-      context: (c) => {
-        const auth = String((c.connectionParams as Record<string, unknown> | undefined)?.authorization ?? '');
-        const client = verifyClientToken(deps.jwt, auth.replace(/^Bearer\s+/i, ''));
+        const op = getOperationAST(document, payload.operationName);
+        if (!op || op.operation !== 'subscription') {
+          return [new GraphQLError('only subscriptions are served over WebSocket; send queries and mutations over HTTP', { extensions: { code: 'BAD_REQUEST' } })];
+        }
+        const rules = [...specifiedRules, ...hard.validationRules, ...(hard.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
+        const errors = validate(schema, document, rules);
+        if (errors.length) return errors.map((e) => wsError(e, 'GRAPHQL_VALIDATION_FAILED'));
+        const client = wsClient(c.connectionParams)!;
         const requestId = randomUUID();
-        return contextFor(client, requestId, deps.log.child({ requestId, transport: 'ws' }));
+        return {
+          schema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: contextFor(client, requestId, deps.log.child({ requestId, transport: 'ws' })),
+        };
       },
     },
     wsServer,
@@ -243,7 +272,6 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     },
   };
 
-  const hard = hardening(schema, deps.hardening ?? defaultHardening(false));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     includeStacktraceInErrorResponses: false,

@@ -229,3 +229,40 @@ describe('per-client rate limiting', () => {
     expect(other.status).toBe(200);
   });
 });
+
+describe('GraphQL over WebSocket', () => {
+  /** Runs one operation over graphql-ws and returns the errors it ended with (or the first result). */
+  async function overWs(s: Stack, query: string, variables: Record<string, unknown> = {}) {
+    const { createClient } = await import('graphql-ws');
+    const { WebSocket } = await import('ws');
+    const client = createClient({ url: `${s.server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token()}` }, lazy: true, retryAttempts: 0 });
+    try {
+      return await new Promise<{ errors?: readonly { message: string; extensions?: Record<string, unknown> }[]; data?: unknown }>((resolve) => {
+        client.subscribe({ query, variables }, { next: (v) => resolve(v as never), error: (e) => resolve({ errors: Array.isArray(e) ? e : [e as never] }), complete: () => undefined });
+      });
+    } finally {
+      await client.dispose();
+    }
+  }
+  const sub = (fields: string) => `subscription($id: ID!) { loanChanged(borrowerId: $id) { ${fields} } }`;
+  const someId = () => Buffer.from(JSON.stringify(['Borrower', dev.borrowerIds[0]!])).toString('base64url');
+
+  it('serves subscriptions only: a query or mutation is refused without running', async () => {
+    const q = await overWs(dev, '{ borrowers(first: 1) { totalCount } }');
+    expect(q.errors?.[0]?.message).toMatch(/only subscriptions are served over WebSocket/);
+    expect(q.data).toBeUndefined();
+  });
+
+  it('applies the same limits and suggestion rules as HTTP', async () => {
+    const aliases = await overWs(dev, sub(Array.from({ length: 20 }, (_, i) => `a${i}: kind`).join(' ')), { id: someId() });
+    expect(aliases.errors?.length).toBeGreaterThan(0);
+    expect(JSON.stringify(aliases.errors)).toMatch(/alias/i);
+    const tokens = await overWs(dev, sub(Array.from({ length: 6000 }, () => 'kind').join(' ')), { id: someId() });
+    expect(tokens.errors?.[0]?.message).toMatch(/5000/);
+    const typo = await overWs(production, sub('kinnd'), { id: someId() });
+    expect(typo.errors?.[0]?.message).toMatch(/Cannot query field "kinnd"/);
+    expect(JSON.stringify(typo.errors)).not.toMatch(/Did you mean/);
+    const introspection = await overWs(production, 'subscription { __schema { types { name } } }');
+    expect(introspection.errors?.length).toBeGreaterThan(0);
+  });
+});
