@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { JwtSettings } from './auth';
 import { type Config, SETTLEMENT_BANKS } from './config';
 import { Core } from './core';
+import { ClientRegistry } from './core/client-registry';
 import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
 import { inProcessPublisher, type Publisher } from './core/publisher';
 import { type Scheduler, startScheduler } from './core/scheduler';
@@ -231,7 +232,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const notifier = config.SMS_GATEWAY_URL && config.SMS_GATEWAY_KEY ? new SmsGateway({ url: config.SMS_GATEWAY_URL, key: config.SMS_GATEWAY_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : noGateway;
   // One-time codes are keyed by OTP_SECRET, or by a key derived from the JWT secret (never the secret itself).
   const codeKey = config.OTP_SECRET ? Buffer.from(config.OTP_SECRET, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit one-time codes').digest();
-  const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey });
+  const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey, clients: new ClientRegistry(config.API_CLIENTS) });
 
   const production = config.NODE_ENV === 'production';
   const playgroundHtml = playgroundPage(overrides.playgroundHtml, production, log);
@@ -335,3 +336,4 @@ export type { Clock, WebhookSettings };
 export type { ProviderCallRecord, ResilienceOptions };
 export type { RunningServer };
 export { ProviderError, ProviderAuthError, ProviderTimeoutError, WireFormatError } from './providers/errors';
+export { ClientRegistry, type RegisteredClient } from './core/client-registry';

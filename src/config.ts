@@ -14,6 +14,25 @@ const optionalUrl = z.string().url().optional();
 /** An empty variable (`METRICS_PORT=`) means unset, not 0 or an invalid value. */
 const unsetWhenEmpty = (v: unknown) => (v === '' ? undefined : v);
 
+/** A redirect URI a client may register: absolute, no fragment, https unless the host is loopback. */
+const RedirectUri = z
+  .string()
+  .url()
+  .refine((u) => !u.includes('#'), 'must not have a fragment')
+  .refine((u) => {
+    if (!URL.canParse(u)) return true; // reported by .url()
+    const url = new URL(u);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+  }, 'must be https (http only on a loopback host)');
+
+/** API_CLIENTS: client id -> display name and registered redirect URIs. */
+const ClientRegistryJson = z.record(
+  z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'client ids are 1-64 letters, digits, dot, dash or underscore'),
+  z.object({ displayName: z.string().trim().min(1).max(80), redirectUris: z.array(RedirectUri).min(1) }),
+);
+/** A registered API client's display name and redirect URIs. */
+export type RegisteredClients = z.infer<typeof ClientRegistryJson>;
+
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('127.0.0.1'),
@@ -28,6 +47,29 @@ const Env = z.object({
   JWT_PUBLIC_KEY_FILE: z.string().optional(),
   JWT_ISSUER: z.string().default('satukredit'),
   JWT_AUDIENCE: z.string().default('satukredit-api'),
+  /**
+   * The API-client registry, JSON: `{ "<client id>": { "displayName": "...", "redirectUris": ["https://..."] } }`.
+   * The consent page shows the display name; a consent request's redirectUri must equal one registered for
+   * its client (https, or http on a loopback host). Default: none registered.
+   */
+  API_CLIENTS: z.string().default('{}').transform((text, ctx) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+    const parsed = ClientRegistryJson.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0]!;
+      // A refused client id is reported inside the record's key issue.
+      const message = i.code === 'invalid_key' ? (i.issues[0]?.message ?? i.message) : i.message;
+      ctx.addIssue({ code: 'custom', message: `${i.path.join('.') || '(root)'}: ${message}` });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * Port of a listener (on HOST) serving only /metrics; when set, the main port serves no /metrics. When

@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
 import { AccountCache } from './account-cache';
+import type { ClientRegistry } from './client-registry';
 import { BorrowerService } from './borrower.service';
 import { ConsentGuard } from './consent-guard';
 import { ConsentService } from './consent.service';
@@ -40,6 +41,8 @@ export interface CoreDeps {
   readonly notifier: Notifier;
   /** HMAC key of one-time codes and NIK hashes. */
   readonly codeKey: Buffer;
+  /** Registered API clients (display names, redirect URIs). */
+  readonly clients: ClientRegistry;
 }
 
 /** The application services. */
