@@ -40,8 +40,6 @@ export interface ProviderReads {
   profile(account: AccountRef): Promise<ProviderBorrower | null>;
   /** Every loan of the account, each with its installment schedule. */
   loans(account: AccountRef): Promise<Loan[]>;
-  /** One loan by the provider's loan id; null when the account has no such loan. */
-  loan(account: AccountRef, providerLoanId: string): Promise<Loan | null>;
   /** Repayments of the account (all loans), newest first. */
   repayments(account: AccountRef): Promise<Repayment[]>;
   /** Disbursements of the account (all loans), newest first. */

@@ -77,10 +77,6 @@ export class CairinConnector implements ProviderConnector {
           return x ? [toLoan(x, a.id)] : [];
         });
       },
-      async loan(a, id) {
-        const d = await details.load({ a, loanId: id });
-        return d ? toLoan(d, a.id) : null;
-      },
       async repayments(a) {
         return toRepayments(await history.load(a));
       },

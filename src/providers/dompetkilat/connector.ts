@@ -8,7 +8,7 @@ import { jakartaDate } from '../../domain/dates';
 import { type Clock, type LinkedAccount, LinkMismatchError, type ProviderConnector, type ProviderReads, systemClock } from '../connector';
 import type { HttpClientOptions } from '../http';
 import { DompetKilatClient } from './client';
-import { loanId, toBorrower, toLoan } from './map';
+import { toBorrower, toLoan } from './map';
 
 /** Dompet Kilat connector. */
 export class DompetKilatConnector implements ProviderConnector {
@@ -55,10 +55,6 @@ export class DompetKilatConnector implements ProviderConnector {
         const r = await records.load(a.externalId);
         const loan = r ? toLoan(r, a.id, today()) : null;
         return loan ? [loan] : [];
-      },
-      async loan(a, id) {
-        const r = await records.load(a.externalId);
-        return r && loanId(r) === id ? toLoan(r, a.id, today()) : null;
       },
       async repayments() {
         return [];

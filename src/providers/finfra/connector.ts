@@ -69,11 +69,6 @@ export class FinfraConnector implements ProviderConnector {
       async loans(a) {
         return (await allDetails(a)).map((d) => toLoan(d, a.id));
       },
-      async loan(a, id) {
-        const d = await details.load(id);
-        // A loan id from another borrower must not be readable through this account.
-        return d && d.userId === a.externalId ? toLoan(d, a.id) : null;
-      },
       async repayments(a) {
         return (await allDetails(a)).flatMap(toRepayments).sort((x, y) => y.paidAt.getTime() - x.paidAt.getTime());
       },
