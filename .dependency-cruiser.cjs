@@ -1,7 +1,7 @@
 /**
  * Dependency rules for satukredit, enforced in CI by `npm run check:deps`.
  *
- * Layers (inner to outer): domain <- providers <- store <- core <- graphql / webhooks <- http <- app.ts <- cli.ts
+ * Layers (inner to outer): domain <- providers <- store <- core <- graphql / webhooks / consent-page <- http <- app.ts <- cli.ts
  * src/generated/ (Prisma's client) is never followed, so nothing inside it is analysed or reported.
  */
 
@@ -85,28 +85,35 @@ module.exports = {
       comment: 'Persistence sits below the application: store must not import core, graphql, http, webhooks, app or cli.',
       severity: 'error',
       from: { path: '^src/store/' },
-      to: { path: [layer('core', 'graphql', 'http', 'webhooks'), ENTRY_POINTS] },
+      to: { path: [layer('core', 'graphql', 'http', 'webhooks', 'consent-page'), ENTRY_POINTS] },
     },
     {
       name: 'core-not-upward',
       comment: 'Application services are transport-agnostic: core must not import graphql, http, webhooks, app or cli.',
       severity: 'error',
       from: { path: '^src/core/' },
-      to: { path: [layer('graphql', 'http', 'webhooks'), ENTRY_POINTS] },
+      to: { path: [layer('graphql', 'http', 'webhooks', 'consent-page'), ENTRY_POINTS] },
     },
     {
       name: 'graphql-not-upward',
       comment: 'The GraphQL layer is mounted by http and must not know about http, webhooks, app or cli.',
       severity: 'error',
       from: { path: '^src/graphql/' },
-      to: { path: [layer('http', 'webhooks'), ENTRY_POINTS] },
+      to: { path: [layer('http', 'webhooks', 'consent-page'), ENTRY_POINTS] },
     },
     {
       name: 'webhooks-not-upward',
       comment: 'Webhook routes are a sibling of graphql mounted by http: no graphql, http, app or cli imports.',
       severity: 'error',
       from: { path: '^src/webhooks/' },
-      to: { path: [layer('graphql', 'http'), ENTRY_POINTS] },
+      to: { path: [layer('graphql', 'http', 'consent-page'), ENTRY_POINTS] },
+    },
+    {
+      name: 'consent-page-not-upward',
+      comment: 'The hosted consent pages are a sibling of graphql and webhooks mounted by http: they use the core only.',
+      severity: 'error',
+      from: { path: '^src/consent-page/' },
+      to: { path: [layer('graphql', 'http', 'webhooks'), ENTRY_POINTS] },
     },
     {
       name: 'http-not-to-entry-points',
@@ -122,7 +129,7 @@ module.exports = {
       comment: 'The loopback fake providers must run without the application: no core, graphql, http, webhooks, store, app or cli.',
       severity: 'error',
       from: { path: '^src/sandbox/' },
-      to: { path: [layer('core', 'graphql', 'http', 'webhooks', 'store'), ENTRY_POINTS] },
+      to: { path: [layer('core', 'graphql', 'http', 'webhooks', 'store', 'consent-page'), ENTRY_POINTS] },
     },
     {
       name: 'shared-modules-not-upward',

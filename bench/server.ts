@@ -24,7 +24,7 @@ import pg from 'pg';
 import { createApp, createLogger, type Database, DEFAULT_LAG_MINUTES, defaultHardening, loadConfig, openDatabase, signClientToken } from '../src/app';
 import { CONSENT_DOMAINS } from '../src/domain/consent';
 import { jakartaDate } from '../src/domain/dates';
-import { bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, startSandbox } from '../src/sandbox';
+import { answerConsent, bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startSandbox } from '../src/sandbox';
 
 /** What the parent passes (JSON in argv[2]). */
 export interface ChildConfig {
@@ -121,6 +121,9 @@ const config = loadConfig({
   PROVIDER_TIMEOUT_MS: String(cfg.providerTimeoutMs),
   FINFRA_CALLBACK_KEY: randomBytes(24).toString('base64url'),
   DOMPETKILAT_CALLBACK_IPS: '127.0.0.1,::1,::ffff:127.0.0.1',
+  API_CLIENTS: JSON.stringify({ 'bench-client': { displayName: 'Benchmark', redirectUris: [sandboxRedirectUri(sandbox)] } }),
+  OTP_SENDS_PER_IP: '1000000',
+  OTP_SENDS_PER_NIK: '1000000',
 });
 const app = await createApp(config, {
   clock,
@@ -134,21 +137,30 @@ const app = await createApp(config, {
 });
 const applier = app.core.events;
 const CLIENT_ID = 'bench-client';
-const requests = linkRequests(sandbox.dataset);
-for (const r of requests) {
-  await app.core.consents.grant({
-    clientId: CLIENT_ID,
-    nik: r.nik,
-    fullName: r.fullName,
-    providers: r.providers,
-    domains: [...CONSENT_DOMAINS],
-    purpose: 'benchmark',
-    expiresAt: new Date(Date.now() + 24 * 3600 * 1000),
-    dataLifeSeconds: 24 * 3600,
-    accounts: r.accounts,
-  });
-}
 const server = await app.start({ host: '127.0.0.1', port: 0 });
+// Every borrower consents the way any borrower does: a consent request, then the consent page (login, codes, approve).
+const requests = linkRequests(sandbox.dataset);
+const benchToken = signClientToken(app.jwt, CLIENT_ID, ['consent:write']);
+let nextBorrower = 0;
+await Promise.all(
+  Array.from({ length: 8 }, async () => {
+    while (nextBorrower < requests.length) {
+      const r = requests[nextBorrower++]!;
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${benchToken}` },
+        body: JSON.stringify({
+          query: 'mutation($input: ConsentRequestInput!) { consentRequestCreate(input: $input) { consentUrl userErrors { message } } }',
+          variables: { input: { nik: r.nik, fullName: r.fullName, providers: r.providers, domains: [...CONSENT_DOMAINS], purpose: 'benchmark', expiresAt: new Date(Date.now() + 24 * 3600 * 1000).toISOString(), dataLifeSeconds: 24 * 3600, redirectUri: sandboxRedirectUri(sandbox) } },
+        }),
+      });
+      const url = ((await res.json()) as { data?: { consentRequestCreate?: { consentUrl?: string } } }).data?.consentRequestCreate?.consentUrl;
+      if (!url) throw new Error('bench consent request failed');
+      const o = await answerConsent({ consentUrl: url, smsUrl: sandbox.sms.url, person: r, decision: 'APPROVE' });
+      if (o.status !== 'ACTIVE') throw new Error(`bench consent ended ${o.status}`);
+    }
+  }),
+);
 for (const s of [sandbox.cairin, sandbox.finfra, sandbox.dompetKilat]) s.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
 sandbox.resetStats();
 

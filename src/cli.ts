@@ -17,13 +17,17 @@ import { loadConfig, type Config } from './config';
 import { CONSENT_DOMAINS } from './domain/consent';
 import { jakartaDate } from './domain/dates';
 import { createLogger } from './logger';
-import { bankSettings, createSandboxBanks, DEMO_LOAN, linkRequests, sandboxProviderEnv, startEventServer, startSandbox, WebhookSender } from './sandbox';
+import { answerConsent, bankSettings, createSandboxBanks, DEMO_LOAN, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startEventServer, startSandbox, WebhookSender } from './sandbox';
 
 /** Demo API clients printed by `start`. */
 const DEMO_CLIENTS = {
   'demo-aggregator': ['credit:read', 'payoff:read', 'consent:write'],
-  'demo-refinancer': ['credit:read', 'payoff:read'],
+  'demo-refinancer': ['credit:read', 'payoff:read', 'consent:write'],
 } as const;
+
+const DEMO_CLIENT_NAMES: Record<keyof typeof DEMO_CLIENTS, string> = { 'demo-aggregator': 'Demo Aggregator', 'demo-refinancer': 'Demo Refinancing' };
+
+const REQUEST_CONSENT = `mutation($input: ConsentRequestInput!) { consentRequestCreate(input: $input) { consentUrl userErrors { code message } } }`;
 
 const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
   creditView(borrowerId: "${borrowerId}") {
@@ -36,13 +40,68 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
   }
 }`;
 
+/**
+ * Seeds the demo's consents the way any client gets one: a consent request over GraphQL, then the
+ * borrower's answer on the hosted consent page (Cairin login, codes from the sandbox SMS gateway,
+ * approve). Every borrower consents to demo-aggregator for all providers and data; every third to
+ * demo-refinancer for loans, schedules and identity. A borrower who already holds an ACTIVE consent
+ * to a demo client (a restart on the same data) is skipped. 8 borrowers at a time, the seed person first.
+ */
+async function seedDemoConsents(apiUrl: string, sandbox: Awaited<ReturnType<typeof startSandbox>>, app: Awaited<ReturnType<typeof createApp>>) {
+  const requests = linkRequests(sandbox.dataset);
+  const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
+  const tokens = Object.fromEntries(Object.entries(DEMO_CLIENTS).map(([id, scopes]) => [id, signClientToken(app.jwt, id, scopes)]));
+  let created = 0;
+  let existing = 0;
+  const one = async (i: number) => {
+    const r = requests[i]!;
+    const asks = [{ clientId: 'demo-aggregator', domains: [...CONSENT_DOMAINS], purpose: 'Show the borrower their whole credit picture in the demo aggregator app' }];
+    if (i % 3 === 0) asks.push({ clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
+    for (const ask of asks) {
+      const held = await app.database.prisma.consent.count({ where: { clientId: ask.clientId, status: 'ACTIVE', borrower: { nik: r.nik } } });
+      if (held) {
+        existing++;
+        continue;
+      }
+      const res = await fetch(`${apiUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[ask.clientId]}` },
+        body: JSON.stringify({
+          query: REQUEST_CONSENT,
+          variables: { input: { nik: r.nik, fullName: r.fullName, providers: r.providers, domains: ask.domains, purpose: ask.purpose, expiresAt, dataLifeSeconds: 30 * 24 * 3600, redirectUri: sandboxRedirectUri(sandbox), state: `demo-${i}` } },
+        }),
+      });
+      const body = (await res.json()) as { data?: { consentRequestCreate?: { consentUrl: string | null; userErrors: { message: string }[] } } };
+      const url = body.data?.consentRequestCreate?.consentUrl;
+      if (!url) throw new Error(`demo consent request failed: ${JSON.stringify(body)}`);
+      const o = await answerConsent({ consentUrl: url, smsUrl: sandbox.sms.url, person: r, decision: 'APPROVE' });
+      if (o.status !== 'ACTIVE') throw new Error(`demo consent for borrower ${i} ended ${o.status}`);
+      created++;
+    }
+  };
+  await one(0);
+  let next = 1;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < requests.length) await one(next++);
+    }),
+  );
+  return { borrowers: requests.length, created, existing };
+}
+
 async function start(): Promise<void> {
   const env = loadConfig();
   const useSandbox = !env.CAIRIN_BASE_URL && !env.FINFRA_BASE_URL && !env.DOMPETKILAT_BASE_URL;
   const sandbox = useSandbox ? await startSandbox({ seed: env.SANDBOX_SEED, borrowers: env.SANDBOX_BORROWERS, today: jakartaDate(new Date()) }) : null;
   // Demo mode: the connectors point at the sandbox, and the sandbox's Finfra signs callbacks with a key made here.
   const cfg: Config = sandbox
-    ? loadConfig(undefined, { ...sandboxProviderEnv(sandbox), FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url') })
+    ? loadConfig(undefined, {
+        ...sandboxProviderEnv(sandbox),
+        FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url'),
+        // The demo clients, sent back to the sandbox's client callback page; the demo seeds every consent from this one machine.
+        API_CLIENTS: process.env.API_CLIENTS ?? JSON.stringify(Object.fromEntries(Object.entries(DEMO_CLIENT_NAMES).map(([id, displayName]) => [id, { displayName, redirectUris: [sandboxRedirectUri(sandbox)] }]))),
+        OTP_SENDS_PER_IP: process.env.OTP_SENDS_PER_IP ?? '100000',
+      })
     : env;
   const banks = sandbox ? createSandboxBanks() : null;
 
@@ -66,34 +125,21 @@ async function start(): Promise<void> {
   const app = await createApp(cfg, { webhooks: banks ? { banks: bankSettings(banks, lagMinutes(cfg)) } : undefined, playgroundHtml });
   const log = app.log;
   log.info({ database: app.database.kind }, 'database ready (migrations applied)');
-  if (sandbox) {
-    log.info({ urls: sandbox.urls }, 'provider sandbox started');
-    // Demo consents (linking happens under them): every borrower to demo-aggregator
-    // for all providers and data; every third to demo-refinancer for loans and schedules.
-    const requests = linkRequests(sandbox.dataset);
-    const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
-    for (const [i, r] of requests.entries()) {
-      const base = { nik: r.nik, fullName: r.fullName, providers: r.providers, expiresAt, dataLifeSeconds: 30 * 24 * 3600 };
-      const c = await app.core.consents.grant({
-        ...base,
-        clientId: 'demo-aggregator',
-        domains: [...CONSENT_DOMAINS],
-        purpose: 'Show the borrower their whole credit picture in the demo aggregator app',
-        accounts: r.accounts,
-      });
-      demo.borrowerId ??= c.borrowerId;
-      if (i % 3 === 0) {
-        await app.core.consents.grant({ ...base, clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
-      }
-    }
-    log.info({ borrowers: requests.length }, 'demo borrowers linked under consent');
-    const acct = demo.borrowerId ? await app.database.prisma.providerAccount.findFirst({ where: { borrowerId: demo.borrowerId, provider: DEMO_LOAN.provider } }) : null;
-    if (acct) demo.loanId = toGlobalId('Loan', acct.id, DEMO_LOAN.providerLoanId);
-  }
   const aggregatorToken = signClientToken(app.jwt, 'demo-aggregator', DEMO_CLIENTS['demo-aggregator']);
   if (sandbox && !production) demo.token = aggregatorToken;
 
   const server = await app.start();
+  if (sandbox) {
+    log.info({ urls: sandbox.urls }, 'provider sandbox started');
+    const started = Date.now();
+    const r = await seedDemoConsents(server.url, sandbox, app);
+    log.info({ borrowers: r.borrowers, consents: r.created, existing: r.existing, ms: Date.now() - started }, 'demo consents given through the consent flow');
+    const john = await app.database.prisma.consent.findFirst({ where: { clientId: 'demo-aggregator', status: 'ACTIVE', borrower: { nik: linkRequests(sandbox.dataset)[0]!.nik } } });
+    demo.borrowerId = john?.borrowerId ?? null;
+    const acct = demo.borrowerId ? await app.database.prisma.providerAccount.findFirst({ where: { borrowerId: demo.borrowerId, provider: DEMO_LOAN.provider } }) : null;
+    if (acct) demo.loanId = toGlobalId('Loan', acct.id, DEMO_LOAN.providerLoanId);
+    page = null;
+  }
   const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, cfg.FINFRA_CALLBACK_KEY!, banks)) : null;
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];

@@ -113,9 +113,14 @@ const Env = z.object({
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
+  /** The API's public base URL (what borrowers' browsers reach, e.g. https://api.example.co.id); consent links start with it. Default: where the server listens. */
+  PUBLIC_URL: optionalUrl,
   /** SMS (or WhatsApp) gateway one-time codes are sent through: base URL and API key (bearer). `npm start` uses the sandbox's. */
   SMS_GATEWAY_URL: optionalUrl,
   SMS_GATEWAY_KEY: z.string().min(1).optional(),
+  /** One-time codes sent per NIK, and per client IP, within 15 minutes (defaults 5 and 20). */
+  OTP_SENDS_PER_NIK: z.coerce.number().int().positive().default(5),
+  OTP_SENDS_PER_IP: z.coerce.number().int().positive().default(20),
   /** HMAC key of one-time codes and NIK hashes (at least 32 characters); derived from the JWT secret when unset. */
   OTP_SECRET: z.string().min(32).optional(),
   ...bankVariables(),

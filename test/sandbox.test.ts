@@ -215,6 +215,7 @@ describe('dataset', () => {
     expect(creds[0]).toEqual({
       nik: '362638287638783',
       fullName: 'John',
+      phoneNumber: '62123123123',
       cairin: { phoneNumber: '62123123123', pin: d.cairin[0]!.pin, deviceId: d.cairin[0]!.deviceId, accountId: d.cairin[0]!.accountId },
       finfra: { userId: d.finfra[0]!.userId },
       dompetKilat: { idNumber: '362638287638783' },
@@ -225,12 +226,13 @@ describe('dataset', () => {
       finfraUserId: d.finfra[0]!.userId,
       dompetKilatIdNumber: '362638287638783',
     };
-    expect(reqs[0]).toEqual({ nik: '362638287638783', fullName: 'John', ...johnAccounts, providers: ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'], accounts: johnAccounts });
+    expect(reqs[0]).toEqual({ nik: '362638287638783', fullName: 'John', phoneNumber: '62123123123', ...johnAccounts, providers: ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'], accounts: johnAccounts });
     const single = d.people.findIndex((p) => p.providers.length === 1 && p.providers[0] === 'dompetKilat');
     const nik = d.people[single]!.nik;
     expect(reqs[single]).toEqual({
       nik,
       fullName: d.people[single]!.fullName,
+      phoneNumber: d.people[single]!.phoneNumber,
       dompetKilatIdNumber: nik,
       providers: ['DOMPET_KILAT'],
       accounts: { cairin: undefined, finfraUserId: undefined, dompetKilatIdNumber: nik },
@@ -628,8 +630,45 @@ describe('Cairin session chain', () => {
     const r = await call(server.url, 'POST', '/mobile/auth/login', { body: { ...fresh, pin: '000000' } });
     expect(r.status).toBe(401);
     expect(r.json.code).toBe('INVALID_CREDENTIALS');
-    const dev = await call(server.url, 'POST', '/mobile/auth/login', { body: { ...fresh, deviceId: 'other-device' } });
-    expect(dev.json.code).toBe('INVALID_CREDENTIALS');
+    const phone = await call(server.url, 'POST', '/mobile/auth/login', { body: { ...fresh, phoneNumber: '6281100009999' } });
+    expect(phone.status).toBe(401);
+    expect(phone.json.code).toBe('INVALID_CREDENTIALS');
+  });
+
+  it('asks a new device for liveness once, then remembers it', async () => {
+    const a = dataset.cairin[1]!;
+    const fromNew = { phoneNumber: a.phoneNumber, pin: a.pin, deviceId: 'new-phone-1' };
+    const login = async (body: Record<string, string>) => call(server.url, 'POST', '/mobile/auth/login', { body });
+
+    // A wrong PIN from a new device is refused as before.
+    const wrong = await login({ ...fromNew, pin: a.pin === '000000' ? '111111' : '000000' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.code).toBe('INVALID_CREDENTIALS');
+
+    // Right phone and PIN from a new device: a ticket, gated on liveness.
+    const first = wire(CairinLoginResponse, (await login(fromNew)).json);
+    expect(first.livenessRequired).toBe(true);
+    const gated = await call(server.url, 'POST', '/mobile/auth/token', { body: { loginTicket: first.loginTicket } });
+    expect(gated.status).toBe(403);
+    expect(gated.json.code).toBe('LIVENESS_REQUIRED');
+    expect((await call(server.url, 'POST', '/mobile/auth/liveness', { body: { loginTicket: first.loginTicket, ktpImage: 'iVBORw0KGgo=' } })).status).toBe(400);
+    // The registered device is unaffected meanwhile.
+    expect(wire(CairinLoginResponse, (await login({ phoneNumber: a.phoneNumber, pin: a.pin, deviceId: a.deviceId })).json).livenessRequired).toBe(false);
+
+    const live = await call(server.url, 'POST', '/mobile/auth/liveness', { body: { loginTicket: first.loginTicket, ktpImage: 'iVBORw0KGgo=', selfieImage: 'iVBORw0KGgo=' } });
+    expect(wire(CairinLivenessResponse, live.json).verified).toBe(true);
+    const s = wire(CairinSession, (await call(server.url, 'POST', '/mobile/auth/token', { body: { loginTicket: first.loginTicket } })).json);
+    expect(s.accountId).toBe(a.accountId);
+    expect((await call(server.url, 'GET', '/mobile/loan/list', { headers: bearer(s.accessToken) })).status).toBe(200);
+    const renewed = wire(CairinSession, (await call(server.url, 'POST', '/mobile/auth/refresh', { body: { refreshToken: s.refreshToken } })).json);
+    expect((await call(server.url, 'GET', '/mobile/loan/list', { headers: bearer(renewed.accessToken) })).status).toBe(200);
+
+    // The same device again: no liveness, straight to a token.
+    const again = wire(CairinLoginResponse, (await login(fromNew)).json);
+    expect(again.livenessRequired).toBe(false);
+    expect((await call(server.url, 'POST', '/mobile/auth/token', { body: { loginTicket: again.loginTicket } })).status).toBe(200);
+    // Another new device still needs its own check.
+    expect(wire(CairinLoginResponse, (await login({ ...fromNew, deviceId: 'new-phone-2' })).json).livenessRequired).toBe(true);
   });
 
   it('gates token issuance on the one-time liveness check', async () => {

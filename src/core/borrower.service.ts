@@ -4,6 +4,7 @@
  */
 import type { ConsentDomain } from '../domain/consent';
 import { maskNik } from '../domain/nik';
+import { isUuid } from '../domain/ids';
 import type { Borrower, PrismaClient } from '../generated/prisma/client';
 import { InvalidInput } from './errors';
 import type { RequestScope } from './scope';
@@ -34,7 +35,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 
 /** Borrower reads. */
 export class BorrowerService {
@@ -63,13 +64,13 @@ export class BorrowerService {
    * otherwise (unknown and not consented are indistinguishable to the client).
    */
   async visible(scope: RequestScope, borrowerId: string): Promise<Borrower | null> {
-    if (!UUID.test(borrowerId) || !(await scope.guard.visible(borrowerId))) return null;
+    if (!isUuid(borrowerId) || !(await scope.guard.visible(borrowerId))) return null;
     return scope.loaders.borrower.load(borrowerId);
   }
 
   /** Whether the client may know the borrower exists (holds or held a consent from them). */
   async isVisible(scope: RequestScope, borrowerId: string): Promise<boolean> {
-    return UUID.test(borrowerId) && scope.guard.visible(borrowerId);
+    return isUuid(borrowerId) && scope.guard.visible(borrowerId);
   }
 
   /**

@@ -45,7 +45,7 @@ export class ConsentGuard {
     this.consents = new DataLoader(async (borrowerIds) => {
       const rows = await prisma.consent.findMany({ where: { clientId, borrowerId: { in: [...borrowerIds] } }, orderBy: { createdAt: 'asc' } });
       const by = new Map<string, Consent[]>();
-      for (const r of rows) by.set(r.borrowerId, [...(by.get(r.borrowerId) ?? []), r]);
+      for (const r of rows) if (r.borrowerId) by.set(r.borrowerId, [...(by.get(r.borrowerId) ?? []), r]);
       return borrowerIds.map((id) => by.get(id) ?? []);
     });
   }

@@ -1,37 +1,18 @@
 /**
- * Consent persistence: grant (with account linking, which happens only under
- * a consent), pause, resume, revoke, expiry, data-life purge, and the
- * borrower's data-subject rights (export, erase). Every status change is a
- * ConsentEvent; ending a consent deletes the provider data cached under it.
+ * Consent persistence: pause, resume, revoke, expiry, data-life purge, and the
+ * data-subject rights (a client's export and erase of its copy; the borrower's
+ * erase of everything). Consents come into being only through the borrower's
+ * consent flow (ConsentRequestService). Every status change is a ConsentEvent
+ * and is published (the consent-status subscription); ending a consent deletes
+ * the provider data cached under it.
  */
-import type { Consent, PrismaClient } from '../generated/prisma/client';
-import { type ConsentAction, type ConsentDomain, effectiveStatus, transition } from '../domain/consent';
+import type { Consent, ConsentEvent, PrismaClient } from '../generated/prisma/client';
+import { type ConsentAction, effectiveStatus, LIVE_STATUSES, transition } from '../domain/consent';
+import { isUuid } from '../domain/ids';
 import { maskNik } from '../domain/nik';
-import type { ProviderCode } from '../domain/types';
 import type { Clock } from '../providers/connector';
-import { LinkMismatchError } from '../providers/connector';
-import { ProviderAuthError, ProviderError } from '../providers/errors';
-import { type Connectors, providerDefinition } from '../providers/registry';
-import { LinkConflictError, linkAccounts } from './linking.service';
-
-/** What a client asks for when a borrower grants consent. */
-export interface GrantRequest {
-  clientId: string;
-  nik: string;
-  fullName: string;
-  providers: ProviderCode[];
-  domains: ConsentDomain[];
-  purpose: string;
-  startsAt?: Date;
-  expiresAt: Date;
-  dataLifeSeconds: number;
-  fetchIntervalSeconds?: number;
-  /**
-   * Accounts to link for the consented providers (omit those already linked), keyed by each provider's
-   * `linkInputField` (the GraphQL `AccountLinkInput` fields): the provider's own link request.
-   */
-  accounts?: Readonly<Record<string, unknown>>;
-}
+import { NotFound } from './errors';
+import type { Publisher } from './publisher';
 
 /** A business rule a request broke; returned as `userErrors`, never thrown to the client. */
 export class ConsentUserError extends Error {
@@ -49,59 +30,42 @@ export class ConsentUserError extends Error {
 export class ConsentService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly connectors: Connectors,
     private readonly clock: Clock,
+    private readonly publisher: Publisher,
   ) {}
 
-  /**
-   * Records a consent and links the borrower's accounts for its providers.
-   * @throws ConsentUserError on invalid terms, a NIK mismatch at a provider, or a provider without a linked or linkable account.
-   */
-  async grant(r: GrantRequest): Promise<Consent> {
-    const now = this.clock.now();
-    const startsAt = r.startsAt ?? now;
-    if (!/^\d{15,16}$/.test(r.nik)) throw new ConsentUserError('INVALID_NIK', 'NIK must be 15 or 16 digits', ['borrower', 'nik']);
-    if (!r.fullName.trim()) throw new ConsentUserError('INVALID_NAME', 'full name is required', ['borrower', 'fullName']);
-    if (!r.providers.length) throw new ConsentUserError('NO_PROVIDERS', 'at least one provider is required', ['providers']);
-    if (!r.domains.length) throw new ConsentUserError('NO_DOMAINS', 'at least one data domain is required', ['domains']);
-    if (!r.purpose.trim()) throw new ConsentUserError('NO_PURPOSE', 'a purpose is required', ['purpose']);
-    if (r.expiresAt <= startsAt || r.expiresAt <= now) throw new ConsentUserError('INVALID_PERIOD', 'expiresAt must be after startsAt and in the future', ['expiresAt']);
-    if (!Number.isInteger(r.dataLifeSeconds) || r.dataLifeSeconds <= 0) throw new ConsentUserError('INVALID_DATA_LIFE', 'dataLifeSeconds must be a positive integer', ['dataLifeSeconds']);
+  /** Publishes a consent's status change (after its transaction committed). */
+  announce(c: Pick<Consent, 'id' | 'clientId' | 'status'>, type: string): void {
+    this.publisher.publishConsent({ consentId: c.id, clientId: c.clientId, status: c.status, type, at: this.clock.now() });
+  }
 
-    const existing = await this.prisma.borrower.findUnique({ where: { nik: r.nik }, include: { accounts: true } });
-    const linked = new Set(existing?.accounts.map((a) => a.provider) ?? []);
-    const link = new Map<ProviderCode, unknown>();
-    const a = r.accounts ?? {};
-    for (const p of r.providers) {
-      const request = a[providerDefinition(p).linkInputField];
-      if (request !== undefined && request !== null) link.set(p, request);
-      else if (!linked.has(p)) throw new ConsentUserError('ACCOUNT_REQUIRED', `no ${p} account is linked; give one in accounts`, ['accounts']);
-    }
-    let borrowerId: string;
-    try {
-      borrowerId = await linkAccounts(this.prisma, this.connectors, { nik: r.nik, fullName: r.fullName, requests: link });
-    } catch (e) {
-      if (e instanceof LinkMismatchError) throw new ConsentUserError('ACCOUNT_MISMATCH', e.message, ['accounts']);
-      if (e instanceof LinkConflictError) throw new ConsentUserError('ACCOUNT_CONFLICT', e.message, ['accounts']);
-      if (e instanceof ProviderAuthError) throw new ConsentUserError('ACCOUNT_LOGIN_FAILED', `${e.provider} refused the account's login`, ['accounts']);
-      if (e instanceof ProviderError) throw new ConsentUserError('PROVIDER_UNAVAILABLE', `${e.provider} could not be reached to link the account`, ['accounts']);
-      throw e;
-    }
-    return this.prisma.consent.create({
-      data: {
-        borrowerId,
-        clientId: r.clientId,
-        providers: r.providers,
-        domains: r.domains,
-        purpose: r.purpose,
-        startsAt,
-        expiresAt: r.expiresAt,
-        dataLifeSeconds: r.dataLifeSeconds,
-        fetchIntervalSeconds: r.fetchIntervalSeconds ?? 0,
-        status: startsAt > now ? 'PENDING' : 'ACTIVE',
-        events: { create: { type: 'GRANTED', status: startsAt > now ? 'PENDING' : 'ACTIVE', actor: r.clientId } },
-      },
-    });
+  /** One of this client's consents by id, or null (another client's consent is not found either). */
+  get(clientId: string, consentId: string): Promise<Consent | null> {
+    if (!isUuid(consentId)) return Promise.resolve(null);
+    return this.prisma.consent.findFirst({ where: { id: consentId, clientId } });
+  }
+
+  /**
+   * The consent each time its status changes, from now on, while this client holds it (the
+   * consent-status subscription). Ends when the consumer returns.
+   * @throws NotFound when the consent is not this client's.
+   */
+  async watch(clientId: string, consentId: string): Promise<AsyncIterable<Consent>> {
+    if (!(await this.get(clientId, consentId))) throw new NotFound('no such consent');
+    const changes = this.publisher.consentChanges();
+    const prisma = this.prisma;
+    return (async function* () {
+      for await (const ch of changes) {
+        if (ch.consentId !== consentId || ch.clientId !== clientId) continue;
+        const c = await prisma.consent.findFirst({ where: { id: consentId, clientId } });
+        if (c) yield c;
+      }
+    })();
+  }
+
+  /** A consent's history, oldest first. */
+  history(consentId: string): Promise<ConsentEvent[]> {
+    return this.prisma.consentEvent.findMany({ where: { consentId }, orderBy: { at: 'asc' } });
   }
 
   /**
@@ -117,10 +81,28 @@ export class ConsentService {
     const t = transition(current, action);
     if ('error' in t) throw new ConsentUserError('INVALID_TRANSITION', t.error, ['id']);
     if (t.status === 'REVOKED') return this.end(c.id, 'REVOKED', clientId, reason ?? null);
-    return this.prisma.consent.update({
-      where: { id: c.id },
-      data: { status: t.status, events: { create: { type: action === 'PAUSE' ? 'PAUSED' : 'RESUMED', status: t.status, actor: clientId, reason } } },
+    const type = action === 'PAUSE' ? 'PAUSED' : 'RESUMED';
+    const changed = await this.prisma.$transaction(async (tx) => {
+      const n = await tx.consent.updateMany({ where: { id: c.id, status: c.status }, data: { status: t.status } });
+      if (n.count === 1) await tx.consentEvent.create({ data: { consentId: c.id, type, status: t.status, actor: clientId, reason, at: this.clock.now() } });
+      return n.count === 1;
     });
+    if (!changed) throw new ConsentUserError('INVALID_TRANSITION', 'the consent changed meanwhile; read it again', ['id']);
+    const after = await this.prisma.consent.findUniqueOrThrow({ where: { id: c.id } });
+    this.announce(after, type);
+    return after;
+  }
+
+  /**
+   * The borrower revokes one of their consents (from their own page), whichever client holds it.
+   * @throws ConsentUserError NOT_FOUND when it is not the borrower's; INVALID_TRANSITION when it already ended.
+   */
+  async revokeByBorrower(borrowerId: string, consentId: string): Promise<Consent> {
+    const c = isUuid(consentId) ? await this.prisma.consent.findFirst({ where: { id: consentId, borrowerId } }) : null;
+    if (!c) throw new ConsentUserError('NOT_FOUND', 'no such consent', ['id']);
+    const t = transition(effectiveStatus(c, this.clock.now()), 'REVOKE');
+    if ('error' in t) throw new ConsentUserError('INVALID_TRANSITION', t.error, ['id']);
+    return this.end(c.id, 'REVOKED', 'borrower', 'withdrawn by the borrower');
   }
 
   /**
@@ -128,15 +110,29 @@ export class ConsentService {
    * transaction. The status change is conditional, so concurrent callers (two reads finding the same
    * consent past its expiry, on one instance or several) record the event once.
    */
-  private async end(consentId: string, status: 'REVOKED' | 'EXPIRED', actor: string | null, reason: string | null): Promise<Consent> {
-    return this.prisma.$transaction(async (tx) => {
-      const changed = await tx.consent.updateMany({ where: { id: consentId, status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] } }, data: { status } });
-      if (changed.count === 1) {
-        await tx.consentEvent.create({ data: { consentId, type: status, status, actor, reason } });
+  async end(consentId: string, status: 'REVOKED' | 'EXPIRED' | 'REJECTED', actor: string | null, reason: string | null, type: string = status): Promise<Consent> {
+    const { consent, changed } = await this.prisma.$transaction(async (tx) => {
+      const n = await tx.consent.updateMany({ where: { id: consentId, status: { in: [...LIVE_STATUSES] } }, data: { status, requestExpiresAt: null } });
+      if (n.count === 1) {
+        await tx.consentEvent.create({ data: { consentId, type, status, actor, reason, at: this.clock.now() } });
         await tx.providerSnapshot.deleteMany({ where: { consentId } });
+        // A request that ends undecided forgets the NIK and name the client named.
+        await tx.consentRequest.updateMany({ where: { consentId, completedAt: null }, data: { completedAt: this.clock.now(), nik: null, fullName: null, proofs: {} } });
       }
-      return tx.consent.findUniqueOrThrow({ where: { id: consentId } });
+      return { consent: await tx.consent.findUniqueOrThrow({ where: { id: consentId } }), changed: n.count === 1 };
     });
+    if (changed) this.announce(consent, type);
+    return consent;
+  }
+
+  /** Every consent a borrower gave, to any client, newest first, with history (the borrower's own page). */
+  listForBorrower(borrowerId: string) {
+    return this.prisma.consent.findMany({ where: { borrowerId }, include: { events: { orderBy: { at: 'asc' } } }, orderBy: { createdAt: 'desc' } });
+  }
+
+  /** The newest `first` access-log entries under one consent. */
+  accessLogOfConsent(consentId: string, first: number) {
+    return this.prisma.accessLog.findMany({ where: { consentId }, orderBy: { at: 'desc' }, take: first });
   }
 
   /** This client's consents from a borrower, oldest first. */
@@ -156,8 +152,11 @@ export class ConsentService {
    */
   async sweep(): Promise<{ expired: number; purged: number }> {
     const now = this.clock.now();
-    const due = await this.prisma.consent.findMany({ where: { status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] }, expiresAt: { lte: now } }, select: { id: true } });
-    for (const c of due) await this.end(c.id, 'EXPIRED', null, 'expiresAt reached');
+    const due = await this.prisma.consent.findMany({
+      where: { status: { in: [...LIVE_STATUSES] }, OR: [{ expiresAt: { lte: now } }, { status: 'PENDING', requestExpiresAt: { lte: now } }] },
+      select: { id: true, expiresAt: true },
+    });
+    for (const c of due) await this.end(c.id, 'EXPIRED', null, c.expiresAt <= now ? 'expiresAt reached' : 'consent link not completed in time');
     const snaps = await this.prisma.providerSnapshot.findMany({ select: { id: true, fetchedAt: true, consent: { select: { dataLifeSeconds: true } } } });
     const stale = snaps.filter((s) => s.fetchedAt.getTime() + s.consent.dataLifeSeconds * 1000 <= now.getTime()).map((s) => s.id);
     if (stale.length) await this.prisma.providerSnapshot.deleteMany({ where: { id: { in: stale } } });
@@ -223,16 +222,19 @@ export class ConsentService {
    * @returns when this client's copy was first erased.
    */
   async eraseForClient(clientId: string, borrowerId: string): Promise<Date> {
-    return this.prisma.$transaction(async (tx) => {
+    const ended: Consent[] = [];
+    const at = await this.prisma.$transaction(async (tx) => {
       const prior = await tx.consentEvent.findFirst({ where: { type: 'CLIENT_ERASED', consent: { clientId, borrowerId } }, orderBy: { at: 'asc' } });
-      const live = await tx.consent.findMany({ where: { clientId, borrowerId, status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] } } });
+      const live = await tx.consent.findMany({ where: { clientId, borrowerId, status: { in: [...LIVE_STATUSES] } } });
       const now = this.clock.now();
       for (const c of live) {
-        await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'CLIENT_ERASED', status: 'REVOKED', actor: clientId, at: now } } } });
+        ended.push(await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'CLIENT_ERASED', status: 'REVOKED', actor: clientId, at: now } } } }));
       }
       await tx.providerSnapshot.deleteMany({ where: { consent: { clientId, borrowerId } } });
       return prior?.at ?? now;
     });
+    for (const c of ended) this.announce(c, 'CLIENT_ERASED');
+    return at;
   }
 
   /**
@@ -243,17 +245,20 @@ export class ConsentService {
    * @returns when the borrower was erased (the first time).
    */
   async eraseBorrower(borrowerId: string, actor: string): Promise<Date> {
-    return this.prisma.$transaction(async (tx) => {
+    const ended: Consent[] = [];
+    const at = await this.prisma.$transaction(async (tx) => {
       const b = await tx.borrower.findUniqueOrThrow({ where: { id: borrowerId } });
       if (b.erasedAt) return b.erasedAt;
       const now = this.clock.now();
       await tx.providerAccount.deleteMany({ where: { borrowerId } });
-      const live = await tx.consent.findMany({ where: { borrowerId, status: { in: ['PENDING', 'ACTIVE', 'PAUSED'] } } });
+      const live = await tx.consent.findMany({ where: { borrowerId, status: { in: [...LIVE_STATUSES] } } });
       for (const c of live) {
-        await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'BORROWER_ERASED', status: 'REVOKED', actor } } } });
+        ended.push(await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'BORROWER_ERASED', status: 'REVOKED', actor } } } }));
       }
       await tx.borrower.update({ where: { id: borrowerId }, data: { nik: null, fullName: null, erasedAt: now } });
       return now;
     });
+    for (const c of ended) this.announce(c, 'BORROWER_ERASED');
+    return at;
   }
 }

@@ -11,7 +11,9 @@ import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
 import { AccountCache } from './account-cache';
 import type { ClientRegistry } from './client-registry';
+import { BorrowerPortal } from './borrower-portal.service';
 import { BorrowerService } from './borrower.service';
+import { ConsentRequestService } from './consent-request.service';
 import { ConsentGuard } from './consent-guard';
 import { ConsentService } from './consent.service';
 import { CreditService } from './credit.service';
@@ -20,7 +22,7 @@ import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
 import { createRequestLoaders } from './loaders';
 import type { Notifier } from './notifier';
-import { OneTimeCodes } from './one-time-codes';
+import { OneTimeCodes, type OneTimeCodePolicy } from './one-time-codes';
 import type { Publisher } from './publisher';
 import type { RequestScope } from './scope';
 import { SyncService } from './sync.service';
@@ -43,6 +45,10 @@ export interface CoreDeps {
   readonly codeKey: Buffer;
   /** Registered API clients (display names, redirect URIs). */
   readonly clients: ClientRegistry;
+  /** The API's public base URL, for consent links (PUBLIC_URL, or where the server listens). */
+  readonly publicUrl: () => string;
+  /** Limits of one-time codes (defaults: DEFAULT_CODE_POLICY). */
+  readonly codePolicy?: OneTimeCodePolicy;
 }
 
 /** The application services. */
@@ -55,16 +61,20 @@ export class Core {
   readonly sync: SyncService;
   readonly changes: LoanChanges;
   readonly codes: OneTimeCodes;
+  readonly consentRequests: ConsentRequestService;
+  readonly portal: BorrowerPortal;
 
   constructor(readonly deps: CoreDeps) {
     const { prisma, clock, log } = deps;
     this.cache = new AccountCache(prisma, log);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
-    this.consents = new ConsentService(prisma, deps.connectors, clock);
+    this.consents = new ConsentService(prisma, clock, deps.publisher);
     this.events = new EventApplier(prisma, deps.publisher, clock, log);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
-    this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock);
+    this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
+    this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);
+    this.portal = new BorrowerPortal(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.codeKey, log);
     this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId));
   }
 
@@ -87,3 +97,4 @@ export class Core {
 
 export type { RequestScope };
 export { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure, TooManyRequests } from './errors';
+export { DEFAULT_CODE_POLICY } from './one-time-codes';

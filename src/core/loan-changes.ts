@@ -5,12 +5,13 @@
  * revoked or expired consent stops them).
  */
 import type { PrismaClient } from '../generated/prisma/client';
+import { isUuid } from '../domain/ids';
 import type { ConsentGuard } from './consent-guard';
 import { NotFound } from './errors';
 import type { LedgerChange, Publisher } from './publisher';
 import type { RequestScope } from './scope';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 
 /** A change to one of the borrower's loans, with the account that holds the loan. */
 export interface LoanChangeNotice extends LedgerChange {
@@ -32,7 +33,7 @@ export class LoanChanges {
    * @throws NotFound when the client holds no consent from the borrower; ConsentDenied when none covering LOANS is ACTIVE.
    */
   async open(scope: RequestScope, borrowerId: string): Promise<AsyncIterable<LoanChangeNotice>> {
-    if (!UUID.test(borrowerId) || !(await scope.guard.visible(borrowerId))) throw new NotFound('no such borrower');
+    if (!isUuid(borrowerId) || !(await scope.guard.visible(borrowerId))) throw new NotFound('no such borrower');
     await scope.guard.allow(borrowerId, null, 'LOANS', 'API_READ');
     await scope.guard.flush();
     return this.stream(scope, borrowerId);

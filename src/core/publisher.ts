@@ -17,21 +17,40 @@ export interface LedgerChange {
   readonly at: Date;
 }
 
-/** Publishes ledger changes and streams them to subscribers. */
+/** A change of one consent's status (requested, approved, declined, paused, resumed, revoked, expired). */
+export interface ConsentChange {
+  readonly consentId: string;
+  /** The API client the consent was given to. */
+  readonly clientId: string;
+  /** Its status after the change (a ConsentStatus). */
+  readonly status: string;
+  /** The consent event's type, e.g. APPROVED, REJECTED, REVOKED, EXPIRED. */
+  readonly type: string;
+  readonly at: Date;
+}
+
+/** Publishes ledger and consent changes and streams them to subscribers. */
 export interface Publisher {
-  /** Publishes a change to every current subscriber. */
+  /** Publishes a ledger change to every current subscriber. */
   publish(change: LedgerChange): void;
-  /** Every change published from now on, until the iterator is returned. */
+  /** Every ledger change published from now on, until the iterator is returned. */
   subscribe(): AsyncIterable<LedgerChange>;
+  /** Publishes a consent status change. */
+  publishConsent(change: ConsentChange): void;
+  /** Every consent change published from now on, until the iterator is returned. */
+  consentChanges(): AsyncIterable<ConsentChange>;
 }
 
 const TOPIC = 'ledger:change';
+const CONSENT_TOPIC = 'consent:change';
 
 /** The in-process publisher (`createPubSub` from @graphql-yoga/subscription): correct for one instance. */
 export function inProcessPublisher(): Publisher {
-  const pubsub = createPubSub<{ [TOPIC]: [LedgerChange] }>();
+  const pubsub = createPubSub<{ [TOPIC]: [LedgerChange]; [CONSENT_TOPIC]: [ConsentChange] }>();
   return {
     publish: (change) => pubsub.publish(TOPIC, change),
     subscribe: () => pubsub.subscribe(TOPIC),
+    publishConsent: (change) => pubsub.publish(CONSENT_TOPIC, change),
+    consentChanges: () => pubsub.subscribe(CONSENT_TOPIC),
   };
 }

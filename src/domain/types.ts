@@ -8,6 +8,8 @@ import type { Rate } from './money';
 
 /** The providers we federate (Prisma enum `Provider`). */
 export type ProviderCode = 'CAIRIN' | 'FINFRA' | 'DOMPET_KILAT';
+/** Every provider code (mirrors the Prisma `Provider` enum). */
+export const PROVIDER_CODES: readonly ProviderCode[] = ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'];
 export const PROVIDERS: readonly ProviderCode[] = ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'];
 
 /** How a loan is repaid: one bullet payment at maturity, or scheduled installments. */

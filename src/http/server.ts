@@ -24,6 +24,7 @@ import type { Logger } from '../logger';
 import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../metrics';
 import type { WebhookSettings } from '../providers/connector';
 import { handleWebhook } from '../webhooks/routes';
+import { handleConsentPage } from '../consent-page/routes';
 
 /** What the HTTP server serves, built by `createApp` (src/app.ts). */
 export interface ServerDeps {
@@ -316,6 +317,10 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
       const raw = req.method === 'POST' ? await readBody(req) : '';
       const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock, requestId }, log);
       if (!handled) sendJson(res, 404, { error: 'not found' });
+      return;
+    }
+    if (url.pathname === '/consent' || url.pathname.startsWith('/consent/')) {
+      await handleConsentPage(req, res, url, { core: deps.core, log, secureCookies: () => deps.core.deps.publicUrl().startsWith('https:') });
       return;
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });

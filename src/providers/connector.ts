@@ -58,6 +58,17 @@ export class LinkMismatchError extends Error {
   override readonly name = 'LinkMismatchError';
 }
 
+/**
+ * Thrown by `link` when the provider accepted the borrower's login but needs one more proof first:
+ * LIVENESS (Cairin's one-time KTP photo and selfie on a new device). The borrower gives it and logs in again.
+ */
+export class LinkStepRequired extends Error {
+  override readonly name = 'LinkStepRequired';
+  constructor(readonly step: 'LIVENESS') {
+    super(`the provider needs ${step} before the account can be linked`);
+  }
+}
+
 /** A provider connector: configuration-bound, process-wide (token caches live here), reads per request. */
 export interface ProviderConnector {
   readonly provider: ProviderCode;

@@ -2,12 +2,22 @@
  * Cairin sandbox server: the app protocol of `src/providers/cairin/wire.ts`.
  *
  * Session chain: POST /mobile/auth/login `{ phoneNumber, pin, deviceId }` ->
- * login ticket (5 minutes, single use) -> POST /mobile/auth/liveness (one-time
- * per account, KTP + selfie images) -> POST /mobile/auth/token (403
- * LIVENESS_REQUIRED until the account is live) -> access token (default TTL
- * 900 s) + refresh token (default TTL 30 days). POST /mobile/auth/refresh
+ * login ticket (5 minutes, single use) -> POST /mobile/auth/liveness (KTP +
+ * selfie images, once per device) -> POST /mobile/auth/token (403
+ * LIVENESS_REQUIRED until the ticket's device is live) -> access token (default
+ * TTL 900 s) + refresh token (default TTL 30 days). POST /mobile/auth/refresh
  * re-issues the refresh token when the presented one is past half its life (the
  * old one stays valid until its own expiry), else returns the same one.
+ *
+ * Devices, as a real app on a new phone: a wrong phone number or PIN is 401
+ * INVALID_CREDENTIALS; the right phone and PIN from any deviceId get a ticket.
+ * Each account knows a set of devices: its registered `deviceId` (live when the
+ * dataset's `livenessDone` says so) plus every device that passed liveness
+ * since. A ticket from an unknown device says `livenessRequired: true`; its
+ * liveness call (non-empty `ktpImage` and `selfieImage`, checked for presence,
+ * never kept) makes that device known, so later logins from it skip the check.
+ * Sessions carry no device: access and refresh tokens work the same for
+ * sessions issued to any known device.
  *
  * Reads (Bearer): GET /mobile/loan/list, POST /mobile/loan/detail (honours
  * `include`), GET /mobile/transaction/history?type=&page=&size= (newest first).
@@ -75,6 +85,8 @@ export const cairinStyle: ProviderStyle = {
 
 interface Ticket {
   accountId: string;
+  /** The device that logged in. */
+  deviceId: string;
   expiresAt: number;
 }
 interface AccessToken {
@@ -133,6 +145,11 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
     byPhone.set(a.phoneNumber, a);
   }
   const tickets = new Map<string, Ticket>();
+  /** Devices other than the registered one that passed liveness, per account. */
+  const devices = new Map<string, Set<string>>();
+  /** Whether the account passed liveness on this device (the registered one: as the dataset says). */
+  const deviceLive = (a: CairinAccountRecord, deviceId: string): boolean =>
+    a.deviceId === deviceId ? a.livenessDone : (devices.get(a.accountId)?.has(deviceId) ?? false);
   const access = new Map<string, AccessToken>();
   const refresh = new Map<string, RefreshToken>();
 
@@ -201,10 +218,11 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
         const b = (req.body ?? {}) as Record<string, unknown>;
         if (!isString(b.phoneNumber) || !isString(b.pin) || !isString(b.deviceId)) return err(400, CAIRIN_ERRORS.badRequest, 'phoneNumber, pin and deviceId are required');
         const a = byPhone.get(b.phoneNumber);
-        if (!a || a.pin !== b.pin || a.deviceId !== b.deviceId) return err(401, CAIRIN_ERRORS.invalidCredentials, 'phone number, PIN or device not recognised');
+        if (!a || a.pin !== b.pin) return err(401, CAIRIN_ERRORS.invalidCredentials, 'phone number or PIN not recognised');
+        // A device the account has not passed liveness on (a new phone, or our consent page) needs the KTP + selfie check once.
         const id = token('tkt');
-        tickets.set(id, { accountId: a.accountId, expiresAt: nowMs() + ticketTtl * 1000 });
-        return { status: 200, body: { loginTicket: id, livenessRequired: !a.livenessDone, expiresIn: ticketTtl } };
+        tickets.set(id, { accountId: a.accountId, deviceId: b.deviceId, expiresAt: nowMs() + ticketTtl * 1000 });
+        return { status: 200, body: { loginTicket: id, livenessRequired: !deviceLive(a, b.deviceId), expiresIn: ticketTtl } };
       },
     },
     {
@@ -216,7 +234,8 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
         const b = req.body as Record<string, unknown>;
         if (!isString(b.ktpImage) || !isString(b.selfieImage)) return err(400, CAIRIN_ERRORS.badRequest, 'ktpImage and selfieImage (base64) are required');
         const a = accounts.get(t.t.accountId)!;
-        a.livenessDone = true;
+        if (t.t.deviceId === a.deviceId) a.livenessDone = true;
+        else devices.set(a.accountId, (devices.get(a.accountId) ?? new Set<string>()).add(t.t.deviceId));
         return { status: 200, body: { verified: true } };
       },
     },
@@ -227,7 +246,8 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
         const t = ticketOf(req.body);
         if ('status' in t) return t;
         const a = accounts.get(t.t.accountId)!;
-        if (!a.livenessDone) return err(403, CAIRIN_ERRORS.livenessRequired, 'complete the KTP and liveness check first');
+        // Checked now, not at login: another ticket of the same device may have passed liveness since.
+        if (!deviceLive(a, t.t.deviceId)) return err(403, CAIRIN_ERRORS.livenessRequired, 'complete the KTP and liveness check first');
         tickets.delete(t.id);
         return { status: 200, body: session(a.accountId, issueRefresh(a.accountId)) };
       },

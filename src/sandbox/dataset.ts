@@ -1071,6 +1071,8 @@ function genDkRecord(rng: Rng, person: SandboxPerson, extra: PersonExtra, today:
 export interface LinkCredentials {
   nik: string;
   fullName: string;
+  /** The person's mobile number (62…). */
+  phoneNumber: string;
   /** Cairin app login (our connector logs in itself over HTTP); null when no Cairin account. */
   cairin: { phoneNumber: string; pin: string; deviceId: string; accountId: string } | null;
   /** Finfra borrower id; null when no Finfra account. */
@@ -1086,6 +1088,8 @@ export interface LinkCredentials {
 export interface SandboxLinkRequest {
   nik: string;
   fullName: string;
+  /** The person's mobile number (62…), the one Finfra and Dompet Kilat hold and one-time codes go to. */
+  phoneNumber: string;
   /** Providers this person has an account at (provider codes). */
   providers: ('CAIRIN' | 'FINFRA' | 'DOMPET_KILAT')[];
   /** The link requests as a client passes them in the GraphQL `AccountLinkInput` (`cairin`, `finfraUserId`, `dompetKilatIdNumber`). */
@@ -1099,7 +1103,7 @@ export interface SandboxLinkRequest {
 /** Per person (seed person first), the link request our app's `linkBorrower` takes. */
 export function linkRequests(dataset: Dataset): SandboxLinkRequest[] {
   return linkCredentials(dataset).map((c) => {
-    const r: SandboxLinkRequest = { nik: c.nik, fullName: c.fullName, providers: [], accounts: {} };
+    const r: SandboxLinkRequest = { nik: c.nik, fullName: c.fullName, phoneNumber: c.phoneNumber, providers: [], accounts: {} };
     if (c.cairin) r.cairin = { phoneNumber: c.cairin.phoneNumber, pin: c.cairin.pin, deviceId: c.cairin.deviceId };
     if (c.finfra) r.finfraUserId = c.finfra.userId;
     if (c.dompetKilat) r.dompetKilatIdNumber = c.dompetKilat.idNumber;
@@ -1123,6 +1127,7 @@ export function linkCredentials(dataset: Dataset): LinkCredentials[] {
     return {
       nik: p.nik,
       fullName: p.fullName,
+      phoneNumber: p.phoneNumber,
       cairin: c ? { phoneNumber: c.phoneNumber, pin: c.pin, deviceId: c.deviceId, accountId: c.accountId } : null,
       finfra: f ? { userId: f.userId } : null,
       dompetKilat: d ? { idNumber: d.idNumber } : null,

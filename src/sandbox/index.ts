@@ -71,10 +71,16 @@ export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient' | '
   };
 }
 
+/** Where the demo API clients' borrowers return from the consent page (the sandbox's client callback page). */
+export function sandboxRedirectUri(sb: Pick<Sandbox, 'sms'>): string {
+  return `${sb.sms.url}/__sandbox/client/callback`;
+}
+
 /** The demo's example loan: the seed person's Cairin loan from the Cairin brief. */
 export const DEMO_LOAN = { provider: 'CAIRIN', providerLoanId: 'LN-0001' } as const;
 
 export { type SandboxSms, type SandboxSmsGateway, startSmsGateway } from './sms';
+export { answerConsent, type ConsentAnswer, type ConsentOutcome } from './consent-driver';
 export { bankSettings, createSandboxBanks, type SandboxBank, type SentEvent, startEventServer, WebhookSender } from './events';
 
 /** A value given once for all providers, or per provider. */

@@ -2,7 +2,9 @@
  * The sandbox's loopback SMS gateway: accepts `POST /messages` `{ to, text }` with
  * `authorization: Bearer <key>` (the API's SMS_GATEWAY_KEY) as a real gateway would,
  * and records every message, readable at `GET /__sandbox/sms?phone=<digits>` (newest
- * last) so tests and the demo can read one-time codes.
+ * last) so tests and the demo can read one-time codes. It also plays the demo API clients'
+ * redirect target: `GET /__sandbox/client/callback?consent_id=&status=&state=` shows what the
+ * client received when the borrower's browser came back from the consent page.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +40,14 @@ export async function startSmsGateway(opts: { key: string; port?: number; now?: 
     if (req.method === 'GET' && url.pathname === '/__sandbox/sms') {
       const phone = url.searchParams.get('phone');
       return reply(res, 200, { messages: sent.filter((m) => !phone || m.to === phone) });
+    }
+    if (req.method === 'GET' && url.pathname === '/__sandbox/client/callback') {
+      const esc = (v: string | null) => (v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'" });
+      res.end(
+        `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo client: consent outcome</title></head><body><h1>Demo client</h1><p>The borrower came back from the consent page.</p><dl><dt>consent_id</dt><dd id="consent-id">${esc(url.searchParams.get('consent_id'))}</dd><dt>status</dt><dd id="status">${esc(url.searchParams.get('status'))}</dd><dt>state</dt><dd id="state">${esc(url.searchParams.get('state'))}</dd></dl></body></html>`,
+      );
+      return;
     }
     if (req.method !== 'POST' || url.pathname !== '/messages') return reply(res, 404, { error: 'not_found' });
     if (req.headers.authorization !== `Bearer ${opts.key}`) return reply(res, 401, { error: 'unauthorized' });

@@ -89,19 +89,19 @@ describe('errors are masked', () => {
   });
 });
 
-/** A consentGrant input, its providers given. */
+/** A consentRequestCreate input, its providers given. */
 const grantInput = (providers: string) =>
-  `{ borrower: { nik: "3171000000000001", fullName: "Typo" }, providers: ${providers}, domains: [LOANS], purpose: "typo", expiresAt: "2030-01-01T00:00:00Z", dataLifeSeconds: 60 }`;
+  `{ nik: "3171000000000001", providers: ${providers}, domains: [LOANS], purpose: "typo", expiresAt: "2030-01-01T00:00:00Z", dataLifeSeconds: 60, redirectUri: "https://example.com/cb" }`;
 
 /** Misspelt operations, each answered with an error graphql-js would decorate with a suggestion. */
 const TYPOS: { name: string; query: string; variables?: Record<string, unknown>; code: string; error: RegExp }[] = [
   { name: 'field', query: `{ borower(id: "x") { id } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Cannot query field "borower" on type "Query"/ },
   { name: 'argument', query: `{ borrowers(frist: 1) { totalCount } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Unknown argument "frist" on field "Query.borrowers"/ },
   { name: 'type', query: `query T($n: Innt) { borrowers(first: 1) { totalCount } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Unknown type "Innt"/ },
-  { name: 'enum literal', query: `mutation { consentGrant(input: ${grantInput('[CAIRN]')}) { userErrors { code } } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Value "CAIRN" does not exist in "Provider" enum/ },
+  { name: 'enum literal', query: `mutation { consentRequestCreate(input: ${grantInput('[CAIRN]')}) { userErrors { code } } }`, code: 'GRAPHQL_VALIDATION_FAILED', error: /Value "CAIRN" does not exist in "Provider" enum/ },
   {
     name: 'enum value in variables',
-    query: `mutation G($providers: [Provider!]!) { consentGrant(input: ${grantInput('$providers')}) { userErrors { code } } }`,
+    query: `mutation G($providers: [Provider!]!) { consentRequestCreate(input: ${grantInput('$providers')}) { userErrors { code } } }`,
     variables: { providers: ['CAIRN'] },
     code: 'BAD_USER_INPUT',
     error: /Variable "\$providers" got invalid value "CAIRN" at "providers\[0\]"; Value "CAIRN" does not exist in "Provider" enum/,

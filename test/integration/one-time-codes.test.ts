@@ -6,7 +6,7 @@ import { startStack, type Stack } from '../support/stack';
 const clock = new TestClock(TEST_START);
 let s: Stack;
 beforeAll(async () => {
-  s = await startStack({ seed: 71, borrowers: 2, link: false, clock });
+  s = await startStack({ seed: 71, borrowers: 2, link: false, clock, env: { OTP_SENDS_PER_NIK: '5', OTP_SENDS_PER_IP: '20' } });
 });
 afterAll(async () => {
   await s?.close();

@@ -41,7 +41,7 @@ describe('backfill', () => {
     await s.consents.change(c.clientId, c.id, 'REVOKE');
     const total = await s.db.prisma.providerAccount.count();
     const r = await service().run('BACKFILL');
-    expect(r.accounts).toBe(total - c.borrower.accounts.length);
+    expect(r.accounts).toBe(total - c.borrower!.accounts.length);
     expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: c.id } })).toBe(0);
   });
 

@@ -9,7 +9,7 @@ import { type App, createApp, createLogger, DEFAULT_LAG_MINUTES, type HardeningO
 import { CONSENT_DOMAINS } from '../../src/domain/consent';
 import { jakartaDate } from '../../src/domain/dates';
 import type { ProviderCode } from '../../src/domain/types';
-import { bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, startSandbox, WebhookSender } from '../../src/sandbox';
+import { answerConsent, bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, startSandbox, WebhookSender } from '../../src/sandbox';
 import { TEST_START, TestClock } from './clock';
 
 /**
@@ -40,6 +40,27 @@ export async function openTestDatabase(): Promise<Database & { url?: string }> {
     },
   };
 }
+
+/** The API clients the test stack registers (API_CLIENTS), each with TEST_REDIRECT_URI. */
+export const TEST_CLIENTS = [
+  'test-client',
+  'client-a',
+  'client-b',
+  'client-narrow',
+  'client-loans-only',
+  'client-two-consents',
+  'client-short',
+  'client-concurrent',
+  'client-other',
+  'narrow-client',
+  'aggregator',
+  'refinancer',
+  'playground-client',
+  'demo-aggregator',
+  'demo-refinancer',
+] as const;
+/** Where test clients' borrowers are sent back to (nothing listens there: the redirect is read, not followed). */
+export const TEST_REDIRECT_URI = 'http://127.0.0.1:9/consent-callback';
 
 export const JWT: JwtSettings = { secret: 'test-secret-test-secret-test-secret-0123', issuer: 'satukredit', audience: 'satukredit-api' };
 
@@ -94,6 +115,10 @@ export async function startStack(
     FINFRA_CALLBACK_KEY,
     DOMPETKILAT_CALLBACK_IPS: '127.0.0.1,::1,::ffff:127.0.0.1',
     SNAP_TIMESTAMP_WINDOW_SECONDS: '300',
+    API_CLIENTS: JSON.stringify(Object.fromEntries(TEST_CLIENTS.map((id) => [id, { displayName: `Test app ${id}`, redirectUris: [TEST_REDIRECT_URI] }]))),
+    // Tests give many consents from one loopback IP and for the same NIKs; the limits have tests of their own.
+    OTP_SENDS_PER_NIK: '100000',
+    OTP_SENDS_PER_IP: '100000',
     ...opts.env,
   });
   const banks = createSandboxBanks();
@@ -110,22 +135,6 @@ export async function startStack(
   const consents = app.core.consents;
   const requests = linkRequests(sandbox.dataset);
   const borrowerIds: string[] = [];
-  /** Grants `clientId` a consent from borrower `i` of the dataset (all its providers and domains unless narrowed). */
-  async function grant(i: number, clientId = 'test-client', narrow: { providers?: ProviderCode[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date } = {}) {
-    const r = requests[i]!;
-    return consents.grant({
-      clientId,
-      nik: r.nik,
-      fullName: r.fullName,
-      providers: narrow.providers ?? r.providers,
-      domains: narrow.domains ?? [...CONSENT_DOMAINS],
-      purpose: 'integration test',
-      expiresAt: narrow.expiresAt ?? new Date(clock.now().getTime() + 24 * 3600 * 1000),
-      dataLifeSeconds: narrow.dataLifeSeconds ?? 3600,
-      accounts: r.accounts,
-    });
-  }
-  if (opts.link !== false) for (let i = 0; i < requests.length; i++) borrowerIds.push((await grant(i)).borrowerId);
   const server: RunningServer = await app.start({ host: '127.0.0.1', port: 0 });
   const webhookSettings: WebhookSettings = app.webhooks;
   const sender = new WebhookSender(server.url, FINFRA_CALLBACK_KEY, banks, () => clock.now());
@@ -140,6 +149,41 @@ export async function startStack(
     const body = (await res.json()) as GqlResult<T>;
     return { ...body, status: res.status };
   }
+  /** Asks borrower `i` of the dataset for consent as `clientId` (all its providers and domains unless narrowed); returns the request's consentUrl. */
+  async function requestConsent(i: number, clientId = 'test-client', narrow: { providers?: ProviderCode[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date; state?: string } = {}) {
+    const r = requests[i]!;
+    const res = await gql(
+      `mutation($input: ConsentRequestInput!) { consentRequestCreate(input: $input) { consent { id status } consentUrl userErrors { code message } } }`,
+      {
+        input: {
+          nik: r.nik,
+          fullName: r.fullName,
+          providers: narrow.providers ?? r.providers,
+          domains: narrow.domains ?? [...CONSENT_DOMAINS],
+          purpose: 'integration test',
+          expiresAt: (narrow.expiresAt ?? new Date(clock.now().getTime() + 24 * 3600 * 1000)).toISOString(),
+          dataLifeSeconds: narrow.dataLifeSeconds ?? 3600,
+          redirectUri: TEST_REDIRECT_URI,
+          state: narrow.state ?? `state-${i}`,
+        },
+      },
+      token(clientId, ['consent:write']),
+    );
+    const p = res.data?.consentRequestCreate;
+    if (!p?.consentUrl) throw new Error(`consentRequestCreate failed: ${JSON.stringify(res.errors ?? p?.userErrors)}`);
+    return { consentId: p.consent.id as string, consentUrl: p.consentUrl as string };
+  }
+
+  /** A consent from borrower `i` to `clientId`, given through the consent page as the borrower would (request, codes, approve). */
+  async function grant(i: number, clientId = 'test-client', narrow: { providers?: ProviderCode[]; domains?: (typeof CONSENT_DOMAINS)[number][]; dataLifeSeconds?: number; expiresAt?: Date } = {}) {
+    const { consentUrl } = await requestConsent(i, clientId, narrow);
+    const o = await answerConsent({ consentUrl, smsUrl: sandbox.sms.url, person: requests[i]!, decision: 'APPROVE' });
+    if (o.status !== 'ACTIVE') throw new Error(`consent for borrower ${i} ended ${o.status}`);
+    const c = await db.prisma.consent.findUniqueOrThrow({ where: { id: o.consentId } });
+    return { ...c, borrowerId: c.borrowerId! };
+  }
+  if (opts.link !== false) for (let i = 0; i < requests.length; i++) borrowerIds.push((await grant(i)).borrowerId);
+
   return {
     app,
     clock,
@@ -151,6 +195,7 @@ export async function startStack(
     borrowerIds,
     consents,
     grant,
+    requestConsent,
     /** The core's event applier (stores and applies webhook events). */
     applier: app.core.events,
     sender,

@@ -1,17 +1,19 @@
 /** Consent management, the access log, and data-subject rights (export, erase). */
 import { GraphQLJSONObject } from 'graphql-scalars';
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { ConsentUserError } from '../../core/consent.service';
 import { type ConsentAction, effectiveStatus } from '../../domain/consent';
 import type { Consent } from '../../generated/prisma/client';
 import type { GraphQLContext } from '../context';
-import { expectGlobalId } from '../ids';
+import { expectGlobalId, toGlobalId } from '../ids';
 import {
   AccessLogEntryObject,
   BorrowerDataErasePayload,
-  ConsentGrantInput,
+  ConsentEventObject,
   ConsentObject,
   ConsentPayload,
+  ConsentRequestInput,
+  ConsentRequestPayload,
   type UserError,
 } from '../types/consent.type';
 import { BadUserInputError } from '../errors';
@@ -68,29 +70,24 @@ export class ConsentResolver {
   }
 
   @Authorized('consent:write')
-  @Mutation(() => ConsentPayload, {
+  @Mutation(() => ConsentRequestPayload, {
     description:
-      "Records a borrower's consent to this client and links the borrower's accounts at the consented providers (linking happens only here, under a consent). Each account is verified with its provider (same NIK; Cairin's own login). Needs `consent:write`.",
+      "Asks a borrower for consent. Answers a PENDING consent and a single-use `consentUrl` (valid 15 minutes) to send the borrower to: on that page the borrower proves each provider account (Cairin app login; a one-time code to the phone Finfra or Dompet Kilat holds for the NIK) and approves (ACTIVE, accounts linked) or declines (REJECTED). The borrower's browser then returns to `redirectUri` with `consent_id`, `status` and `state`; the outcome is also in `consent(id)` and `consentStatusChanged(id)`. The answer is the same whether or not the NIK is known. `redirectUri` must be registered for the client (API_CLIENTS). Needs `consent:write`.",
   })
-  async consentGrant(@Ctx() ctx: GraphQLContext, @Arg('input', () => ConsentGrantInput) input: ConsentGrantInput): Promise<ConsentPayload> {
+  async consentRequestCreate(@Ctx() ctx: GraphQLContext, @Arg('input', () => ConsentRequestInput) input: ConsentRequestInput): Promise<ConsentRequestPayload> {
     try {
-      const c = await ctx.core.consents.grant({
-        clientId: ctx.scope.client.id,
-        nik: input.borrower.nik,
-        fullName: input.borrower.fullName,
-        providers: input.providers,
-        domains: input.domains,
-        purpose: input.purpose,
-        startsAt: input.startsAt,
-        expiresAt: input.expiresAt,
-        dataLifeSeconds: input.dataLifeSeconds,
-        fetchIntervalSeconds: input.fetchIntervalSeconds,
-        accounts: input.accounts ? { ...input.accounts } : undefined,
-      });
-      return { consent: consentObject(ctx, c), userErrors: [] };
+      const r = await ctx.core.consentRequests.create({ ...input, clientId: ctx.scope.client.id });
+      return { consent: consentObject(ctx, r.consent), consentUrl: r.consentUrl, userErrors: [] };
     } catch (e) {
-      return { consent: null, userErrors: [userError(e)] };
+      return { consent: null, consentUrl: null, userErrors: [userError(e)] };
     }
+  }
+
+  @Authorized('credit:read', 'consent:write')
+  @Query(() => ConsentObject, { nullable: true, description: "One of this client's consents by id, with its status now; null when it is not this client's. Needs `credit:read` or `consent:write`." })
+  async consent(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<ConsentObject | null> {
+    const c = await ctx.core.consents.get(ctx.scope.client.id, id);
+    return c ? consentObject(ctx, c) : null;
   }
 
   private async change(ctx: GraphQLContext, id: string, action: ConsentAction, reason?: string): Promise<ConsentPayload> {
@@ -130,5 +127,18 @@ export class ConsentResolver {
     const uuid = await visibleBorrower(ctx, borrowerId);
     if (!uuid) return { erasedAt: null, userErrors: [{ field: ['borrowerId'], message: 'no such borrower', code: 'NOT_FOUND' }] };
     return { erasedAt: await ctx.core.consents.eraseForClient(ctx.scope.client.id, uuid), userErrors: [] };
+  }
+}
+
+@Resolver(() => ConsentObject)
+export class ConsentFieldsResolver {
+  @FieldResolver(() => ID, { nullable: true, description: 'Global id of the borrower who approved; null until the borrower approves (and for a declined or lapsed request).' })
+  borrowerId(@Root() c: ConsentObject): string | null {
+    return c.c.borrowerId ? toGlobalId('Borrower', c.c.borrowerId) : null;
+  }
+
+  @FieldResolver(() => [ConsentEventObject], { description: 'Every change of the consent, oldest first (requested, opened, approved or declined, paused, resumed, revoked, expired).' })
+  async history(@Root() c: ConsentObject, @Ctx() ctx: GraphQLContext): Promise<ConsentEventObject[]> {
+    return (await ctx.core.consents.history(c.c.id)).map((e) => new ConsentEventObject(e));
   }
 }

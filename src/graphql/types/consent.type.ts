@@ -5,16 +5,17 @@ import type { Consent, ConsentEvent, AccessLog } from '../../generated/prisma/cl
 import { DateTimeScalar } from '../scalars';
 import { enumOf, ProviderEnum } from './enums';
 
-export const ConsentStatusEnum = enumOf('PENDING', 'ACTIVE', 'PAUSED', 'REVOKED', 'EXPIRED');
+export const ConsentStatusEnum = enumOf('PENDING', 'ACTIVE', 'PAUSED', 'REJECTED', 'REVOKED', 'EXPIRED');
 registerEnumType(ConsentStatusEnum, {
   name: 'ConsentStatus',
   description: 'Consent lifecycle (Account Aggregator consent artefact). Only ACTIVE consents allow reads.',
   valuesConfig: {
-    PENDING: { description: 'Granted, starting at `startsAt` in the future.' },
-    ACTIVE: { description: 'Reads allowed.' },
+    PENDING: { description: 'Requested by the client; waiting for the borrower to approve on the consent page (link valid 15 minutes).' },
+    ACTIVE: { description: 'Approved by the borrower. Reads allowed from `startsAt`.' },
     PAUSED: { description: 'Suspended by the client; no reads until resumed.' },
-    REVOKED: { description: 'Withdrawn; a hard stop. Cached data under it is deleted.' },
-    EXPIRED: { description: '`expiresAt` passed. Cached data under it is deleted.' },
+    REJECTED: { description: 'Declined by the borrower on the consent page. Nothing was linked.' },
+    REVOKED: { description: 'Withdrawn by the client or the borrower; a hard stop. Cached data under it is deleted.' },
+    EXPIRED: { description: '`expiresAt` passed, or the consent link was not completed in time or was locked after 5 wrong codes. Cached data under it is deleted.' },
   },
 });
 
@@ -35,7 +36,7 @@ registerEnumType(ConsentDomainEnum, {
 export class ConsentEventObject {
   constructor(private readonly e: ConsentEvent) {}
 
-  @Field(() => String, { description: 'GRANTED, PAUSED, RESUMED, REVOKED, EXPIRED or BORROWER_ERASED.' })
+  @Field(() => String, { description: 'REQUESTED, OPENED, APPROVED, REJECTED, PAUSED, RESUMED, REVOKED, EXPIRED, LOCKED, CLIENT_ERASED or BORROWER_ERASED.' })
   get type(): string {
     return this.e.type;
   }
@@ -45,17 +46,17 @@ export class ConsentEventObject {
     return this.e.status;
   }
 
-  @Field(() => String, { nullable: true, description: 'Client that made the change; null for system changes (expiry).' })
+  @Field(() => String, { nullable: true, description: 'Client id that made the change, `borrower` for the borrower, null for system changes (expiry).' })
   get actor(): string | null {
     return this.e.actor;
   }
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'Why, when given.' })
   get reason(): string | null {
     return this.e.reason;
   }
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When it happened.' })
   get at(): Date {
     return this.e.at;
   }
@@ -69,7 +70,7 @@ export class ConsentObject {
     private readonly effective: string,
   ) {}
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The consent id (also sent as `consent_id` on the redirect from the consent page).' })
   get id(): string {
     return this.c.id;
   }
@@ -79,12 +80,12 @@ export class ConsentObject {
     return this.effective;
   }
 
-  @Field(() => [ProviderEnum])
+  @Field(() => [ProviderEnum], { description: 'Providers whose accounts the consent covers.' })
   get providers(): string[] {
     return this.c.providers;
   }
 
-  @Field(() => [ConsentDomainEnum])
+  @Field(() => [ConsentDomainEnum], { description: 'Kinds of data the consent covers.' })
   get domains(): string[] {
     return this.c.domains;
   }
@@ -94,12 +95,12 @@ export class ConsentObject {
     return this.c.purpose;
   }
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When reads may begin.' })
   get startsAt(): Date {
     return this.c.startsAt;
   }
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When the consent ends.' })
   get expiresAt(): Date {
     return this.c.expiresAt;
   }
@@ -136,73 +137,52 @@ export class ConsentPayload {
   userErrors!: UserError[];
 }
 
-@InputType('BorrowerIdentityInput', { description: 'Who is consenting.' })
-export class BorrowerIdentityInput {
-  @Field(() => String, { description: 'NIK (15-16 digits).' })
+@InputType('ConsentRequestInput', { description: "What a client asks a borrower to consent to. The borrower approves or declines on the hosted consent page." })
+export class ConsentRequestInput {
+  @Field(() => String, { description: "The borrower's NIK (15-16 digits). The answer is the same whether or not we know it." })
   nik!: string;
 
-  @Field(() => String)
-  fullName!: string;
-}
+  @Field(() => String, { nullable: true, description: "The borrower's name as the client knows it; kept only when the borrower is new to us." })
+  fullName?: string | null;
 
-@InputType('CairinAccountInput', { description: "The borrower's own Cairin login, used once to link; the PIN and images are never stored." })
-export class CairinAccountInput {
-  @Field(() => String)
-  phoneNumber!: string;
-
-  @Field(() => String)
-  pin!: string;
-
-  @Field(() => String)
-  deviceId!: string;
-
-  @Field(() => String, { nullable: true, description: 'Base64 KTP photo, only if Cairin asks for its one-time liveness check.' })
-  ktpImage?: string;
-
-  @Field(() => String, { nullable: true, description: 'Base64 selfie, only if Cairin asks for its one-time liveness check.' })
-  selfieImage?: string;
-}
-
-@InputType('AccountLinkInput', { description: "The borrower's accounts to link, for the consented providers not linked yet." })
-export class AccountLinkInput {
-  @Field(() => CairinAccountInput, { nullable: true })
-  cairin?: CairinAccountInput;
-
-  @Field(() => String, { nullable: true, description: 'Finfra userId; must hold the same NIK.' })
-  finfraUserId?: string;
-
-  @Field(() => String, { nullable: true, description: 'Dompet Kilat idNumber; must hold the same NIK.' })
-  dompetKilatIdNumber?: string;
-}
-
-@InputType('ConsentGrantInput')
-export class ConsentGrantInput {
-  @Field(() => BorrowerIdentityInput)
-  borrower!: BorrowerIdentityInput;
-
-  @Field(() => [ProviderEnum])
+  @Field(() => [ProviderEnum], { description: 'Providers whose accounts the borrower is asked to link.' })
   providers!: ProviderCode[];
 
-  @Field(() => [ConsentDomainEnum])
+  @Field(() => [ConsentDomainEnum], { description: 'Kinds of data asked for.' })
   domains!: ('LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY')[];
 
-  @Field(() => String)
+  @Field(() => String, { description: 'Why the client reads the data, shown to the borrower (1-300 characters).' })
   purpose!: string;
 
-  @Field(() => DateTimeScalar, { nullable: true, description: 'Defaults to now.' })
-  startsAt?: Date;
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When reads may begin; defaults to the approval.' })
+  startsAt?: Date | null;
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When the consent ends.' })
   expiresAt!: Date;
 
   @Field(() => Int, { description: 'How long fetched data may be kept, seconds.' })
   dataLifeSeconds!: number;
 
-  @Field(() => Int, { nullable: true, defaultValue: 0 })
-  fetchIntervalSeconds?: number;
+  @Field(() => Int, { nullable: true, defaultValue: 0, description: 'Least time between provider fetches, seconds (0 = no limit).' })
+  fetchIntervalSeconds?: number | null;
 
-  @Field(() => AccountLinkInput, { nullable: true })
-  accounts?: AccountLinkInput;
+  @Field(() => String, { description: "Where the borrower's browser returns, with `consent_id`, `status` and `state`; must equal one registered for the client (API_CLIENTS)." })
+  redirectUri!: string;
+
+  @Field(() => String, { nullable: true, description: 'Opaque value returned unchanged on the redirect (at most 500 characters); use it against CSRF.' })
+  state?: string | null;
+}
+
+@ObjectType('ConsentRequestPayload')
+export class ConsentRequestPayload {
+  @Field(() => ConsentObject, { nullable: true, description: 'The PENDING consent.' })
+  consent!: ConsentObject | null;
+
+  @Field(() => String, { nullable: true, description: 'The single-use consent page link for the borrower, valid 15 minutes. Send the borrower there; do not open it yourself.' })
+  consentUrl!: string | null;
+
+  @Field(() => [UserError], { description: 'Why the request was refused; empty on success.' })
+  userErrors!: UserError[];
 }
 
 @ObjectType('AccessLogEntry', { description: 'One read of borrower data: who, what, when and why.' })

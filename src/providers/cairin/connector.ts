@@ -5,8 +5,9 @@
  * account's loans in one read). Access tokens are per account.
  */
 import DataLoader from 'dataloader';
-import { type AccountRef, type LinkedAccount, LinkMismatchError, type ProviderConnector, type ProviderReads } from '../connector';
+import { type AccountRef, type LinkedAccount, LinkMismatchError, LinkStepRequired, type ProviderConnector, type ProviderReads } from '../connector';
 import { ProviderAuthError } from '../errors';
+import { CAIRIN_ERRORS } from './wire';
 import { CairinClient, type CairinClientOptions, type CairinCredentials, type CairinLinkRequest } from './client';
 import { toDisbursements, toLoan, toRepayments } from './map';
 
@@ -30,10 +31,14 @@ export class CairinConnector implements ProviderConnector {
   /**
    * Links a borrower's Cairin account with their own app login (see CairinClient.link), then checks the
    * NIK Cairin's KYC verified for the account (`GET /mobile/account/identity`) is the one being linked.
-   * @throws ProviderAuthError when Cairin refuses the login or needs the liveness images; LinkMismatchError when the account holds another NIK.
+   * @throws ProviderAuthError when Cairin refuses the login; LinkStepRequired('LIVENESS') when Cairin needs the KTP photo and selfie
+   * (a new device) and the request has none; LinkMismatchError when the account holds another NIK.
    */
   async link(nik: string, request: unknown): Promise<LinkedAccount> {
-    const { accountId, credentials } = await this.client.link(request as CairinLinkRequest);
+    const { accountId, credentials } = await this.client.link(request as CairinLinkRequest).catch((e: unknown) => {
+      if (e instanceof ProviderAuthError && e.message.endsWith(CAIRIN_ERRORS.livenessRequired)) throw new LinkStepRequired('LIVENESS');
+      throw e;
+    });
     const identity = await this.client.identity(this.client.tokensFor(accountId, credentials));
     if (identity.idNumber !== nik) throw new LinkMismatchError('Cairin account does not belong to this NIK');
     return { externalId: accountId, credentials };
