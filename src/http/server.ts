@@ -1,7 +1,7 @@
 /**
  * HTTP server: GraphQL at /graphql (Apollo Server 5 through its
  * `executeHTTPGraphQLRequest`, so other routes can live beside it), the
- * webhooks, /healthz, /readyz and /metrics (on the main port or a port of its
+ * webhooks, the consent pages (/consent), /healthz, /readyz and /metrics (on the main port or a port of its
  * own, optionally behind a bearer token). Requests carry an `x-request-id`
  * (generated when absent) that errors and logs share.
  */
@@ -110,6 +110,11 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** Reads and discards the rest of a refused body, up to MAX_DISCARD bytes; then closes the connection. */
+/** The path of a request as logs show it: no query, and a consent link's handle (a bearer secret) replaced. */
+function loggedPath(url: string | undefined): string {
+  return (url ?? '').split('?')[0]!.replace(/^\/consent\/[A-Za-z0-9_-]{43}/, '/consent/{handle}');
+}
+
 function discardRest(req: http.IncomingMessage): void {
   let discarded = 0;
   req.on('data', (chunk: Buffer) => {
@@ -295,7 +300,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     const started = performance.now();
     const meta: { clientId?: string } = {};
     res.once('finish', () => {
-      log.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId }, 'request completed');
+      log.info({ method: req.method, path: loggedPath(req.url), status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId }, 'request completed');
     });
     handle(req, res, requestId, log, meta).catch((e: Error & { status?: number }) => {
       if (e.status) log.warn({ err: e.message, status: e.status }, 'request refused');
