@@ -77,7 +77,8 @@ export interface ProviderConnector {
   /**
    * Verifies that the account the borrower names belongs to `nik` (Finfra and Dompet Kilat: the provider
    * holds the same NIK; Cairin: the borrower's own login succeeds) and returns what to store.
-   * @param request the provider's link request as the client passed it (`ProviderDefinition.linkInputField`).
+   * @param request the provider's link request, from the consent page: the borrower's login form (LOGIN providers),
+   *   or the `linkRequest` that `phoneOnFile` gave once the borrower proved the phone (IDENTITY_MATCH providers).
    * @throws LinkMismatchError when it does not belong to the NIK; ProviderAuthError when the login is refused; ProviderError on failure.
    */
   link(nik: string, request: unknown): Promise<LinkedAccount>;
@@ -186,8 +187,6 @@ export interface ProviderDefinition extends CallbackSource {
    * first, without side effects at the provider) or LOGIN (the borrower's own login; run last).
    */
   readonly linkProof: 'IDENTITY_MATCH' | 'LOGIN';
-  /** Name of this provider's field in the GraphQL `AccountLinkInput` (what a borrower hands us to link). */
-  readonly linkInputField: string;
   /** Configuration keys this provider needs for reads; `createConnector` throws naming the missing ones. */
   readonly requiredConfig: readonly (keyof Config)[];
   /** Configuration key of this provider's request rate for the sync jobs, requests per second. */

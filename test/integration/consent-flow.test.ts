@@ -211,6 +211,51 @@ describe('the hosted consent page', () => {
   });
 });
 
+describe('the consent-status subscription', () => {
+  it('pushes the outcome to the requesting client when the borrower approves', async () => {
+    const { createClient } = await import('graphql-ws');
+    const WebSocket = (await import('ws')).default;
+    const i = s.requests.findIndex((r, k) => k > 3 && r.finfraUserId);
+    const asked = await create(B, input(i, { providers: ['FINFRA'] }));
+    // Another client cannot watch it.
+    const other = createClient({ url: `${s.server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token(A)}` }, lazy: true, retryAttempts: 0 });
+    const refused = await new Promise<unknown>((resolve) => {
+      other.subscribe({ query: `subscription($id: ID!) { consentStatusChanged(id: $id) { status } }`, variables: { id: asked.consent!.id } }, { next: resolve, error: resolve, complete: () => resolve('complete') });
+    });
+    expect(JSON.stringify(refused)).toContain('NOT_FOUND');
+    await other.dispose();
+
+    // The stream is live once the core subscribed to the publisher's consent changes: wait for that signal.
+    const publisher = s.app.core.deps.publisher;
+    const original = publisher.consentChanges.bind(publisher);
+    let listening!: () => void;
+    const subscribed = new Promise<void>((r) => (listening = r));
+    publisher.consentChanges = () => {
+      const stream = original();
+      listening();
+      return stream;
+    };
+    const client = createClient({ url: `${s.server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token(B)}` }, lazy: true, retryAttempts: 0 });
+    try {
+      const pushed = new Promise<any>((resolve, reject) => {
+        client.subscribe(
+          { query: `subscription($id: ID!) { consentStatusChanged(id: $id) { id status borrowerId } }`, variables: { id: asked.consent!.id } },
+          { next: (v) => (v.data as any)?.consentStatusChanged?.status === 'ACTIVE' && resolve(v.data), error: reject, complete: () => undefined },
+        );
+      });
+      await subscribed;
+      publisher.consentChanges = original;
+      expect((await answerConsent({ consentUrl: asked.consentUrl!, smsUrl: s.sandbox.sms.url, person: s.requests[i]!, decision: 'APPROVE' })).status).toBe('ACTIVE');
+      const got = await pushed; // a missing push fails on the test timeout
+      expect(got.consentStatusChanged).toMatchObject({ id: asked.consent!.id, status: 'ACTIVE' });
+      expect(got.consentStatusChanged.borrowerId).toEqual(expect.any(String));
+    } finally {
+      publisher.consentChanges = original;
+      await client.dispose();
+    }
+  });
+});
+
 describe('two clients', () => {
   it('a second client that knows a linked borrower\'s NIK gets no data and no sign of the borrower without the borrower approving', async () => {
     const i = full();

@@ -16,7 +16,6 @@ export const cairin: ProviderDefinition = {
   description: 'Cairin, OJK-licensed cash-loan app (PT Idana Solusi Sejahtera).',
   syncRateConfig: 'SYNC_RATE_LIMIT_CAIRIN',
   linkProof: 'LOGIN',
-  linkInputField: 'cairin',
   requiredConfig: ['CAIRIN_BASE_URL'],
   callbacks: [],
   owns: () => false,

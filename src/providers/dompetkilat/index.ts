@@ -16,7 +16,6 @@ export const dompetKilat: ProviderDefinition = {
   description: 'Dompet Kilat middleware API.',
   syncRateConfig: 'SYNC_RATE_LIMIT_DOMPETKILAT',
   linkProof: 'IDENTITY_MATCH',
-  linkInputField: 'dompetKilatIdNumber',
   requiredConfig: ['DOMPETKILAT_BASE_URL'],
   callbacks: [dompetKilatCallbackRoute],
   owns: (source) => source === 'DOMPET_KILAT',

@@ -16,7 +16,6 @@ export const finfra: ProviderDefinition = {
   description: 'Finfra lending-infrastructure platform.',
   syncRateConfig: 'SYNC_RATE_LIMIT_FINFRA',
   linkProof: 'IDENTITY_MATCH',
-  linkInputField: 'finfraUserId',
   requiredConfig: ['FINFRA_BASE_URL', 'FINFRA_CLIENT_ID', 'FINFRA_CLIENT_SECRET'],
   callbacks: [finfraCallbackRoute],
   owns: (source) => source === 'FINFRA',
