@@ -13,10 +13,12 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JwtSettings } from './auth';
-import { type Config, SETTLEMENT_BANKS } from './config';
+import { type Config, normalizeIp, SETTLEMENT_BANKS } from './config';
 import { Core, DEFAULT_CODE_POLICY } from './core';
+import { DEFAULT_EVENT_POLICY, type EventPolicy } from './core/events.service';
 import { ClientRegistry } from './core/client-registry';
 import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
+import { pgPublisher } from './core/pg-publisher';
 import { inProcessPublisher, type Publisher } from './core/publisher';
 import { type Scheduler, startScheduler } from './core/scheduler';
 import type { FreshnessPolicy } from './domain/freshness';
@@ -26,7 +28,7 @@ import { presetsToken, renderPlayground } from './graphql/playground';
 import { type RunningServer, startHttpServer } from './http/server';
 import { createLogger, type Logger } from './logger';
 import { recordProviderCall } from './metrics';
-import { type Clock, systemClock, type WebhookSettings } from './providers/connector';
+import { type Clock, type SessionStore, systemClock, type WebhookSettings } from './providers/connector';
 import type { ProviderCallRecord, ResilienceOptions } from './providers/http';
 import { type Connectors, createConnectors, PROVIDER_DEFINITIONS } from './providers/registry';
 import type { SnapBankConfig } from './providers/registry';
@@ -42,7 +44,10 @@ export interface AppOverrides {
   database?: Database;
   /** The logger (default: JSON lines at LOG_LEVEL). */
   log?: Logger;
-  /** GraphQL limits (default: `defaultHardening(NODE_ENV === 'production')`). */
+  /**
+   * GraphQL limits (default: `defaultHardening(NODE_ENV === 'production')` with GRAPHQL_COST_PER_MINUTE). Budgets
+   * registered in API_CLIENTS (`costPerMinute`) apply either way, unless `clientCostPerMinute` names the client.
+   */
   hardening?: HardeningOptions;
   /**
    * Receiver settings laid over the configuration's; `banks` only fills banks the configuration does not
@@ -59,15 +64,19 @@ export interface AppOverrides {
   playgroundHtml?: string | ((env: { production: boolean }) => string);
   /** Run the sync jobs on their cron schedule (default true). */
   scheduler?: boolean;
-  /** The change publisher (default: in-process). */
+  /** The change publisher (default: LISTEN/NOTIFY on a PostgreSQL server, in-process on the embedded database). */
   publisher?: Publisher;
+  /** How stored webhook events are claimed and retried (default: DEFAULT_EVENT_POLICY). */
+  eventPolicy?: Partial<EventPolicy>;
+  /** Run the webhook event worker on start (default true; tests that apply events by hand turn it off). */
+  eventWorker?: boolean;
 }
 
 /** Background jobs of a running app. */
 export interface AppJobs {
   /** Expires consents past their expiry and purges data past its data life; runs at start and every minute. */
   sweepConsents(): Promise<{ expired: number; purged: number }>;
-  /** Applies stored events not applied yet; runs at start. @returns how many were queued. */
+  /** Applies stored events not applied yet (claimed like any other); runs at start. @returns how many were waiting. */
   recoverEvents(): Promise<number>;
   /** The cron scheduler of the sync jobs, once started (null when disabled or not started). */
   readonly scheduler: Scheduler | null;
@@ -133,9 +142,41 @@ export function webhookSettings(cfg: Config): WebhookSettings {
   }
   return {
     finfraAuthKey: cfg.FINFRA_CALLBACK_KEY ?? null,
-    dompetKilatIps: cfg.DOMPETKILAT_CALLBACK_IPS.split(',').map((s) => s.trim()).filter(Boolean),
+    // Spelled as the caller IP is (`normalizeIp`: `::ffff:1.2.3.4` is `1.2.3.4`), so either spelling matches.
+    dompetKilatIps: cfg.DOMPETKILAT_CALLBACK_IPS.split(',').map((s) => s.trim()).filter(Boolean).map((s) => normalizeIp(s) ?? s),
     banks,
     timestampWindowSeconds: cfg.SNAP_TIMESTAMP_WINDOW_SECONDS,
+  };
+}
+
+/**
+ * Accounts' session credentials as every instance sees them. On a PostgreSQL server a renewal holds the
+ * account's transaction-scoped advisory lock while it reads the stored session, renews it at the provider
+ * if still needed, and stores the result: one renewal per account across instances. The embedded database
+ * serves one process, whose connectors already renew once per account, so no lock is taken there (it would
+ * hold PGlite's only connection during the provider call).
+ */
+function sessionStore(database: Database): SessionStore {
+  const { prisma } = database;
+  return {
+    async renew(provider, externalId, fn) {
+      if (database.kind !== 'server') {
+        const row = await prisma.providerAccount.findFirst({ where: { provider, externalId } });
+        const out = await fn((row?.credentials as object | null) ?? null);
+        if (out.store) await prisma.providerAccount.updateMany({ where: { provider, externalId }, data: { credentials: out.store } });
+        return out.result;
+      }
+      return prisma.$transaction(
+        async (tx) => {
+          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`session:${provider}:${externalId}`}, 0))`;
+          const row = await tx.providerAccount.findFirst({ where: { provider, externalId } });
+          const out = await fn((row?.credentials as object | null) ?? null);
+          if (out.store) await tx.providerAccount.updateMany({ where: { provider, externalId }, data: { credentials: out.store } });
+          return out.result;
+        },
+        { timeout: 30_000, maxWait: 30_000 },
+      );
+    },
   };
 }
 
@@ -190,6 +231,16 @@ function resilience(cfg: Config): ResilienceOptions {
 }
 
 /**
+ * GraphQL hardening: `override`, or the defaults with GRAPHQL_COST_PER_MINUTE; either way with the budgets of
+ * clients registered with a `costPerMinute` in API_CLIENTS (those `override.clientCostPerMinute` names excepted).
+ */
+function hardeningOptions(cfg: Config, override?: HardeningOptions): HardeningOptions {
+  const base = override ?? { ...defaultHardening(cfg.NODE_ENV === 'production'), costPerMinute: cfg.GRAPHQL_COST_PER_MINUTE };
+  const registered = Object.entries(cfg.API_CLIENTS).flatMap(([id, c]) => (c.costPerMinute === undefined ? [] : [[id, c.costPerMinute] as const]));
+  return { ...base, clientCostPerMinute: { ...Object.fromEntries(registered), ...base.clientCostPerMinute } };
+}
+
+/**
  * Builds the application from validated configuration. Nothing listens and no job runs until `start()`.
  * @throws Error naming missing provider configuration; when the database cannot be opened or migrated.
  */
@@ -215,6 +266,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     saveCredentials: async (provider: ProviderCode, externalId: string, credentials: object) => {
       await prisma.providerAccount.updateMany({ where: { provider, externalId }, data: { credentials } });
     },
+    sessions: sessionStore(database),
   };
   let connectors: Connectors;
   let syncConnectors: Connectors;
@@ -228,11 +280,20 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     if (ownsDatabase) await database.close();
     throw e;
   }
-  const publisher = overrides.publisher ?? inProcessPublisher();
+  // Changes reach subscribers on every instance: LISTEN/NOTIFY on a PostgreSQL server, in process on the embedded database.
+  let sharedPublisher: Awaited<ReturnType<typeof pgPublisher>> | null = null;
+  try {
+    if (!overrides.publisher && database.kind === 'server' && database.url) sharedPublisher = await pgPublisher(database.url, log);
+  } catch (e) {
+    if (ownsDatabase) await database.close();
+    throw e;
+  }
+  const publisher = overrides.publisher ?? sharedPublisher ?? inProcessPublisher();
   const notifier = config.SMS_GATEWAY_URL && config.SMS_GATEWAY_KEY ? new SmsGateway({ url: config.SMS_GATEWAY_URL, key: config.SMS_GATEWAY_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : noGateway;
   // One-time codes are keyed by OTP_SECRET, or by a key derived from the JWT secret (never the secret itself).
   const codeKey = config.OTP_SECRET ? Buffer.from(config.OTP_SECRET, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit one-time codes').digest();
   const core = new Core({ prisma, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey, clients: new ClientRegistry(config.API_CLIENTS), publicUrl: () => config.PUBLIC_URL ?? server?.url ?? `http://${config.HOST}:${config.PORT}`,
+    eventPolicy: { ...DEFAULT_EVENT_POLICY, ...overrides.eventPolicy },
     codePolicy: { ...DEFAULT_CODE_POLICY, sendsPerNik: config.OTP_SENDS_PER_NIK, sendsPerIp: config.OTP_SENDS_PER_IP },
   });
 
@@ -290,14 +351,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           log,
           webhooks,
           readiness,
-          hardening: overrides.hardening ?? defaultHardening(production),
+          hardening: hardeningOptions(config, overrides.hardening),
+          // On a PostgreSQL server every instance counts per-client GraphQL budgets in the same table.
+          rateLimitPool: database.kind === 'server' ? database.pool : undefined,
           playgroundHtml,
           production,
           metrics: { token: config.METRICS_TOKEN },
+          trustProxy: config.TRUST_PROXY,
         },
         { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT, metricsPort: config.METRICS_PORT },
       );
       await sweep();
+      if (overrides.eventWorker !== false) core.events.start();
       const recovered = await jobs.recoverEvents();
       if (recovered) log.info({ recovered }, 'applying stored webhook events');
       sweeper = setInterval(sweep, 60_000);
@@ -314,14 +379,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (sweeper) clearInterval(sweeper);
       await server?.close();
       await scheduler?.stop();
-      await core.events.idle();
+      await core.events.stop();
+      await sharedPublisher?.close();
       if (ownsDatabase) await database.close();
     },
   };
 }
 
 // Public entry points for tests and the benchmark.
-export { loadConfig, type Config } from './config';
+export { loadConfig, normalizeIp, parseTrustProxy, type Config, type TrustProxy } from './config';
+export { deriveClientIp } from './http/client-ip';
 export { signClientToken, verifyClientToken, SCOPES, type JwtSettings, type ApiClient } from './auth';
 export { createLogger, type Logger } from './logger';
 export { openDatabase, type Database } from './store/database';
@@ -339,3 +406,4 @@ export type { ProviderCallRecord, ResilienceOptions };
 export type { RunningServer };
 export { ProviderError, ProviderAuthError, ProviderTimeoutError, WireFormatError } from './providers/errors';
 export { ClientRegistry, type RegisteredClient } from './core/client-registry';
+export { DEFAULT_EVENT_POLICY, type EventPolicy };

@@ -2,6 +2,7 @@
  * Environment configuration, parsed and validated once at start-up.
  * Every variable is documented in README.md ("Configuration").
  */
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -25,13 +26,93 @@ const RedirectUri = z
     return url.protocol === 'https:' || (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
   }, 'must be https (http only on a loopback host)');
 
-/** API_CLIENTS: client id -> display name and registered redirect URIs. */
+/** A GraphQL cost budget: cost points per minute (each selected field costs one point; see src/graphql/hardening.ts). */
+const CostPerMinute = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** API_CLIENTS: client id -> display name, registered redirect URIs and, optionally, its own GraphQL cost budget. */
 const ClientRegistryJson = z.record(
   z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'client ids are 1-64 letters, digits, dot, dash or underscore'),
-  z.object({ displayName: z.string().trim().min(1).max(80), redirectUris: z.array(RedirectUri).min(1) }),
+  z.object({
+    displayName: z.string().trim().min(1).max(80),
+    redirectUris: z.array(RedirectUri).min(1),
+    /** This client's GraphQL cost points per minute, instead of GRAPHQL_COST_PER_MINUTE. */
+    costPerMinute: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  }),
 );
-/** A registered API client's display name and redirect URIs. */
+/** A registered API client's display name, redirect URIs and optional GraphQL cost budget per minute. */
 export type RegisteredClients = z.infer<typeof ClientRegistryJson>;
+
+/**
+ * An IP address in one canonical spelling, or null when `text` is not an IP address: IPv4 as is (dotted quad),
+ * IPv6 lower-case and compressed, and an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`, `::ffff:102:304`) as its
+ * IPv4 address (`1.2.3.4`). IPv6 zone ids (`fe80::1%eth0`) are not accepted.
+ */
+export function normalizeIp(text: string): string | null {
+  const family = isIP(text);
+  if (family === 4) return text;
+  if (family !== 6 || text.includes('%')) return null;
+  let host: string;
+  try {
+    host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
+  } catch {
+    return null;
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host);
+  if (!mapped) return host;
+  const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+}
+
+/**
+ * Which proxies in front of the API are trusted to report the client's address in X-Forwarded-For (TRUST_PROXY):
+ * - `none`: no proxy; X-Forwarded-For is ignored and the client is the socket peer;
+ * - `hops`: the `hops` nearest addresses (the socket peer first, then X-Forwarded-For from the right) are proxies;
+ * - `addresses`: a peer is a proxy when its (normalized) address is in `ranges` (`address/prefix`, normalized:
+ *   a single address is a /32 or /128, IPv4-mapped IPv6 ranges of /96 or longer are IPv4 ranges); `list` holds
+ *   the same ranges for matching.
+ */
+export type TrustProxy =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'hops'; readonly hops: number }
+  | { readonly kind: 'addresses'; readonly ranges: readonly string[]; readonly list: BlockList };
+
+/**
+ * Parses TRUST_PROXY: unset or empty = `none`; a non-negative integer N = `hops` N; otherwise a comma-separated
+ * list of IPs and CIDRs, IPv4 or IPv6 (`10.0.0.0/8,127.0.0.1,::1`) = `addresses`.
+ * @throws Error saying which entry is invalid and what is expected.
+ */
+export function parseTrustProxy(text: string | undefined): TrustProxy {
+  const value = (text ?? '').trim();
+  if (value === '') return { kind: 'none' };
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (!Number.isSafeInteger(hops)) throw new Error(`hop count ${value} is too large`);
+    return { kind: 'hops', hops };
+  }
+  const expected = 'expected a hop count (e.g. 1) or comma-separated IPs/CIDRs (e.g. 10.0.0.0/8,127.0.0.1,::1)';
+  if (/^-\d+$/.test(value)) throw new Error(`hop count must not be negative; ${expected}`);
+  const list = new BlockList();
+  const ranges: string[] = [];
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry);
+    let address = m ? normalizeIp(m[1]!) : null;
+    if (!m || address === null) throw new Error(`"${entry}" is not an IP address or CIDR; ${expected}`);
+    const written6 = m[1]!.includes(':');
+    const longest = written6 ? 128 : 32;
+    let prefix = m[2] === undefined ? longest : Number(m[2]);
+    if (prefix > longest) throw new Error(`"${entry}": prefix /${prefix} is longer than ${longest} bits; ${expected}`);
+    if (written6 && !address.includes(':')) {
+      // An IPv4-mapped IPv6 range: an IPv4 range when the prefix stays within the IPv4 part, else kept as IPv6.
+      if (prefix >= 96) prefix -= 96;
+      else address = new URL(`http://[${m[1]}]/`).hostname.slice(1, -1);
+    }
+    const family = address.includes(':') ? 'ipv6' : 'ipv4';
+    list.addSubnet(address, prefix, family);
+    ranges.push(`${address}/${prefix}`);
+  }
+  if (ranges.length === 0) throw new Error(`no address given; ${expected}`);
+  return { kind: 'addresses', ranges, list };
+}
 
 const Env = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -102,6 +183,21 @@ const Env = z.object({
   FINFRA_CALLBACK_KEY: z.string().min(16).optional(),
   /** Comma-separated IPs Dompet Kilat calls back from. */
   DOMPETKILAT_CALLBACK_IPS: z.string().default('127.0.0.1,::1,::ffff:127.0.0.1'),
+  /**
+   * Proxies trusted to report the client's address in X-Forwarded-For (see `parseTrustProxy`): unset/empty = none,
+   * a number N = the N nearest hops, or comma-separated IPs/CIDRs of the proxies.
+   */
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return parseTrustProxy(text);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Largest accepted |now - X-TIMESTAMP| on SNAP notifications, seconds. */
   SNAP_TIMESTAMP_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
   /** Sync jobs: cron expressions (Asia/Jakarta) and each provider's rate limit, requests per second. */
@@ -123,6 +219,12 @@ const Env = z.object({
   OTP_SENDS_PER_IP: z.coerce.number().int().positive().default(20),
   /** HMAC key of one-time codes and NIK hashes (at least 32 characters); derived from the JWT secret when unset. */
   OTP_SECRET: z.string().min(32).optional(),
+  /**
+   * GraphQL cost points per minute per API client, summed over every instance on a PostgreSQL server (a client's
+   * `costPerMinute` in API_CLIENTS overrides it). Default 200000: about 20 full credit views (162 points each) a
+   * second, half of what one instance serves (README, "Configuration").
+   */
+  GRAPHQL_COST_PER_MINUTE: CostPerMinute.default(200_000),
   ...bankVariables(),
 });
 

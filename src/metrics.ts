@@ -82,3 +82,18 @@ export function recordProviderCall(c: ProviderCallRecord): void {
   providerCalls.inc({ provider: c.provider, endpoint: c.endpoint, status: String(c.status) });
   providerDuration.observe({ provider: c.provider, endpoint: c.endpoint }, c.durationMs / 1000);
 }
+
+/** Stored webhook events dead-lettered after their last try (replayable by an operator). */
+export const webhookDeadLetters = new client.Counter({
+  name: 'satukredit_webhook_dead_letters_total',
+  help: 'Stored webhook events dead-lettered after their last application try, by source',
+  labelNames: ['source'] as const,
+  registers: [registry],
+});
+
+/** Stored webhook events not applied yet and not dead (measured when /metrics is scraped). */
+export const webhookBacklog = new client.Gauge({
+  name: 'satukredit_webhook_events_backlog',
+  help: 'Stored webhook events waiting to be applied (not dead-lettered), across all instances',
+  registers: [registry],
+});

@@ -16,7 +16,7 @@ function page(lang: Lang, title: string, body: string, switchHref: string): stri
   const t = TEXT[lang];
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${esc(title)}</title><link rel="stylesheet" href="/consent/style.css"></head>
+<meta name="referrer" content="same-origin"><title>${esc(title)}</title><link rel="stylesheet" href="/consent/style.css"></head>
 <body><main><header><span class="brand">Satu Kredit</span><a href="${esc(switchHref)}" hreflang="${lang === 'id' ? 'en' : 'id'}">${t.lang}</a></header>
 ${body}
 </main></body></html>`;

@@ -32,6 +32,8 @@ export interface ConsentPageDeps {
   readonly log: Logger;
   /** Whether cookies get `Secure` (the public URL is https). */
   readonly secureCookies: () => boolean;
+  /** The client's IP one-time-code sends are limited by (the socket peer, or the client behind trusted proxies: TRUST_PROXY). */
+  readonly clientIp: (req: http.IncomingMessage) => string;
 }
 
 /** Largest urlencoded form accepted, bytes. */
@@ -67,7 +69,9 @@ const HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Same-origin form posts carry their real Origin (no-referrer would make it "null"); other sites, the
+  // client's redirect URI included, get no Referer, so a consent link never leaks through one.
+  'referrer-policy': 'same-origin',
   'cache-control': 'no-store',
 };
 
@@ -125,13 +129,11 @@ function readMultipart(req: http.IncomingMessage): Promise<Record<string, string
   });
 }
 
-/** The IP one-time-code sends are limited by. */
-function clientIp(req: http.IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 /** A POST from a page of another site (its Origin names another host) is refused. */
 function sameOrigin(req: http.IncomingMessage): boolean {
+  // Browsers that send Fetch Metadata say where the form came from; others are judged by Origin.
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin' || site === 'none';
   const origin = req.headers.origin;
   if (!origin || origin === 'null') return origin !== 'null';
   try {
@@ -209,7 +211,7 @@ async function flow(req: http.IncomingMessage, res: http.ServerResponse, handle:
     }
     case 'code/send': {
       const f = await readForm(req);
-      return show(await svc.sendCode(handle, secret, Number(f.get('group') ?? -1), clientIp(req)));
+      return show(await svc.sendCode(handle, secret, Number(f.get('group') ?? -1), deps.clientIp(req) || 'unknown'));
     }
     case 'code/check': {
       const f = await readForm(req);
@@ -238,7 +240,7 @@ async function borrowerPage(req: http.IncomingMessage, res: http.ServerResponse,
   switch (path) {
     case '/consent/signin/code': {
       const nik = (f.get('nik') ?? '').trim();
-      portal.requestCode(nik, clientIp(req));
+      portal.requestCode(nik, deps.clientIp(req) || 'unknown');
       return html(res, 200, renderSignIn(lang, { nik, sent: true }), langCookie);
     }
     case '/consent/signin': {

@@ -17,7 +17,7 @@ import { ConsentRequestService } from './consent-request.service';
 import { ConsentGuard } from './consent-guard';
 import { ConsentService } from './consent.service';
 import { CreditService } from './credit.service';
-import { EventApplier } from './events.service';
+import { EventApplier, type EventPolicy } from './events.service';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
 import { createRequestLoaders } from './loaders';
@@ -47,6 +47,8 @@ export interface CoreDeps {
   readonly clients: ClientRegistry;
   /** The API's public base URL, for consent links (PUBLIC_URL, or where the server listens). */
   readonly publicUrl: () => string;
+  /** How stored webhook events are claimed and retried (default: DEFAULT_EVENT_POLICY). */
+  readonly eventPolicy?: EventPolicy;
   /** Limits of one-time codes (defaults: DEFAULT_CODE_POLICY). */
   readonly codePolicy?: OneTimeCodePolicy;
 }
@@ -70,7 +72,7 @@ export class Core {
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
     this.consents = new ConsentService(prisma, clock, deps.publisher);
-    this.events = new EventApplier(prisma, deps.publisher, clock, log);
+    this.events = new EventApplier(prisma, deps.publisher, clock, log, deps.eventPolicy);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
     this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);

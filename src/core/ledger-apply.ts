@@ -16,14 +16,14 @@ export interface TouchedLoan {
   readonly providerLoanId: string;
 }
 
-/** Upserts a repayment; its status only moves forward and the first clearing time is kept. */
+/**
+ * Upserts a repayment (INSERT ... ON CONFLICT DO NOTHING, then a forward-only update, under the loan's
+ * advisory lock); its status only moves forward and the first clearing time is kept.
+ */
 async function upsertRepayment(tx: Tx, e: RepaymentEvent): Promise<void> {
   const r = { provider: e.provider, providerLoanId: e.providerLoanId, externalId: e.externalId, amount: e.amount, channel: e.channel, reference: e.reference, status: e.status, paidAt: e.paidAt, clearedAt: e.clearedAt };
-  const cur = await tx.ledgerRepayment.findUnique({ where: { provider_externalId: { provider: r.provider, externalId: r.externalId } } });
-  if (!cur) {
-    await tx.ledgerRepayment.create({ data: r });
-    return;
-  }
+  await tx.ledgerRepayment.createMany({ data: [r], skipDuplicates: true });
+  const cur = await tx.ledgerRepayment.findUniqueOrThrow({ where: { provider_externalId: { provider: r.provider, externalId: r.externalId } } });
   const status = advanceRepayment(cur.status as RepaymentStatus, r.status);
   await tx.ledgerRepayment.update({ where: { id: cur.id }, data: { status, clearedAt: cur.clearedAt ?? (status === 'CLEARED' ? r.clearedAt : null) } });
 }
@@ -53,17 +53,33 @@ async function settle(tx: Tx, e: SettlementEvent): Promise<TouchedLoan | null> {
     update: {},
   });
   // The repayment it settles may be one we hold from an event or a live read; reads match the rest by reference.
-  const held = await tx.ledgerRepayment.findFirst({ where: { externalId: e.reference, amount: e.amount } });
-  if (held && held.status === 'PENDING') await tx.ledgerRepayment.update({ where: { id: held.id }, data: { status: 'CLEARED', clearedAt: e.settledAt } });
-  return held ? { provider: held.provider, providerLoanId: held.providerLoanId } : null;
+  const found = await tx.ledgerRepayment.findFirst({ where: { externalId: e.reference, amount: e.amount } });
+  if (!found) return null;
+  // Every write to a repayment happens under its loan's lock: re-read it under the lock before clearing it.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`loan:${found.provider}:${found.providerLoanId}`}, 0))`;
+  const held = await tx.ledgerRepayment.findUniqueOrThrow({ where: { id: found.id } });
+  if (held.status === 'PENDING') await tx.ledgerRepayment.update({ where: { id: held.id }, data: { status: 'CLEARED', clearedAt: e.settledAt } });
+  return { provider: held.provider, providerLoanId: held.providerLoanId };
 }
 
 /**
- * Applies one stored callback's ledger events in one transaction.
- * @returns the loans they touched (a settlement whose repayment we do not hold touches none).
+ * Serializes ledger writes for the same loans and settlement references across connections and instances
+ * (transaction-scoped advisory locks, taken in one sorted order so two transactions cannot deadlock).
  */
-export async function applyLedgerEvents(prisma: PrismaClient, events: readonly LedgerEvent[]): Promise<TouchedLoan[]> {
+async function lockFor(tx: Tx, events: readonly LedgerEvent[]): Promise<void> {
+  const keys = [...new Set(events.map((e) => (e.type === 'SETTLEMENT' ? `ref:${e.reference}` : `loan:${e.provider}:${e.providerLoanId}`)))].sort();
+  for (const k of keys) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${k}, 0))`;
+}
+
+/**
+ * Applies one stored callback's ledger events in one transaction, after `claim` (run first inside the same
+ * transaction, e.g. marking the event applied) says the events are still to be applied.
+ * @returns the loans they touched (a settlement whose repayment we do not hold touches none), or null when `claim` declined.
+ */
+export async function applyLedgerEvents(prisma: PrismaClient, events: readonly LedgerEvent[], claim: (tx: Tx) => Promise<boolean> = async () => true): Promise<TouchedLoan[] | null> {
   return prisma.$transaction(async (tx) => {
+    await lockFor(tx, events);
+    if (!(await claim(tx))) return null;
     const touched: TouchedLoan[] = [];
     for (const e of events) {
       if (e.type === 'REPAYMENT') await upsertRepayment(tx, e);

@@ -6,7 +6,8 @@
  * operation's cost (one point per field selected, as graphql-query-complexity's
  * simple estimator counts) is taken from a per-client budget per minute
  * (rate-limiter-flexible); an operation over budget gets RATE_LIMITED, HTTP 429
- * and Retry-After.
+ * and Retry-After. On a PostgreSQL server the budget is counted in a table every
+ * instance shares, so a client has one budget however many instances serve it.
  *
  * Suggestions: graphql-js suggests names in several places (unknown fields,
  * arguments, types and input fields in validation; enum values in validation
@@ -16,13 +17,15 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Lexer, Source, TokenKind } from 'graphql';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 // graphql-query-complexity's ESM build imports 'graphql/index.mjs', a second graphql instance beside the
 // CommonJS one Apollo and type-graphql use ("Cannot use GraphQLObjectType from another module or realm").
 // Its CommonJS build requires 'graphql' and so shares theirs.
 const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLContext } from './context';
 import { RateLimitedError } from './errors';
 
@@ -37,8 +40,10 @@ export interface HardeningOptions {
   maxDirectives: number;
   maxTokens: number;
   maxCost: number;
-  /** Per-client GraphQL cost budget per minute. */
+  /** Per-client GraphQL cost budget per minute (configuration GRAPHQL_COST_PER_MINUTE). */
   costPerMinute: number;
+  /** Budgets of particular clients (client id -> cost points per minute; API_CLIENTS `costPerMinute`), instead of `costPerMinute`. */
+  clientCostPerMinute?: Readonly<Record<string, number>>;
 }
 
 /** Defaults that still allow the documented example queries (README, playground, the 50-borrower query). */
@@ -52,9 +57,88 @@ export function defaultHardening(production: boolean): HardeningOptions {
     maxDirectives: 20,
     maxTokens: 5000,
     maxCost: 20_000,
-    // A full credit view costs about 160 points: 1 000 000 a minute is about 100 views a second per client,
-    // above what one instance sustains (about 40 a second in docs/benchmarks.md).
-    costPerMinute: 1_000_000,
+    // The default of GRAPHQL_COST_PER_MINUTE (src/config.ts). A full credit view (docs/benchmarks.md #2) costs 162
+    // points: 200 000 a minute is about 20 views a second per client, half of what one instance serves (about 40
+    // a second), and one budget for all instances together on a PostgreSQL server.
+    costPerMinute: 200_000,
+  };
+}
+
+/** The table per-client budgets are counted in on a PostgreSQL server (migration 20261204100000_rate_limit). */
+export const RATE_LIMIT_TABLE = 'satukredit_rate_limit';
+/** Prefix of the limiter keys (`graphql-cost:<client id>`), the same for every budget so a client is counted once. */
+const KEY_PREFIX = 'graphql-cost';
+
+/** The limiter key of a client: its id, or a hash of an id too long for the table's key column (255 characters with the prefix). */
+function limiterKey(clientId: string): string {
+  return clientId.length <= 200 ? clientId : `sha256:${createHash('sha256').update(clientId).digest('hex')}`;
+}
+
+/** A client's operation refused: over its budget; retry after `retryAfter` seconds. */
+export interface CostRefusal {
+  readonly budget: number;
+  readonly retryAfter: number;
+}
+
+/**
+ * Per-client GraphQL cost budgets per minute (rate-limiter-flexible, fixed one-minute windows).
+ *
+ * With `pool` (a PostgreSQL server) the points are counted in RATE_LIMIT_TABLE, which every instance shares: a
+ * client has one budget whichever instances its calls reach. The table comes from the migrations (the limiter does
+ * not create it: instances starting together would race on CREATE TABLE). While the table cannot be reached each
+ * instance counts in memory (the insurance limiter, same budget), so clients stay limited, per instance, until the
+ * database answers again. A client over its budget is also remembered in memory until its window ends, so its
+ * further calls are refused without a database round trip. Without `pool` (the embedded database: one process)
+ * the points are counted in memory.
+ *
+ * One limiter per distinct budget, made on first use; they share one key space, so an instance giving a client
+ * another budget (a configuration change rolling out) still counts the same points.
+ */
+export function costLimiter(o: Pick<HardeningOptions, 'costPerMinute' | 'clientCostPerMinute'>, pool?: pg.Pool) {
+  const budgets = o.clientCostPerMinute ?? {};
+  const limiters = new Map<number, RateLimiterAbstract>();
+  function limiter(points: number): RateLimiterAbstract {
+    let l = limiters.get(points);
+    if (!l) {
+      const memory = new RateLimiterMemory({ keyPrefix: KEY_PREFIX, points, duration: 60 });
+      l = pool
+        ? new RateLimiterPostgres({
+            storeClient: pool,
+            storeType: 'pool',
+            tableName: RATE_LIMIT_TABLE,
+            tableCreated: true,
+            keyPrefix: KEY_PREFIX,
+            points,
+            duration: 60,
+            insuranceLimiter: memory,
+            // Once over budget, refused from memory until the window ends (no blocking beyond it).
+            inMemoryBlockOnConsumed: points + 1,
+            // The table holds one row per client id, reused window after window: nothing to sweep.
+            clearExpiredByTimeout: false,
+          })
+        : memory;
+      limiters.set(points, l);
+    }
+    return l;
+  }
+  /** The client's budget: its own, else the default. */
+  const budgetOf = (clientId: string): number => (Object.hasOwn(budgets, clientId) ? budgets[clientId]! : o.costPerMinute);
+  return {
+    budgetOf,
+    /**
+     * Takes `cost` points from the client's budget of this minute.
+     * @returns null when within budget, else the refusal (the points are counted all the same, as they are in memory).
+     */
+    async consume(clientId: string, cost: number): Promise<CostRefusal | null> {
+      const budget = budgetOf(clientId);
+      try {
+        await limiter(budget).consume(limiterKey(clientId), cost);
+        return null;
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        return { budget, retryAfter: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) };
+      }
+    },
   };
 }
 
@@ -77,8 +161,11 @@ function overTokenLimit(source: string, max: number): boolean {
   }
 }
 
-/** Apollo Server options and plugins implementing the hardening. */
-export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
+/**
+ * Apollo Server options and plugins implementing the hardening.
+ * @param rateLimitPool the pool of a PostgreSQL server to count per-client budgets in (shared by every instance); in memory when unset.
+ */
+export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitPool?: pg.Pool) {
   const armor = new ApolloArmor({
     maxDepth: { n: o.maxDepth },
     maxAliases: { n: o.maxAliases },
@@ -90,7 +177,7 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
     // Its mask covers quoted field suggestions only (not enum values); formatError below removes them all.
     blockFieldSuggestion: { enabled: false },
   }).protect();
-  const limiter = new RateLimiterMemory({ points: o.costPerMinute, duration: 60 });
+  const limiter = costLimiter(o, rateLimitPool);
 
   /** Parse errors that are the token limit (the parser's own error, before Apollo wraps it). */
   const tokenLimitErrors = new WeakSet<Error>();
@@ -130,12 +217,9 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions) {
             // Invalid variables: execution answers them with BAD_USER_INPUT (HTTP 400); charge the minimum.
             cost = 1;
           }
-          try {
-            await limiter.consume(contextValue.scope.client.id, Math.max(1, cost));
-          } catch (e) {
-            if (!(e instanceof RateLimiterRes)) throw e;
-            const retryAfter = Math.max(1, Math.ceil(e.msBeforeNext / 1000));
-            throw new RateLimitedError(`rate limit: this client's GraphQL work is over ${o.costPerMinute} cost points per minute (this operation costs ${cost})`, retryAfter);
+          const refused = await limiter.consume(contextValue.scope.client.id, Math.max(1, cost));
+          if (refused) {
+            throw new RateLimitedError(`rate limit: this client's GraphQL work is over ${refused.budget} cost points per minute (this operation costs ${cost})`, refused.retryAfter);
           }
         },
       };

@@ -13,6 +13,7 @@ import { CreditViewResolver } from './resolvers/credit-view.resolver';
 import { LoanResolver } from './resolvers/loan.resolver';
 import { NodeResolver } from './resolvers/node.resolver';
 import { ConsentFieldsResolver, ConsentResolver } from './resolvers/consent.resolver';
+import { OpsResolver } from './resolvers/ops.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import type { GraphQLContext } from './context';
 import { checkScopes } from './errors';
@@ -28,7 +29,7 @@ let cached: GraphQLSchema | null = null;
 /** The executable schema (built once per process). */
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
-    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, SubscriptionResolver],
+    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, OpsResolver, SubscriptionResolver],
     // `@Authorized('a', 'b')` on a field: the token must carry any of the named scopes, else FORBIDDEN.
     authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => checkScopes(context.scope.client.scopes, scopes),
     orphanedTypes: [BorrowerObject, LoanObject],

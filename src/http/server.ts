@@ -8,6 +8,7 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -25,6 +26,8 @@ import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../m
 import type { WebhookSettings } from '../providers/connector';
 import { handleWebhook } from '../webhooks/routes';
 import { handleConsentPage } from '../consent-page/routes';
+import type { TrustProxy } from '../config';
+import { deriveClientIp } from './client-ip';
 
 /** What the HTTP server serves, built by `createApp` (src/app.ts). */
 export interface ServerDeps {
@@ -37,12 +40,16 @@ export interface ServerDeps {
   readonly readiness: () => Promise<{ ready: boolean } & Record<string, unknown>>;
   /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
   readonly hardening?: HardeningOptions;
+  /** The PostgreSQL server pool per-client GraphQL budgets are counted in (shared by every instance); in memory when unset. */
+  readonly rateLimitPool?: pg.Pool;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html), or a function giving it; none when unset. */
   readonly playgroundHtml?: string | (() => string);
   /** NODE_ENV=production: no /metrics on the main port unless a metrics token guards it. */
   readonly production?: boolean;
   /** /metrics settings: the bearer token it requires (METRICS_TOKEN); none when unset. */
   readonly metrics?: { readonly token?: string };
+  /** Proxies trusted to report the client's address in X-Forwarded-For (TRUST_PROXY); none when unset. */
+  readonly trustProxy?: TrustProxy;
 }
 
 /** Where the server listens. */
@@ -200,6 +207,8 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     if (metricsToken !== undefined && !bearerMatches(req.headers.authorization, metricsToken)) {
       return sendJson(res, 401, { error: 'unauthorized: /metrics needs Authorization: Bearer <METRICS_TOKEN>' }, { 'www-authenticate': 'Bearer realm="metrics"' });
     }
+    // The backlog is shared by every instance: measured from the database at scrape time.
+    await deps.core.events.backlog().catch(() => undefined);
     res.writeHead(200, { 'content-type': registry.contentType });
     res.end(await registry.metrics());
   }
@@ -209,7 +218,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     return { scope: deps.core.openScope(client, requestId, log.child({ clientId: client.id })), core: deps.core, partial: new PartialErrors() };
   }
 
-  const hard = hardening(schema, deps.hardening ?? defaultHardening(false));
+  const hard = hardening(schema, deps.hardening ?? defaultHardening(false), deps.rateLimitPool);
   /** The verified client of a graphql-ws connection (bearer in connectionParams.authorization), or null. */
   const wsClient = (params: unknown): ApiClient | null => {
     const auth = String((params as Record<string, unknown> | undefined)?.authorization ?? '');
@@ -299,10 +308,12 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     const log = deps.log.child({ requestId });
     const started = performance.now();
     const meta: { clientId?: string } = {};
+    // The client's address (TRUST_PROXY): logged, the caller IP of webhooks, the per-IP one-time-code limit.
+    const ip = deriveClientIp(req.socket.remoteAddress, req.headers['x-forwarded-for'], deps.trustProxy ?? { kind: 'none' });
     res.once('finish', () => {
-      log.info({ method: req.method, path: loggedPath(req.url), status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId }, 'request completed');
+      log.info({ method: req.method, path: loggedPath(req.url), status: res.statusCode, ms: Math.round(performance.now() - started), clientId: meta.clientId, ip }, 'request completed');
     });
-    handle(req, res, requestId, log, meta).catch((e: Error & { status?: number }) => {
+    handle(req, res, requestId, log, meta, ip).catch((e: Error & { status?: number }) => {
       if (e.status) log.warn({ err: e.message, status: e.status }, 'request refused');
       else log.error({ err: e.message }, 'request failed');
       if (!res.headersSent) sendJson(res, e.status ?? 500, { error: e.status ? e.message : 'internal error', requestId });
@@ -310,7 +321,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     });
   });
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger, meta: { clientId?: string }): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, log: Logger, meta: { clientId?: string }, ip: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
@@ -320,12 +331,12 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     if (url.pathname === '/metrics') return metricsOnMainPort ? serveMetrics(req, res) : sendJson(res, 404, { error: 'not found' });
     if (url.pathname.startsWith('/webhooks/')) {
       const raw = req.method === 'POST' ? await readBody(req) : '';
-      const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock, requestId }, log);
+      const handled = await handleWebhook(req, res, url.pathname, raw, { settings: deps.webhooks, events: deps.core.events, clock: deps.core.deps.clock, requestId, ip }, log);
       if (!handled) sendJson(res, 404, { error: 'not found' });
       return;
     }
     if (url.pathname === '/consent' || url.pathname.startsWith('/consent/')) {
-      await handleConsentPage(req, res, url, { core: deps.core, log, secureCookies: () => deps.core.deps.publicUrl().startsWith('https:') });
+      await handleConsentPage(req, res, url, { core: deps.core, log, secureCookies: () => deps.core.deps.publicUrl().startsWith('https:'), clientIp: () => ip });
       return;
     }
     if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });

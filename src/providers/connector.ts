@@ -105,6 +105,18 @@ export interface ProviderEnvironment {
   readonly onCall?: (c: ProviderCallRecord) => void;
   /** Persists re-issued session credentials of a linked account (by the provider's account id). */
   readonly saveCredentials: (provider: ProviderCode, externalId: string, credentials: object) => Promise<void>;
+  /** Where every instance keeps accounts' session credentials; renewals of one account take turns through it. */
+  readonly sessions?: SessionStore;
+}
+
+/**
+ * The session credentials of linked accounts as every instance sees them (ProviderAccount.credentials).
+ * `renew` runs `fn` while holding the account's session lock (an advisory lock on a PostgreSQL server, so
+ * one renewal per account across instances), with the credentials stored now (maybe renewed meanwhile by
+ * another instance), and stores what `fn` returns before releasing the lock.
+ */
+export interface SessionStore {
+  renew<T>(provider: ProviderCode, externalId: string, fn: (stored: object | null) => Promise<{ result: T; store?: object }>): Promise<T>;
 }
 
 /** Receiver settings of provider and bank callbacks (configuration; see README "Webhooks"). */

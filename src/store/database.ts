@@ -21,6 +21,8 @@ export interface Database {
   readonly kind: 'embedded' | 'server';
   /** The PostgreSQL URL of a server database (job queues connect to it); undefined when embedded. */
   readonly url?: string;
+  /** The connection pool of a server database (Prisma, raw SQL and the GraphQL rate limiter share it); undefined when embedded. */
+  readonly pool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
       sql,
       kind: 'server',
       url: target.url,
+      pool,
       async close() {
         await prisma.$disconnect();
         await pool.end();

@@ -19,6 +19,8 @@ export interface WebhookDeps {
   clock: Clock;
   /** The request id the logs carry (returned when the event could not be stored). */
   requestId: string;
+  /** The caller's IP: the socket peer, or the client X-Forwarded-For names behind trusted proxies (TRUST_PROXY). */
+  ip: string;
 }
 
 function json(res: http.ServerResponse, r: CallbackReply): void {
@@ -35,7 +37,7 @@ export async function handleWebhook(req: http.IncomingMessage, res: http.ServerR
   for (const route of callbackRoutes()) {
     const kind = route.match(path);
     if (kind === null) continue;
-    const out = route.handle({ method: req.method, path, headers: req.headers, ip: req.socket.remoteAddress ?? '', raw, now: deps.clock.now() }, deps.settings);
+    const out = route.handle({ method: req.method, path, headers: req.headers, ip: deps.ip, raw, now: deps.clock.now() }, deps.settings);
     if ('reject' in out) {
       log.warn({ source: route.source, kind, reason: out.reason }, 'webhook rejected');
       webhookEvents.inc({ source: route.source, kind, outcome: 'rejected' });

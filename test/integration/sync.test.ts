@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, startScheduler, toGlobalId } from '../../src/app';
 import { DompetKilatClient } from '../../src/providers/dompetkilat';
 import { TEST_START, TestClock, until } from '../support/clock';
-import { startStack, type Stack } from '../support/stack';
+import { openTestDatabase, startStack, type Stack } from '../support/stack';
 
 const clock = new TestClock(TEST_START);
 const log = createLogger('silent', false);
@@ -203,6 +203,26 @@ describe.runIf(process.env.TEST_DATABASE_URL)('on a PostgreSQL server', () => {
     } finally {
       await a.stop();
       await b.stop();
+    }
+  }, 60_000);
+
+  it('starts three instances together on an empty database, with queues whose jobs expire in minutes and coalesce', async () => {
+    const fresh = await openTestDatabase();
+    const far = new Date(Date.now() + 12 * 3600_000);
+    const never = `${far.getUTCMinutes()} ${(far.getUTCHours() + 7) % 24} * * *`;
+    const started = await Promise.allSettled([0, 1, 2].map(() => startScheduler({ databaseUrl: fresh.url! }, service(), log, { backfill: never, dueRefresh: never })));
+    try {
+      expect(started.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      const queues = await fresh.sql.query<{ name: string; policy: string; expire_seconds: number; retry_limit: number }>(
+        `SELECT name, policy, expire_seconds, retry_limit FROM pgboss.queue WHERE name LIKE 'sync-%' ORDER BY name`,
+      );
+      expect(queues).toEqual([
+        { name: 'sync-backfill', policy: 'stately', expire_seconds: 3600, retry_limit: 3 },
+        { name: 'sync-due-refresh', policy: 'stately', expire_seconds: 300, retry_limit: 3 },
+      ]);
+    } finally {
+      for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+      await fresh.close();
     }
   }, 60_000);
 });

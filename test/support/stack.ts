@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type App, createApp, createLogger, DEFAULT_LAG_MINUTES, type HardeningOptions, type JwtSettings, loadConfig, openDatabase, type Database, type ProviderCallRecord, type ResilienceOptions, type RunningServer, signClientToken, type WebhookSettings } from '../../src/app';
+import { type App, createApp, type EventPolicy, createLogger, DEFAULT_LAG_MINUTES, type HardeningOptions, type JwtSettings, loadConfig, openDatabase, type Database, type ProviderCallRecord, type ResilienceOptions, type RunningServer, signClientToken, type WebhookSettings } from '../../src/app';
 import { CONSENT_DOMAINS } from '../../src/domain/consent';
 import { jakartaDate } from '../../src/domain/dates';
 import type { ProviderCode } from '../../src/domain/types';
@@ -93,6 +93,10 @@ export async function startStack(
     hardening?: HardeningOptions;
     /** Extra configuration variables (as in the environment). */
     env?: Record<string, string>;
+    /** Run the webhook event worker (default true). */
+    eventWorker?: boolean;
+    /** Event claiming and retry policy overrides. */
+    eventPolicy?: Partial<EventPolicy>;
   } = {},
 ) {
   const clock = opts.clock ?? new TestClock(TEST_START);
@@ -131,6 +135,8 @@ export async function startStack(
     webhooks: { banks: bankSettings(banks, DEFAULT_LAG_MINUTES) },
     onProviderCall: (c) => calls.push(c),
     scheduler: false,
+    eventWorker: opts.eventWorker,
+    eventPolicy: opts.eventPolicy,
   });
   const consents = app.core.consents;
   const requests = linkRequests(sandbox.dataset);

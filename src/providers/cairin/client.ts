@@ -8,7 +8,8 @@
  */
 import type { z } from 'zod';
 import { ProviderAuthError } from '../errors';
-import { type ErrorAnswer, type HttpClientOptions, ProviderHttpClient, type RequestSpec, TokenManager } from '../http';
+import { type ErrorAnswer, type HttpClientOptions, ProviderHttpClient, type RequestSpec, type Token, TokenManager } from '../http';
+import type { SessionStore } from '../connector';
 import {
   CAIRIN_ERRORS,
   CAIRIN_PATHS,
@@ -28,6 +29,9 @@ export interface CairinCredentials {
   refreshToken: string;
   /** ISO-8601 instant the refresh token expires; after it the borrower must link again. */
   refreshExpiresAt: string;
+  /** The newest access token and its expiry (ISO-8601), so other instances use it instead of renewing again. */
+  accessToken?: string;
+  accessExpiresAt?: string;
 }
 
 /** A borrower linking their Cairin account (values come from the borrower, under consent). */
@@ -45,6 +49,13 @@ export interface CairinClientOptions extends HttpClientOptions {
   now?: () => number;
   /** Persists re-issued credentials for an account. */
   onCredentials?: (accountId: string, credentials: CairinCredentials) => Promise<void>;
+  /** Shared session credentials: renewals read the newest stored session and take turns per account across instances. */
+  sessions?: SessionStore;
+}
+
+function isCairinCredentials(v: unknown): v is CairinCredentials {
+  const c = v as Partial<CairinCredentials> | null;
+  return !!c && typeof c.refreshToken === 'string' && typeof c.deviceId === 'string';
 }
 
 /** Low-level Cairin calls, wire types out. */
@@ -107,19 +118,38 @@ export class CairinClient extends ProviderHttpClient {
     const existing = this.sessions.get(accountId);
     if (existing) return existing.tokens;
     const entry = { creds: stored, tokens: undefined as unknown as TokenManager };
-    entry.tokens = new TokenManager(async () => {
+    const refresh = async (creds: CairinCredentials): Promise<{ token: Token; creds: CairinCredentials }> => {
       const s = await this.request({
         method: 'POST',
         path: CAIRIN_PATHS.refresh,
         endpoint: `POST ${CAIRIN_PATHS.refresh}`,
         schema: CairinSession,
-        body: { refreshToken: entry.creds.refreshToken },
+        body: { refreshToken: creds.refreshToken },
       });
-      if (s.refreshToken !== entry.creds.refreshToken) {
-        entry.creds = this.credentialsFrom(entry.creds.deviceId, s);
-        await this.options.onCredentials?.(accountId, entry.creds);
+      const expiresAt = this.now() + s.expiresIn * 1000;
+      const next = s.refreshToken !== creds.refreshToken ? this.credentialsFrom(creds.deviceId, s) : { ...creds };
+      return { token: { value: s.accessToken, expiresAt }, creds: { ...next, accessToken: s.accessToken, accessExpiresAt: new Date(expiresAt).toISOString() } };
+    };
+    entry.tokens = new TokenManager(async (previous) => {
+      const store = this.options.sessions;
+      if (!store) {
+        const r = await refresh(entry.creds);
+        if (r.creds.refreshToken !== entry.creds.refreshToken) await this.options.onCredentials?.(accountId, r.creds);
+        entry.creds = r.creds;
+        return r.token;
       }
-      return { value: s.accessToken, expiresAt: this.now() + s.expiresIn * 1000 };
+      return store.renew('CAIRIN', accountId, async (stored) => {
+        const latest = isCairinCredentials(stored) ? stored : entry.creds;
+        entry.creds = latest;
+        // Another instance renewed while we waited: use its access token when it is still good and not the one refused.
+        const at = latest.accessExpiresAt ? Date.parse(latest.accessExpiresAt) : 0;
+        if (latest.accessToken && latest.accessToken !== previous?.value && at - 30_000 > this.now()) {
+          return { result: { value: latest.accessToken, expiresAt: at } };
+        }
+        const r = await refresh(latest);
+        entry.creds = r.creds;
+        return { result: r.token, store: r.creds };
+      });
     }, this.now);
     this.sessions.set(accountId, entry);
     return entry.tokens;

@@ -29,6 +29,7 @@ export const cairin: ProviderDefinition = {
       onCall: env.onCall,
       now: () => env.clock.now().getTime(),
       onCredentials: (accountId, credentials) => env.saveCredentials('CAIRIN', accountId, { ...credentials }),
+      sessions: env.sessions,
     });
   },
 };

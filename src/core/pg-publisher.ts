@@ -1,0 +1,113 @@
+/**
+ * The publisher across instances on a PostgreSQL server: every change is sent with `NOTIFY` on the
+ * channel `satukredit_changes`, and every instance (the sender included) `LISTEN`s on one dedicated
+ * connection and hands what arrives to its own subscribers. Nothing else to run. Payloads are ids and
+ * kinds only (a loan's provider and id, a consent's id, client and status: well under NOTIFY's 8000-byte
+ * limit; subscribers read the rest from the database), so nothing goes by value. Delivery is best effort:
+ * a notification sent while an instance's listening connection is down is not seen by that instance's
+ * subscribers (they refetch on the next change); the connection is re-opened with backoff.
+ */
+import { createPubSub } from '@graphql-yoga/subscription';
+import pg from 'pg';
+import type { Logger } from '../logger';
+import type { ConsentChange, LedgerChange, Publisher } from './publisher';
+
+/** The NOTIFY channel. */
+export const CHANGES_CHANNEL = 'satukredit_changes';
+/** NOTIFY's payload limit is 8000 bytes; ours stay far below. */
+const MAX_PAYLOAD_BYTES = 7900;
+
+type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChange };
+
+/** A publisher over LISTEN/NOTIFY, with `close` to end its connection. */
+export interface ClosablePublisher extends Publisher {
+  close(): Promise<void>;
+}
+
+/**
+ * Connects the listening connection and returns the publisher.
+ * @throws when the first connection cannot be made (the app does not start without its publisher).
+ */
+export async function pgPublisher(url: string, log: Logger): Promise<ClosablePublisher> {
+  const local = createPubSub<{ ledger: [LedgerChange]; consent: [ConsentChange] }>();
+  let client: pg.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | null = null;
+  let backoffMs = 250;
+
+  const deliver = (raw: string | undefined) => {
+    if (!raw) return;
+    try {
+      const m = JSON.parse(raw) as Message;
+      const at = new Date(m.c.at);
+      if (m.t === 'ledger') local.publish('ledger', { ...m.c, at });
+      else if (m.t === 'consent') local.publish('consent', { ...m.c, at });
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'unreadable change notification');
+    }
+  };
+
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url, application_name: 'satukredit-listen' });
+    c.on('notification', (n) => n.channel === CHANGES_CHANNEL && deliver(n.payload));
+    c.on('error', (e) => {
+      log.warn({ err: e.message }, 'change listener connection failed; reconnecting');
+      reconnect(c);
+    });
+    c.on('end', () => reconnect(c));
+    await c.connect();
+    await c.query(`LISTEN ${CHANGES_CHANNEL}`);
+    client = c;
+    backoffMs = 250;
+  };
+
+  const schedule = () => {
+    if (closed || retry) return;
+    retry = setTimeout(() => {
+      retry = null;
+      connect().catch((e: Error) => {
+        log.warn({ err: e.message, retryInMs: backoffMs }, 'change listener still down');
+        backoffMs = Math.min(backoffMs * 2, 10_000);
+        schedule();
+      });
+    }, backoffMs);
+    retry.unref();
+  };
+
+  const reconnect = (dead: pg.Client) => {
+    if (closed || client !== dead) return;
+    client = null;
+    dead.end().catch(() => undefined);
+    schedule();
+  };
+
+  await connect();
+
+  const send = (m: Message) => {
+    const payload = JSON.stringify(m);
+    if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
+      log.error({ bytes: Buffer.byteLength(payload), kind: m.t }, 'change notification too large; not sent');
+      return;
+    }
+    const c = client;
+    if (!c) {
+      log.warn({ kind: m.t }, 'change not pushed: the listener connection is down');
+      return;
+    }
+    c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]).catch((e: Error) => log.warn({ err: e.message }, 'change notification failed'));
+  };
+
+  return {
+    publish: (change) => send({ t: 'ledger', c: change }),
+    subscribe: () => local.subscribe('ledger'),
+    publishConsent: (change) => send({ t: 'consent', c: change }),
+    consentChanges: () => local.subscribe('consent'),
+    async close() {
+      closed = true;
+      if (retry) clearTimeout(retry);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/** Operator queries: stored webhook events (waiting, applied, dead-lettered) and replaying dead letters. */
+import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
+import type { WebhookEvent } from '../../generated/prisma/client';
+import type { GraphQLContext } from '../context';
+import { BadUserInputError } from '../errors';
+import { DateTimeScalar } from '../scalars';
+import { enumOf } from '../types/enums';
+import { isUuid } from '../../domain/ids';
+
+export const WebhookEventStatusEnum = enumOf('PENDING', 'APPLIED', 'DEAD');
+registerEnumType(WebhookEventStatusEnum, {
+  name: 'WebhookEventStatus',
+  description: "A stored webhook event's state.",
+  valuesConfig: {
+    PENDING: { description: 'Acknowledged and stored; waiting to be applied, or retrying after a failed try.' },
+    APPLIED: { description: 'Applied to the ledger (or recorded, when it has no ledger effect).' },
+    DEAD: { description: 'Every try failed; dead-lettered until replayed with `webhookEventReplay`.' },
+  },
+});
+
+@ObjectType('WebhookEvent', { description: 'A provider or bank webhook event as stored before it was acknowledged (payload not shown).' })
+export class WebhookEventObject {
+  constructor(readonly e: WebhookEvent) {}
+
+  @Field(() => ID, { description: 'Stored event id.' })
+  get id(): string {
+    return this.e.id;
+  }
+
+  @Field(() => String, { description: 'FINFRA, DOMPET_KILAT, or SNAP_<BANK>.' })
+  get source(): string {
+    return this.e.source;
+  }
+
+  @Field(() => String, { description: "The event kind in the sender's words (Finfra `type`, disbursement, repayment, payment_notification)." })
+  get kind(): string {
+    return this.e.kind;
+  }
+
+  @Field(() => WebhookEventStatusEnum, { description: 'Where it stands.' })
+  get status(): string {
+    return this.e.deadAt ? 'DEAD' : this.e.appliedAt ? 'APPLIED' : 'PENDING';
+  }
+
+  @Field(() => String, { nullable: true, description: 'APPLIED, RECORDED (no ledger effect) or DEAD.' })
+  get outcome(): string | null {
+    return this.e.outcome;
+  }
+
+  @Field(() => Int, { description: 'Application tries so far.' })
+  get attempts(): number {
+    return this.e.attempts;
+  }
+
+  @Field(() => String, { nullable: true, description: "The last failed try's error." })
+  get error(): string | null {
+    return this.e.error;
+  }
+
+  @Field(() => DateTimeScalar, { description: 'When it was stored (and acknowledged).' })
+  get receivedAt(): Date {
+    return this.e.receivedAt;
+  }
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was applied.' })
+  get appliedAt(): Date | null {
+    return this.e.appliedAt;
+  }
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When it was dead-lettered.' })
+  get deadAt(): Date | null {
+    return this.e.deadAt;
+  }
+}
+
+@ObjectType('WebhookEventPage', { description: 'A page of stored webhook events, newest first.' })
+export class WebhookEventPage {
+  @Field(() => [WebhookEventObject], { description: 'The events of this page.' })
+  nodes!: WebhookEventObject[];
+
+  @Field(() => Boolean, { description: 'Whether more events follow.' })
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType('WebhookEventReplayPayload')
+export class WebhookEventReplayPayload {
+  @Field(() => WebhookEventObject, { nullable: true, description: 'The event, back in line (PENDING).' })
+  event!: WebhookEventObject | null;
+
+  @Field(() => String, { nullable: true, description: 'Why nothing was replayed (NOT_FOUND: no such dead-lettered event).' })
+  errorCode!: string | null;
+}
+
+
+
+@Resolver()
+export class OpsResolver {
+  @Authorized('ops:read')
+  @Query(() => WebhookEventPage, { description: 'Stored webhook events for operators, newest first, optionally by status (DEAD: the dead letters). `first` 1..200 (default 50). Needs `ops:read`.' })
+  async webhookEvents(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('status', () => WebhookEventStatusEnum, { nullable: true, description: 'Only events in this state.' }) status: 'PENDING' | 'APPLIED' | 'DEAD' | null,
+    @Arg('first', () => Int, { defaultValue: 50, description: 'Page size, 1..200.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: '`endCursor` of the previous page.' }) after: string | null,
+  ): Promise<WebhookEventPage> {
+    if (first < 1 || first > 200) throw new BadUserInputError('"first" must be between 1 and 200', 'first');
+    if (after != null && !isUuid(after)) throw new BadUserInputError('"after" is not a cursor of this list', 'after');
+    const page = await ctx.core.events.list(status ?? null, first, after ?? null);
+    return { nodes: page.rows.map((r) => new WebhookEventObject(r)), hasNextPage: page.hasNext, endCursor: page.rows.at(-1)?.id ?? null };
+  }
+
+  @Authorized('ops:write')
+  @Mutation(() => WebhookEventReplayPayload, { description: 'Puts a dead-lettered webhook event back in line to be applied (tries counted afresh). Needs `ops:write`.' })
+  async webhookEventReplay(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The stored event id.' }) id: string): Promise<WebhookEventReplayPayload> {
+    const e = isUuid(id) ? await ctx.core.events.replay(id) : null;
+    return e ? { event: new WebhookEventObject(e), errorCode: null } : { event: null, errorCode: 'NOT_FOUND' };
+  }
+}
