@@ -146,6 +146,8 @@ async function start(): Promise<void> {
   if (sandbox && events) {
     lines.push(`Provider sandbox: Cairin ${sandbox.urls.cairin}, Finfra ${sandbox.urls.finfra}, Dompet Kilat ${sandbox.urls.dompetKilat}`);
     lines.push(`Sandbox events (fire provider and bank webhooks at the API): ${events.url}/__sandbox/fire/{finfra,dompetkilat,snap}`);
+    lines.push(`Sandbox SMS gateway (one-time codes the consent pages send): ${sandbox.sms.url}/__sandbox/sms?phone=62123123123`);
+    lines.push(`Consent pages: a client's consentRequestCreate answers a ${server.url}/consent/... link; borrowers manage their consents at ${server.url}/consent`);
   }
   lines.push(demo.token ? `GraphiQL (open in a browser; demo token and example queries preset): ${server.url}/graphql` : `GraphiQL (open in a browser; no token preset): ${server.url}/graphql`);
   for (const [client, scopes] of Object.entries(DEMO_CLIENTS)) {
