@@ -18,12 +18,14 @@
  * (appliedAt) come from the application's clock. The embedded database runs the same code in one process.
  */
 import { randomUUID } from 'node:crypto';
+import { type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { Prisma, PrismaClient, WebhookEvent } from '../generated/prisma/client';
 import type { Logger } from '../logger';
 import { webhookBacklog, webhookDeadLetters } from '../metrics';
 import { contentHash } from '../providers/callback-util';
 import type { Clock } from '../providers/connector';
 import { callbackSource } from '../providers/registry';
+import { inSpan } from '../tracing';
 import { applyLedgerEvents, type TouchedLoan } from './ledger-apply';
 import type { Publisher } from './publisher';
 
@@ -234,9 +236,19 @@ export class EventApplier {
     return this.prisma.webhookEvent.findUnique({ where: { id } });
   }
 
-  private async applyOne(eventId: string): Promise<void> {
+  /**
+   * One try at applying a stored event, in a `webhook.apply` span of its own (a new trace whoever woke the worker):
+   * event id, source, wire kind, try number and outcome (`APPLIED`, `RECORDED`, `SKIPPED` when already applied or
+   * taken over, `RETRY` or `DEAD` after a failure).
+   */
+  private applyOne(eventId: string): Promise<void> {
+    return inSpan('webhook.apply', { 'satukredit.event.id': eventId }, (span) => this.applyTraced(eventId, span), { root: true });
+  }
+
+  private async applyTraced(eventId: string, span: Span): Promise<void> {
     const ev = await this.prisma.webhookEvent.findUnique({ where: { id: eventId } });
-    if (!ev || ev.appliedAt || ev.deadAt) return;
+    if (ev) span.setAttributes({ 'satukredit.event.source': ev.source, 'satukredit.event.kind': ev.kind, 'satukredit.event.attempt': ev.attempts });
+    if (!ev || ev.appliedAt || ev.deadAt) return void span.setAttribute('satukredit.event.outcome', 'SKIPPED');
     let touched: TouchedLoan[] | null;
     let kind: string;
     const at = this.clock.now();
@@ -244,18 +256,29 @@ export class EventApplier {
       const parsed = callbackSource(ev.source).ledgerEvents(ev);
       kind = parsed.kind;
       const outcome = parsed.events.some((e) => e.type !== 'LOAN_NOTICE') ? 'APPLIED' : 'RECORDED';
-      touched = await applyLedgerEvents(this.prisma, parsed.events, async (tx) => {
-        // Lock the event row and apply only if nobody applied it meanwhile (a lapsed lease taken over).
-        const n = await tx.$executeRaw`UPDATE "WebhookEvent" SET "appliedAt" = ${at}, "outcome" = ${outcome}, "error" = NULL, "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL AND "deadAt" IS NULL`;
-        return n === 1;
-      });
+      span.setAttribute('satukredit.event.outcome', outcome);
+      const within = this.publisher.publishWithin?.bind(this.publisher);
+      touched = await applyLedgerEvents(
+        this.prisma,
+        parsed.events,
+        async (tx) => {
+          // Lock the event row and apply only if nobody applied it meanwhile (a lapsed lease taken over).
+          const n = await tx.$executeRaw`UPDATE "WebhookEvent" SET "appliedAt" = ${at}, "outcome" = ${outcome}, "error" = NULL, "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL AND "deadAt" IS NULL`;
+          return n === 1;
+        },
+        async (tx, loans) => {
+          if (within) for (const t of loans) await within(tx, { provider: t.provider, providerLoanId: t.providerLoanId, kind, at });
+        },
+      );
     } catch (e) {
+      span.setAttributes({ 'satukredit.event.outcome': ev.attempts >= this.policy.maxAttempts ? 'DEAD' : 'RETRY', 'error.type': (e as Error).name });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).name });
       await this.failed(ev, e as Error);
       return;
     }
-    if (!touched) return;
-    // Publish first (subscribers refetch), then stamp the cached copies holding these loans: they are now older than the ledger.
-    for (const t of touched) this.publisher.publish({ provider: t.provider, providerLoanId: t.providerLoanId, kind, at });
+    if (!touched) return void span.setAttribute('satukredit.event.outcome', 'SKIPPED');
+    // Push (unless already notified inside the transaction), then stamp the cached copies holding these loans: they are now older than the ledger.
+    if (!this.publisher.publishWithin) for (const t of touched) this.publisher.publish({ provider: t.provider, providerLoanId: t.providerLoanId, kind, at });
     try {
       for (const t of touched) {
         await this.prisma.providerSnapshot.updateMany({

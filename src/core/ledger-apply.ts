@@ -71,12 +71,21 @@ async function lockFor(tx: Tx, events: readonly LedgerEvent[]): Promise<void> {
   for (const k of keys) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${k}, 0))`;
 }
 
+/** The transaction handle `applyLedgerEvents` passes to its hooks. */
+export type LedgerTx = Tx;
+
 /**
  * Applies one stored callback's ledger events in one transaction, after `claim` (run first inside the same
- * transaction, e.g. marking the event applied) says the events are still to be applied.
+ * transaction, e.g. marking the event applied) says the events are still to be applied; `beforeCommit` runs
+ * last inside it with the touched loans (e.g. a transactional NOTIFY, sent only if the transaction commits).
  * @returns the loans they touched (a settlement whose repayment we do not hold touches none), or null when `claim` declined.
  */
-export async function applyLedgerEvents(prisma: PrismaClient, events: readonly LedgerEvent[], claim: (tx: Tx) => Promise<boolean> = async () => true): Promise<TouchedLoan[] | null> {
+export async function applyLedgerEvents(
+  prisma: PrismaClient,
+  events: readonly LedgerEvent[],
+  claim: (tx: Tx) => Promise<boolean> = async () => true,
+  beforeCommit: (tx: Tx, touched: readonly TouchedLoan[]) => Promise<void> = async () => undefined,
+): Promise<TouchedLoan[] | null> {
   return prisma.$transaction(async (tx) => {
     await lockFor(tx, events);
     if (!(await claim(tx))) return null;
@@ -91,6 +100,7 @@ export async function applyLedgerEvents(prisma: PrismaClient, events: readonly L
         touched.push({ provider: e.provider, providerLoanId: e.providerLoanId });
       }
     }
+    await beforeCommit(tx, touched);
     return touched;
   });
 }

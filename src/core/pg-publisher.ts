@@ -5,7 +5,9 @@
  * kinds only (a loan's provider and id, a consent's id, client and status: well under NOTIFY's 8000-byte
  * limit; subscribers read the rest from the database), so nothing goes by value. Delivery is best effort:
  * a notification sent while an instance's listening connection is down is not seen by that instance's
- * subscribers (they refetch on the next change); the connection is re-opened with backoff.
+ * subscribers (they refetch on the next change); the connection is re-opened with backoff. Ledger changes
+ * are notified inside the transaction that applies them (`publishWithin`): PostgreSQL delivers them at
+ * commit, so an instance dying after its commit still gets its change pushed, and a rolled-back one never is.
  */
 import { createPubSub } from '@graphql-yoga/subscription';
 import pg from 'pg';
@@ -98,6 +100,11 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
   };
 
   return {
+    async publishWithin(tx, change) {
+      const payload = JSON.stringify({ t: 'ledger', c: change } satisfies Message);
+      if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) throw new Error('change notification too large');
+      await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CHANGES_CHANNEL, payload);
+    },
     publish: (change) => send({ t: 'ledger', c: change }),
     subscribe: () => local.subscribe('ledger'),
     publishConsent: (change) => send({ t: 'consent', c: change }),

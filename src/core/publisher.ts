@@ -39,6 +39,17 @@ export interface Publisher {
   publishConsent(change: ConsentChange): void;
   /** Every consent change published from now on, until the iterator is returned. */
   consentChanges(): AsyncIterable<ConsentChange>;
+  /**
+   * Publishes a ledger change as part of a database transaction, delivered only if it commits (PostgreSQL
+   * NOTIFY is transactional), so a change is never committed without its push, even if the instance dies
+   * right after. Absent on publishers that cannot: callers `publish` after commit instead.
+   */
+  publishWithin?(tx: SqlRunner, change: LedgerChange): Promise<void>;
+}
+
+/** What `publishWithin` runs its statement on: a Prisma transaction client. */
+export interface SqlRunner {
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
 }
 
 const TOPIC = 'ledger:change';
