@@ -17,7 +17,7 @@ import { loadConfig, type Config } from './config';
 import { CONSENT_DOMAINS } from './domain/consent';
 import { jakartaDate } from './domain/dates';
 import { createLogger } from './logger';
-import { answerConsent, bankSettings, createSandboxBanks, DEMO_LOAN, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startEventServer, startSandbox, WebhookSender } from './sandbox';
+import { answerConsent, bankSettings, createSandboxBanks, DEMO_LOAN, demoApiClients, generateDataset, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startEventServer, startSandbox, WebhookSender } from './sandbox';
 
 /** Demo API clients printed by `start`. */
 const DEMO_CLIENTS = {
@@ -25,7 +25,6 @@ const DEMO_CLIENTS = {
   'demo-refinancer': ['credit:read', 'payoff:read', 'consent:write'],
 } as const;
 
-const DEMO_CLIENT_NAMES: Record<keyof typeof DEMO_CLIENTS, string> = { 'demo-aggregator': 'Demo Aggregator', 'demo-refinancer': 'Demo Refinancing' };
 
 const REQUEST_CONSENT = `mutation($input: ConsentRequestInput!) { consentRequestCreate(input: $input) { consentUrl userErrors { code message } } }`;
 
@@ -45,12 +44,19 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
  * borrower's answer on the hosted consent page (Cairin login, codes from the sandbox SMS gateway,
  * approve). Every borrower consents to demo-aggregator for all providers and data; every third to
  * demo-refinancer for loans, schedules and identity. A borrower who already holds an ACTIVE consent
- * to a demo client (a restart on the same data) is skipped. 8 borrowers at a time, the seed person first.
+ * to a demo client (`held`; a restart on the same data) is skipped. 8 borrowers at a time, the seed person first.
  */
-async function seedDemoConsents(apiUrl: string, sandbox: Awaited<ReturnType<typeof startSandbox>>, app: Awaited<ReturnType<typeof createApp>>) {
-  const requests = linkRequests(sandbox.dataset);
+async function seedDemoConsents(o: {
+  apiUrl: string;
+  requests: ReturnType<typeof linkRequests>;
+  smsUrl: string;
+  redirectUri: string;
+  jwt: Parameters<typeof signClientToken>[0];
+  held: (clientId: string, nik: string) => Promise<boolean>;
+}) {
+  const { requests } = o;
   const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
-  const tokens = Object.fromEntries(Object.entries(DEMO_CLIENTS).map(([id, scopes]) => [id, signClientToken(app.jwt, id, scopes)]));
+  const tokens = Object.fromEntries(Object.entries(DEMO_CLIENTS).map(([id, scopes]) => [id, signClientToken(o.jwt, id, scopes)]));
   let created = 0;
   let existing = 0;
   const one = async (i: number) => {
@@ -58,24 +64,23 @@ async function seedDemoConsents(apiUrl: string, sandbox: Awaited<ReturnType<type
     const asks = [{ clientId: 'demo-aggregator', domains: [...CONSENT_DOMAINS], purpose: 'Show the borrower their whole credit picture in the demo aggregator app' }];
     if (i % 3 === 0) asks.push({ clientId: 'demo-refinancer', domains: ['LOANS', 'INSTALLMENTS', 'IDENTITY'], purpose: 'Quote a refinancing offer' });
     for (const ask of asks) {
-      const held = await app.database.prisma.consent.count({ where: { clientId: ask.clientId, status: 'ACTIVE', borrower: { nik: r.nik } } });
-      if (held) {
+      if (await o.held(ask.clientId, r.nik)) {
         existing++;
         continue;
       }
-      const res = await fetch(`${apiUrl}/graphql`, {
+      const res = await fetch(`${o.apiUrl}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[ask.clientId]}` },
         body: JSON.stringify({
           query: REQUEST_CONSENT,
-          variables: { input: { nik: r.nik, fullName: r.fullName, providers: r.providers, domains: ask.domains, purpose: ask.purpose, expiresAt, dataLifeSeconds: 30 * 24 * 3600, redirectUri: sandboxRedirectUri(sandbox), state: `demo-${i}` } },
+          variables: { input: { nik: r.nik, fullName: r.fullName, providers: r.providers, domains: ask.domains, purpose: ask.purpose, expiresAt, dataLifeSeconds: 30 * 24 * 3600, redirectUri: o.redirectUri, state: `demo-${i}` } },
         }),
       });
       const body = (await res.json()) as { data?: { consentRequestCreate?: { consentUrl: string | null; userErrors: { message: string }[] } } };
       const url = body.data?.consentRequestCreate?.consentUrl;
       if (!url) throw new Error(`demo consent request failed: ${JSON.stringify(body)}`);
-      const o = await answerConsent({ consentUrl: url, smsUrl: sandbox.sms.url, person: r, decision: 'APPROVE' });
-      if (o.status !== 'ACTIVE') throw new Error(`demo consent for borrower ${i} ended ${o.status}`);
+      const out = await answerConsent({ consentUrl: url, smsUrl: o.smsUrl, person: r, decision: 'APPROVE' });
+      if (out.status !== 'ACTIVE') throw new Error(`demo consent for borrower ${i} ended ${out.status}`);
       created++;
     }
   };
@@ -99,7 +104,7 @@ async function start(): Promise<void> {
         ...sandboxProviderEnv(sandbox),
         FINFRA_CALLBACK_KEY: env.FINFRA_CALLBACK_KEY ?? randomBytes(24).toString('base64url'),
         // The demo clients, sent back to the sandbox's client callback page; the demo seeds every consent from this one machine.
-        API_CLIENTS: process.env.API_CLIENTS ?? JSON.stringify(Object.fromEntries(Object.entries(DEMO_CLIENT_NAMES).map(([id, displayName]) => [id, { displayName, redirectUris: [sandboxRedirectUri(sandbox)] }]))),
+        API_CLIENTS: process.env.API_CLIENTS ?? JSON.stringify(demoApiClients(sandbox)),
         OTP_SENDS_PER_IP: process.env.OTP_SENDS_PER_IP ?? '100000',
       })
     : env;
@@ -132,7 +137,15 @@ async function start(): Promise<void> {
   if (sandbox) {
     log.info({ urls: sandbox.urls }, 'provider sandbox started');
     const started = Date.now();
-    const r = await seedDemoConsents(server.url, sandbox, app);
+    const prisma = app.database.prisma;
+    const r = await seedDemoConsents({
+      apiUrl: server.url,
+      requests: linkRequests(sandbox.dataset),
+      smsUrl: sandbox.sms.url,
+      redirectUri: sandboxRedirectUri(sandbox),
+      jwt: app.jwt,
+      held: async (clientId, nik) => (await prisma.consent.count({ where: { clientId, status: 'ACTIVE', borrower: { nik } } })) > 0,
+    });
     log.info({ borrowers: r.borrowers, consents: r.created, existing: r.existing, ms: Date.now() - started }, 'demo consents given through the consent flow');
     const john = await app.database.prisma.consent.findFirst({ where: { clientId: 'demo-aggregator', status: 'ACTIVE', borrower: { nik: linkRequests(sandbox.dataset)[0]!.nik } } });
     demo.borrowerId = john?.borrowerId ?? null;
@@ -251,12 +264,53 @@ program
   });
 
 program
+  .command('seed')
+  .description('give the demo consents (through the consent flow) on a running API against a running `satukredit sandbox`: for several instances on one DATABASE_URL')
+  .requiredOption('--api-url <url>', 'any API instance, e.g. http://127.0.0.1:4000')
+  .option('--sms-url <url>', 'the sandbox SMS gateway (SMS_GATEWAY_URL printed by `satukredit sandbox`)', 'http://127.0.0.1:4104')
+  .action(async (o: { apiUrl: string; smsUrl: string }) => {
+    const cfg = loadConfig();
+    if (!cfg.JWT_SECRET) throw new Error('JWT_SECRET must be set: the seed signs the demo clients\' tokens with the secret the instances share');
+    if (!cfg.DATABASE_URL) throw new Error('DATABASE_URL must be set: the database the instances share');
+    const db = await openDatabase({ url: cfg.DATABASE_URL }, { migrate: false });
+    try {
+      // The same dataset the sandbox generated (same SANDBOX_SEED, SANDBOX_BORROWERS and today).
+      const dataset = generateDataset({ seed: cfg.SANDBOX_SEED, borrowers: cfg.SANDBOX_BORROWERS, today: jakartaDate(new Date()) });
+      const started = Date.now();
+      const r = await seedDemoConsents({
+        apiUrl: o.apiUrl.replace(/\/$/, ''),
+        requests: linkRequests(dataset),
+        smsUrl: o.smsUrl.replace(/\/$/, ''),
+        redirectUri: `${o.smsUrl.replace(/\/$/, '')}/__sandbox/client/callback`,
+        jwt: await jwtSettings(cfg),
+        held: async (clientId, nik) => (await db.prisma.consent.count({ where: { clientId, status: 'ACTIVE', borrower: { nik } } })) > 0,
+      });
+      process.stdout.write(`seeded ${r.created} consents for ${r.borrowers} borrowers (${r.existing} already given) in ${Date.now() - started} ms\n`);
+    } finally {
+      await db.close();
+    }
+  });
+
+program
   .command('fire')
   .description('fire a sandbox provider or bank event at the API (npm start prints the events URL)')
-  .requiredOption('-u, --events-url <url>', 'sandbox events URL printed by `npm start`')
+  .option('-u, --events-url <url>', 'sandbox events URL printed by `npm start`')
+  .option('--api-url <url>', 'send straight to this API instance instead (finfra and dompetkilat; signed with FINFRA_CALLBACK_KEY)')
   .argument('<kind>', 'finfra | dompetkilat | snap | replay')
   .argument('[json]', 'event body: finfra {route,type,status,data}; dompetkilat {kind,body}; snap {bank,paymentRequestId,amount}; replay {index?}', '{}')
-  .action(async (kind: string, json: string, o: { eventsUrl: string }) => {
+  .action(async (kind: string, json: string, o: { eventsUrl?: string; apiUrl?: string }) => {
+    if (o.apiUrl) {
+      const key = process.env.FINFRA_CALLBACK_KEY;
+      if (kind === 'finfra' && !key) throw new Error('FINFRA_CALLBACK_KEY must be set (the key the instances expect)');
+      if (kind !== 'finfra' && kind !== 'dompetkilat') throw new Error('--api-url sends finfra and dompetkilat events; bank (snap) events need the sandbox banks of `npm start` (--events-url)');
+      const sender = new WebhookSender(o.apiUrl, key ?? '', createSandboxBanks());
+      const b = JSON.parse(json) as Record<string, any>;
+      const sent = kind === 'finfra' ? await sender.finfra(b.route, b.type, b.status, b.data) : await sender.dompetKilat(b.kind, b.body);
+      process.stdout.write(`${JSON.stringify(sent, null, 2)}\n`);
+      if (sent.status >= 300) process.exitCode = 1;
+      return;
+    }
+    if (!o.eventsUrl) throw new Error('give --events-url (npm start) or --api-url (any instance)');
     const path = kind === 'replay' ? '/__sandbox/replay' : `/__sandbox/fire/${kind}`;
     const res = await fetch(new URL(path, o.eventsUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: json });
     process.stdout.write(`${JSON.stringify(await res.json(), null, 2)}\n`);

@@ -76,6 +76,14 @@ export function sandboxRedirectUri(sb: Pick<Sandbox, 'sms'>): string {
   return `${sb.sms.url}/__sandbox/client/callback`;
 }
 
+/** The demo API clients and their names, as `npm start` and `satukredit seed` use them. */
+export const DEMO_CLIENT_NAMES = { 'demo-aggregator': 'Demo Aggregator', 'demo-refinancer': 'Demo Refinancing' } as const;
+
+/** The API_CLIENTS value registering the demo clients, sent back to this sandbox's client callback page. */
+export function demoApiClients(sb: Pick<Sandbox, 'sms'>): Record<string, { displayName: string; redirectUris: string[] }> {
+  return Object.fromEntries(Object.entries(DEMO_CLIENT_NAMES).map(([id, displayName]) => [id, { displayName, redirectUris: [sandboxRedirectUri(sb)] }]));
+}
+
 /** The demo's example loan: the seed person's Cairin loan from the Cairin brief. */
 export const DEMO_LOAN = { provider: 'CAIRIN', providerLoanId: 'LN-0001' } as const;
 
@@ -100,6 +108,8 @@ export interface SandboxOptions {
   host?: string;
   /** Ports (default 0 = ephemeral each). */
   ports?: PerProvider<number>;
+  /** Port of the SMS gateway (default 0 = ephemeral). */
+  smsPort?: number;
   /** Latency injection: one setting for all three servers, or per provider. */
   latency?: LatencySpec | PerProvider<LatencySpec>;
   /** Fault rules: one list for all three servers, or per provider. */
@@ -202,7 +212,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     started.push(dompetKilat);
 
     const servers = { cairin, finfra, dompetKilat };
-    const sms = await startSmsGateway({ key: `sandbox-sms-${opts.seed ?? 42}-key`, now: opts.now });
+    const sms = await startSmsGateway({ key: `sandbox-sms-${opts.seed ?? 42}-key`, now: opts.now, port: opts.smsPort });
     return {
       dataset,
       ...servers,

@@ -1,16 +1,18 @@
 /**
  * Runnable sandbox (`satukredit sandbox`, or `tsx src/sandbox/main.ts`): starts
- * the three provider servers on fixed ports, prints their URLs, the Finfra
- * client credentials and the demo borrower's link credentials, and stays up
+ * the three provider servers and the SMS gateway on fixed ports, prints the
+ * settings that point API instances at them (provider URLs, Finfra client
+ * credentials, SMS gateway, the demo clients' API_CLIENTS) and the demo
+ * borrower's link credentials, and stays up
  * until SIGINT/SIGTERM. Importing the module runs it (use `startSandbox` from
  * `./index` to embed the sandbox instead).
  *
  * Environment: SANDBOX_HOST (default 127.0.0.1), SANDBOX_CAIRIN_PORT (4101),
- * SANDBOX_FINFRA_PORT (4102), SANDBOX_DOMPETKILAT_PORT (4103), SANDBOX_SEED (42),
+ * SANDBOX_FINFRA_PORT (4102), SANDBOX_DOMPETKILAT_PORT (4103), SANDBOX_SMS_PORT (4104), SANDBOX_SEED (42),
  * SANDBOX_BORROWERS (60), SANDBOX_TODAY (Jakarta YYYY-MM-DD; default today).
  */
 import { z } from 'zod';
-import { linkCredentials, type Sandbox, startSandbox } from './index';
+import { demoApiClients, linkCredentials, type Sandbox, startSandbox } from './index';
 
 const port = (dflt: number) => z.coerce.number().int().min(0).max(65535).default(dflt);
 
@@ -19,6 +21,7 @@ const Env = z.object({
   SANDBOX_CAIRIN_PORT: port(4101),
   SANDBOX_FINFRA_PORT: port(4102),
   SANDBOX_DOMPETKILAT_PORT: port(4103),
+  SANDBOX_SMS_PORT: port(4104),
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
   SANDBOX_TODAY: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
@@ -38,6 +41,7 @@ export async function runSandbox(env: NodeJS.ProcessEnv = process.env, log: (lin
     today: e.SANDBOX_TODAY,
     host: e.SANDBOX_HOST,
     ports: { cairin: e.SANDBOX_CAIRIN_PORT, finfra: e.SANDBOX_FINFRA_PORT, dompetKilat: e.SANDBOX_DOMPETKILAT_PORT },
+    smsPort: e.SANDBOX_SMS_PORT,
   });
   const demo = linkCredentials(sb.dataset)[0]!;
   log(`provider sandbox (seed ${sb.dataset.seed}, ${sb.dataset.people.length} people, today ${sb.dataset.today} WIB)`);
@@ -46,6 +50,10 @@ export async function runSandbox(env: NodeJS.ProcessEnv = process.env, log: (lin
   log(`  FINFRA_CLIENT_ID=${sb.finfraClient.clientId}`);
   log(`  FINFRA_CLIENT_SECRET=${sb.finfraClient.clientSecret}`);
   log(`  DOMPETKILAT_BASE_URL=${sb.urls.dompetKilat}`);
+  log(`  SMS_GATEWAY_URL=${sb.sms.url}`);
+  log(`  SMS_GATEWAY_KEY=${sb.sms.key}`);
+  log(`  API_CLIENTS='${JSON.stringify(demoApiClients(sb))}'`);
+  log(`one-time codes sent: GET ${sb.sms.url}/__sandbox/sms?phone=62...`);
   log(`demo borrower ${demo.fullName} (NIK ${demo.nik}):`);
   if (demo.cairin) log(`  cairin  phoneNumber=${demo.cairin.phoneNumber} pin=${demo.cairin.pin} deviceId=${demo.cairin.deviceId}`);
   if (demo.finfra) log(`  finfra  userId=${demo.finfra.userId}`);
