@@ -18,7 +18,9 @@ import { Core, DEFAULT_CODE_POLICY } from './core';
 import { DEFAULT_EVENT_POLICY, type EventPolicy } from './core/events.service';
 import { ClientRegistry } from './core/client-registry';
 import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
+import { Redis } from 'ioredis';
 import { pgPublisher } from './core/pg-publisher';
+import { redisPublisher } from './core/redis-publisher';
 import { inProcessPublisher, type Publisher } from './core/publisher';
 import { type Scheduler, startScheduler } from './core/scheduler';
 import type { FreshnessPolicy } from './domain/freshness';
@@ -35,6 +37,7 @@ import type { SnapBankConfig } from './providers/registry';
 import { noGateway, SmsGateway } from './notify/sms-gateway';
 import { type Database, openDatabase } from './store/database';
 import { pendingMigrations } from './store/migrate';
+import { startTracing, type Tracing } from './tracing';
 
 /** What tests, the benchmark and the CLI may replace. */
 export interface AppOverrides {
@@ -93,6 +96,8 @@ export interface App {
   readonly webhooks: WebhookSettings;
   readonly log: Logger;
   readonly jobs: AppJobs;
+  /** OpenTelemetry traces (README, "Observability"): exported when the OTEL_* variables ask; shut down by `close()`. */
+  readonly tracing: Tracing;
   /** The HTTP server's base URL. @throws Error before `start()`. */
   readonly url: string;
   /**
@@ -281,10 +286,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     throw e;
   }
   // Changes reach subscribers on every instance: LISTEN/NOTIFY on a PostgreSQL server, in process on the embedded database.
+  // With REDIS_URL: subscriptions and budgets through Redis (one client for the budgets, two for the publisher).
   let sharedPublisher: Awaited<ReturnType<typeof pgPublisher>> | null = null;
+  let redis: Redis | null = null;
   try {
-    if (!overrides.publisher && database.kind === 'server' && database.url) sharedPublisher = await pgPublisher(database.url, log);
+    if (config.REDIS_URL) {
+      redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+      redis.on('error', (e: Error) => log.warn({ err: e.message }, 'redis connection error'));
+      await redis.connect();
+    }
+    if (!overrides.publisher && config.REDIS_URL) sharedPublisher = await redisPublisher(config.REDIS_URL, config.REDIS_KEY_PREFIX, log);
+    else if (!overrides.publisher && database.kind === 'server' && database.url) sharedPublisher = await pgPublisher(database.url, log);
   } catch (e) {
+    redis?.disconnect();
     if (ownsDatabase) await database.close();
     throw e;
   }
@@ -329,6 +343,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { ready: db === 'ok' && pending.length === 0, database: db, pendingMigrations: pending, providers };
   }
 
+  // Traces (src/tracing.ts) start last, when nothing can fail any more; close() shuts them down.
+  const tracing = await startTracing(config, log);
+
   return {
     config,
     database,
@@ -338,6 +355,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     webhooks,
     log,
     jobs,
+    tracing,
     get url() {
       if (!server) throw new Error('the app is not started');
       return server.url;
@@ -353,7 +371,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           readiness,
           hardening: hardeningOptions(config, overrides.hardening),
           // On a PostgreSQL server every instance counts per-client GraphQL budgets in the same table.
-          rateLimitPool: database.kind === 'server' ? database.pool : undefined,
+          rateLimitStore: redis ? { redis, prefix: config.REDIS_KEY_PREFIX } : database.kind === 'server' && database.pool ? { pool: database.pool } : undefined,
           playgroundHtml,
           production,
           metrics: { token: config.METRICS_TOKEN },
@@ -380,7 +398,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server?.close();
       await scheduler?.stop();
       await core.events.stop();
+      await tracing.shutdown();
       await sharedPublisher?.close();
+      redis?.disconnect();
       if (ownsDatabase) await database.close();
     },
   };
@@ -388,6 +408,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
 // Public entry points for tests and the benchmark.
 export { loadConfig, normalizeIp, parseTrustProxy, type Config, type TrustProxy } from './config';
+export { tracingSettings, type Tracing, type TracingSettings } from './tracing';
 export { deriveClientIp } from './http/client-ip';
 export { signClientToken, verifyClientToken, SCOPES, type JwtSettings, type ApiClient } from './auth';
 export { createLogger, type Logger } from './logger';

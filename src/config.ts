@@ -209,6 +209,10 @@ const Env = z.object({
   /** Sandbox generator: seed and number of borrowers (`npm start`). */
   SANDBOX_SEED: z.coerce.number().int().default(42),
   SANDBOX_BORROWERS: z.coerce.number().int().min(1).max(100000).default(60),
+  /** Redis server URL (redis://host:port/db): when set, subscriptions across instances and the per-client GraphQL budget go through Redis instead of PostgreSQL. */
+  REDIS_URL: optionalUrl,
+  /** Prefix of every Redis key and channel this deployment uses. */
+  REDIS_KEY_PREFIX: z.string().min(1).default('satukredit:'),
   /** The API's public base URL (what borrowers' browsers reach, e.g. https://api.example.co.id); consent links start with it. Default: where the server listens. */
   PUBLIC_URL: optionalUrl,
   /** SMS (or WhatsApp) gateway one-time codes are sent through: base URL and API key (bearer). `npm start` uses the sandbox's. */
@@ -225,8 +229,35 @@ const Env = z.object({
    * second, half of what one instance serves (README, "Configuration").
    */
   GRAPHQL_COST_PER_MINUTE: CostPerMinute.default(200_000),
+  ...otelVariables(),
   ...bankVariables(),
 });
+
+/**
+ * OpenTelemetry traces (src/tracing.ts), by the standard OTEL_* variables. Tracing is on when OTEL_SDK_DISABLED is
+ * not `true`, OTEL_TRACES_EXPORTER is not `none`, and OTEL_TRACES_EXPORTER is `otlp` or an OTLP endpoint variable
+ * (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT) is set; off otherwise. Only OTLP over HTTP
+ * (`http/protobuf`, the default, or `http/json`) is supported.
+ */
+function otelVariables() {
+  const protocol = z.preprocess(unsetWhenEmpty, z.enum(['http/protobuf', 'http/json'], { message: 'only http/protobuf and http/json are supported' }).optional());
+  return {
+    /** `true` (any case) turns the SDK off; any other value is false, as the specification says. */
+    OTEL_SDK_DISABLED: z.preprocess((v) => typeof v === 'string' && v.trim().toLowerCase() === 'true', z.boolean()),
+    OTEL_TRACES_EXPORTER: z.preprocess(unsetWhenEmpty, z.enum(['otlp', 'none'], { message: 'only otlp and none are supported' }).optional()),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(unsetWhenEmpty, optionalUrl),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.preprocess(unsetWhenEmpty, optionalUrl),
+    OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
+    OTEL_SERVICE_NAME: z.preprocess(unsetWhenEmpty, z.string().default('satukredit')),
+    OTEL_TRACES_SAMPLER: z.preprocess(
+      unsetWhenEmpty,
+      z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio']).default('parentbased_always_on'),
+    ),
+    /** The ratio of the `*traceidratio` samplers, 0..1 (default 1). */
+    OTEL_TRACES_SAMPLER_ARG: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(1).optional()),
+  };
+}
 
 /**
  * Per-bank SNAP settlement settings, for BANK in BCA, MANDIRI, BRI, BNI:

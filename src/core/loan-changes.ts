@@ -6,6 +6,7 @@
  */
 import type { PrismaClient } from '../generated/prisma/client';
 import { isUuid } from '../domain/ids';
+import { isDatabaseUnavailable } from '../store/database';
 import type { ConsentGuard } from './consent-guard';
 import { NotFound } from './errors';
 import type { LedgerChange, Publisher } from './publisher';
@@ -41,12 +42,22 @@ export class LoanChanges {
 
   private async *stream(scope: RequestScope, borrowerId: string): AsyncGenerator<LoanChangeNotice> {
     for await (const c of this.publisher.subscribe()) {
-      const accountId = await this.accountOfLoan(scope.client.id, borrowerId, c);
-      if (!accountId) continue;
-      const guard = this.freshGuard(scope);
-      const domain = c.kind === 'repayment' || c.kind === 'settlement' ? 'REPAYMENTS' : 'LOANS';
-      const allowed = await guard.permits(borrowerId, c.provider, domain, 'API_READ');
-      await guard.flush();
+      let accountId: string | null;
+      let allowed: boolean;
+      try {
+        accountId = await this.accountOfLoan(scope.client.id, borrowerId, c);
+        if (!accountId) continue;
+        const guard = this.freshGuard(scope);
+        const domain = c.kind === 'repayment' || c.kind === 'settlement' ? 'REPAYMENTS' : 'LOANS';
+        allowed = await guard.permits(borrowerId, c.provider, domain, 'API_READ');
+        await guard.flush();
+      } catch (e) {
+        // The database is down or restarting: this change is not pushed (delivery is best effort), and the
+        // subscription lives on for the changes after it instead of ending with the outage.
+        if (!isDatabaseUnavailable(e)) throw e;
+        scope.log.warn({ err: (e as Error).message }, 'loan change not pushed: database unavailable');
+        continue;
+      }
       if (allowed) yield { ...c, accountId };
     }
   }

@@ -9,6 +9,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ConsentDenied, CoreError, InvalidInput, NotFound, ProviderFailure, TooManyRequests } from '../core';
 import type { PartError } from '../core/credit.service';
 import type { ProviderCode } from '../domain/types';
+import { isDatabaseUnavailable } from '../store/database';
 
 /** Codes this API uses in `extensions.code`. */
 export type ErrorCode =
@@ -24,6 +25,7 @@ export type ErrorCode =
   | 'CONSENT_EXPIRED'
   | 'RATE_LIMITED'
   | 'FRESHNESS_NOT_MET'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL_SERVER_ERROR';
 
 /** Missing, malformed, expired or wrongly signed bearer token (HTTP 401). */
@@ -65,6 +67,20 @@ export class RateLimitedError extends GraphQLError {
   }
 }
 
+/** When a client should retry after DATABASE_UNAVAILABLE (`Retry-After`), seconds. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The database could not be reached (down, restarting, failing over): nothing about the request itself. The
+ * server answers HTTP 503 with `Retry-After` when every error of a response is this one. The message names
+ * no host, driver or statement.
+ */
+export class DatabaseUnavailableError extends GraphQLError {
+  constructor() {
+    super('the database is unavailable; retry later', { extensions: { code: 'DATABASE_UNAVAILABLE', retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS } });
+  }
+}
+
 /** A read refused for want of an ACTIVE consent; the code is the denial. */
 export class ConsentError extends GraphQLError {
   constructor(e: ConsentDenied) {
@@ -79,9 +95,12 @@ export class ProviderPartError extends GraphQLError {
   }
 }
 
-/** The GraphQL error for a core error; anything else is returned unchanged (masked later as internal). */
+/**
+ * The GraphQL error for a core error, or DATABASE_UNAVAILABLE for a database that cannot be reached; anything
+ * else is returned unchanged (masked later as internal).
+ */
 export function toGraphQLError(e: unknown): unknown {
-  if (!(e instanceof CoreError)) return e;
+  if (!(e instanceof CoreError)) return isDatabaseUnavailable(e) ? new DatabaseUnavailableError() : e;
   if (e instanceof ConsentDenied) return new ConsentError(e);
   if (e instanceof NotFound) return new NotFoundError(e.message);
   if (e instanceof InvalidInput) return new BadUserInputError(e.message, e.argumentName);
@@ -91,12 +110,13 @@ export function toGraphQLError(e: unknown): unknown {
 }
 
 /**
- * Apollo's `formatError`: core errors get their code; internal errors are masked (clients get a
- * code, logs get the detail); transport-only extensions (`http`, `stacktrace`) are dropped.
+ * Apollo's `formatError`: core errors get their code, an unreachable database DATABASE_UNAVAILABLE; internal
+ * errors are masked (clients get a code, logs get the detail); transport-only extensions (`http`, `stacktrace`)
+ * are dropped.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = error instanceof GraphQLError ? error.originalError : error;
-  const mapped = original instanceof CoreError ? toGraphQLError(original) : null;
+  const mapped = original instanceof CoreError || (original !== undefined && isDatabaseUnavailable(original)) ? toGraphQLError(original) : null;
   if (mapped instanceof GraphQLError) return { message: mapped.message, path: formatted.path, locations: formatted.locations, extensions: { ...mapped.extensions } };
   const code = formatted.extensions?.code;
   if (code === 'INTERNAL_SERVER_ERROR' || code === undefined || mapped) {

@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 // Its CommonJS build requires 'graphql' and so shares theirs.
 const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
 import type pg from 'pg';
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLContext } from './context';
 import { RateLimitedError } from './errors';
 
@@ -80,10 +80,13 @@ export interface CostRefusal {
   readonly retryAfter: number;
 }
 
+/** Where the per-client budgets are counted across instances: PostgreSQL (the app's pool) or Redis (REDIS_URL; an ioredis client and the key prefix). */
+export type LimiterStore = { readonly pool: pg.Pool } | { readonly redis: unknown; readonly prefix: string };
+
 /**
  * Per-client GraphQL cost budgets per minute (rate-limiter-flexible, fixed one-minute windows).
  *
- * With `pool` (a PostgreSQL server) the points are counted in RATE_LIMIT_TABLE, which every instance shares: a
+ * With REDIS_URL the points are counted in Redis (same rules). With `pool` (a PostgreSQL server) the points are counted in RATE_LIMIT_TABLE, which every instance shares: a
  * client has one budget whichever instances its calls reach. The table comes from the migrations (the limiter does
  * not create it: instances starting together would race on CREATE TABLE). While the table cannot be reached each
  * instance counts in memory (the insurance limiter, same budget), so clients stay limited, per instance, until the
@@ -94,14 +97,25 @@ export interface CostRefusal {
  * One limiter per distinct budget, made on first use; they share one key space, so an instance giving a client
  * another budget (a configuration change rolling out) still counts the same points.
  */
-export function costLimiter(o: Pick<HardeningOptions, 'costPerMinute' | 'clientCostPerMinute'>, pool?: pg.Pool) {
+export function costLimiter(o: Pick<HardeningOptions, 'costPerMinute' | 'clientCostPerMinute'>, store?: LimiterStore) {
+  const pool = store && 'pool' in store ? store.pool : undefined;
+  const redis = store && 'redis' in store ? store : undefined;
   const budgets = o.clientCostPerMinute ?? {};
   const limiters = new Map<number, RateLimiterAbstract>();
   function limiter(points: number): RateLimiterAbstract {
     let l = limiters.get(points);
     if (!l) {
       const memory = new RateLimiterMemory({ keyPrefix: KEY_PREFIX, points, duration: 60 });
-      l = pool
+      l = redis
+        ? new RateLimiterRedis({
+            storeClient: redis.redis,
+            keyPrefix: `${redis.prefix}${KEY_PREFIX}`,
+            points,
+            duration: 60,
+            insuranceLimiter: memory,
+            inMemoryBlockOnConsumed: points + 1,
+          })
+        : pool
         ? new RateLimiterPostgres({
             storeClient: pool,
             storeType: 'pool',
@@ -165,7 +179,7 @@ function overTokenLimit(source: string, max: number): boolean {
  * Apollo Server options and plugins implementing the hardening.
  * @param rateLimitPool the pool of a PostgreSQL server to count per-client budgets in (shared by every instance); in memory when unset.
  */
-export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitPool?: pg.Pool) {
+export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitStore?: LimiterStore) {
   const armor = new ApolloArmor({
     maxDepth: { n: o.maxDepth },
     maxAliases: { n: o.maxAliases },
@@ -177,7 +191,7 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitP
     // Its mask covers quoted field suggestions only (not enum values); formatError below removes them all.
     blockFieldSuggestion: { enabled: false },
   }).protect();
-  const limiter = costLimiter(o, rateLimitPool);
+  const limiter = costLimiter(o, rateLimitStore);
 
   /** Parse errors that are the token limit (the parser's own error, before Apollo wraps it). */
   const tokenLimitErrors = new WeakSet<Error>();

@@ -18,10 +18,12 @@ import { type DocumentNode, getOperationAST, GraphQLError, NoSchemaIntrospection
 import { type ApiClient, type JwtSettings, verifyClientToken } from '../auth';
 import { type Core, CoreError } from '../core';
 import { type GraphQLContext, PartialErrors } from '../graphql/context';
-import { formatError, UnauthenticatedError } from '../graphql/errors';
-import { defaultHardening, hardening, type HardeningOptions } from '../graphql/hardening';
+import { DATABASE_RETRY_AFTER_SECONDS, DatabaseUnavailableError, formatError, UnauthenticatedError } from '../graphql/errors';
+import { defaultHardening, hardening, type HardeningOptions, type LimiterStore } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
+import { traceOperation, tracingPlugin } from '../graphql/tracing';
 import type { Logger } from '../logger';
+import { isDatabaseUnavailable } from '../store/database';
 import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../metrics';
 import type { WebhookSettings } from '../providers/connector';
 import { handleWebhook } from '../webhooks/routes';
@@ -40,8 +42,8 @@ export interface ServerDeps {
   readonly readiness: () => Promise<{ ready: boolean } & Record<string, unknown>>;
   /** GraphQL limits, introspection, suggestions, batching and rate limiting; defaultHardening(false) when unset. */
   readonly hardening?: HardeningOptions;
-  /** The PostgreSQL server pool per-client GraphQL budgets are counted in (shared by every instance); in memory when unset. */
-  readonly rateLimitPool?: pg.Pool;
+  /** Where per-client GraphQL budgets are counted, shared by every instance (Redis, or the PostgreSQL server's pool); in memory when unset. */
+  readonly rateLimitStore?: LimiterStore;
   /** HTML of the GraphQL IDE served at GET /graphql to browsers (Accept: text/html), or a function giving it; none when unset. */
   readonly playgroundHtml?: string | (() => string);
   /** NODE_ENV=production: no /metrics on the main port unless a metrics token guards it. */
@@ -96,20 +98,34 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
-        await contextValue.scope?.guard.flush();
+        let withheld = false;
+        try {
+          await contextValue.scope?.guard.flush();
+        } catch (e) {
+          // The database went away before the reads could be logged: what was read is not served without its
+          // access-log entries, and the answer is DATABASE_UNAVAILABLE (a hook that throws would be a masked 500).
+          if (!isDatabaseUnavailable(e) || response.body.kind !== 'single') throw e;
+          contextValue.scope?.log.warn({ err: (e as Error).message }, 'database unavailable: access log not written, answer withheld');
+          const { message, extensions } = new DatabaseUnavailableError();
+          response.body.singleResult = { errors: [{ message, extensions: { ...extensions } }] };
+          withheld = true;
+        }
         if (response.body.kind !== 'single') return;
-        const extra = contextValue.partial?.list() ?? [];
+        const extra = withheld ? [] : (contextValue.partial?.list() ?? []);
         const r = response.body.singleResult;
         if (extra.length) r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
-        // Masked internal errors carry the request id the logs carry.
+        // Masked internal errors (and an unreachable database) carry the request id the logs carry.
         if (r.errors && contextValue.scope?.requestId) {
-          r.errors = r.errors.map((e) => (e.extensions?.code === 'INTERNAL_SERVER_ERROR' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.scope.requestId } } : e));
+          r.errors = r.errors.map((e) => (e.extensions?.code === 'INTERNAL_SERVER_ERROR' || e.extensions?.code === 'DATABASE_UNAVAILABLE' ? { ...e, extensions: { ...e.extensions, requestId: contextValue.scope.requestId } } : e));
         }
       },
       async didEncounterErrors({ errors, contextValue }) {
         for (const e of errors) {
           const code = e.extensions?.code;
-          if ((code === undefined || code === 'INTERNAL_SERVER_ERROR') && !(e.originalError instanceof CoreError)) contextValue.scope?.log.error({ err: e.originalError?.message ?? e.message, path: e.path }, 'internal error');
+          if ((code === undefined || code === 'INTERNAL_SERVER_ERROR') && !(e.originalError instanceof CoreError)) {
+            if (isDatabaseUnavailable(e.originalError)) contextValue.scope?.log.warn({ err: e.originalError?.message, path: e.path }, 'database unavailable');
+            else contextValue.scope?.log.error({ err: e.originalError?.message ?? e.message, path: e.path }, 'internal error');
+          }
         }
       },
     };
@@ -186,6 +202,17 @@ function bearerMatches(authorization: string | undefined, token: string): boolea
   return timingSafeEqual(digest(m[1]!), digest(token));
 }
 
+/** Whether a GraphQL response body carries errors and every one of them is DATABASE_UNAVAILABLE. */
+function onlyDatabaseUnavailable(body: string): boolean {
+  if (!body.includes('"DATABASE_UNAVAILABLE"')) return false;
+  try {
+    const errors = (JSON.parse(body) as { errors?: { extensions?: { code?: unknown } }[] }).errors;
+    return Array.isArray(errors) && errors.length > 0 && errors.every((e) => e?.extensions?.code === 'DATABASE_UNAVAILABLE');
+  } catch {
+    return false;
+  }
+}
+
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
@@ -218,7 +245,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     return { scope: deps.core.openScope(client, requestId, log.child({ clientId: client.id })), core: deps.core, partial: new PartialErrors() };
   }
 
-  const hard = hardening(schema, deps.hardening ?? defaultHardening(false), deps.rateLimitPool);
+  const hard = hardening(schema, deps.hardening ?? defaultHardening(false), deps.rateLimitStore);
   /** The verified client of a graphql-ws connection (bearer in connectionParams.authorization), or null. */
   const wsClient = (params: unknown): ApiClient | null => {
     const auth = String((params as Record<string, unknown> | undefined)?.authorization ?? '');
@@ -298,7 +325,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     validationRules: hard.validationRules,
     parseOptions: hard.parseOptions,
     formatError: (formatted, error) => hard.formatError(formatError(formatted, error), error),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, ...hard.plugins],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
   });
   await apollo.start();
 
@@ -357,7 +384,8 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
         return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
       }
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
+    // One span per operation (src/graphql/tracing.ts): the provider calls its resolvers make are its children.
+    const result = await traceOperation(requestId, () => apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () => {
         const auth = headers.get('authorization') ?? '';
@@ -373,9 +401,14 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
         const ctx = contextFor(client, requestId, log);
         return ctx;
       },
-    });
+    }));
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
+    // Nothing went wrong but the database (down, restarting): 503 with Retry-After, so clients and balancers retry later.
+    if (result.body.kind === 'complete' && onlyDatabaseUnavailable(result.body.string)) {
+      res.statusCode = 503;
+      res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+    }
     if (result.body.kind === 'complete') {
       res.end(result.body.string);
     } else {

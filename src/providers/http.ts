@@ -19,6 +19,7 @@ import {
   retry,
   wrap,
 } from 'cockatiel';
+import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import pThrottle from 'p-throttle';
 import type { z } from 'zod';
 import type { ProviderCode } from '../domain/types';
@@ -148,8 +149,10 @@ export abstract class ProviderHttpClient {
    */
   protected async request<S extends z.ZodType>(spec: RequestSpec<S>): Promise<z.infer<S>> {
     const policy = spec.idempotent ?? spec.method === 'GET' ? this.readPolicy : this.writePolicy;
+    // The caller's trace context, taken now: a call queued behind the concurrency limit runs later from another's.
+    const caller = context.active();
     try {
-      return await policy.execute(() => this.attempt(spec));
+      return await policy.execute(() => this.attempt(spec, caller));
     } catch (e) {
       if (e instanceof BrokenCircuitError) throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'circuit open after repeated failures');
       if (e instanceof BulkheadRejectedError) throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'too many calls waiting');
@@ -158,21 +161,23 @@ export abstract class ProviderHttpClient {
   }
 
   /** One attempt: bearer token, send, one retry after a 401 with a renewed token. */
-  private async attempt<S extends z.ZodType>(spec: RequestSpec<S>): Promise<z.infer<S>> {
+  private async attempt<S extends z.ZodType>(spec: RequestSpec<S>, caller: Context): Promise<z.infer<S>> {
     const token = spec.token ? await spec.token.get() : undefined;
-    const first = await this.send(spec, token);
+    const first = await this.send(spec, token, caller);
     if ('ok' in first) return first.ok;
     if (first.answer.status === 401 && spec.token && token !== undefined) {
       const fresh = await spec.token.renewAfterRejection(token);
-      const second = await this.send(spec, fresh);
+      const second = await this.send(spec, fresh, caller);
       if ('ok' in second) return second.ok;
       return this.mapErrorAnswer(second.answer, spec) as z.infer<S>;
     }
     return this.mapErrorAnswer(first.answer, spec) as z.infer<S>;
   }
 
-  private async send<S extends z.ZodType>(spec: RequestSpec<S>, token: string | undefined): Promise<{ ok: z.infer<S> } | { answer: ErrorAnswer }> {
+  private async send<S extends z.ZodType>(spec: RequestSpec<S>, token: string | undefined, caller: Context): Promise<{ ok: z.infer<S> } | { answer: ErrorAnswer }> {
     if (this.gate) await this.gate();
+    const span = providerSpan(this.provider, spec, caller);
+    let failure: unknown;
     const headers: Record<string, string> = { accept: 'application/json', ...spec.headers };
     if (spec.body !== undefined) headers['content-type'] = 'application/json';
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -212,10 +217,35 @@ export abstract class ProviderHttpClient {
       }
       if (!res.ok) return { answer: { status, body, headers: res.headers } };
       return { ok: parseWire(this.provider, spec.endpoint, spec.schema, body) };
+    } catch (e) {
+      failure = e;
+      throw e;
     } finally {
       this.opts.onCall?.({ provider: this.provider, endpoint: spec.endpoint, status, durationMs: performance.now() - started });
+      endProviderSpan(span, status, failure);
     }
   }
+}
+
+/**
+ * The span of one provider HTTP exchange (src/tracing.ts), a child of the caller's span: `<PROVIDER> <endpoint
+ * template>` with the provider, the endpoint template and the method; never the URL (ids, NIKs), bodies or tokens.
+ * While tracing is off this is the API's no-op span.
+ */
+function providerSpan(provider: ProviderCode, spec: RequestSpec<z.ZodType>, caller: Context): Span {
+  const attributes = { 'satukredit.provider': provider, 'satukredit.provider.endpoint': spec.endpoint, 'http.request.method': spec.method };
+  return trace.getTracer('satukredit').startSpan(`${provider} ${spec.endpoint}`, { kind: SpanKind.CLIENT, attributes }, caller);
+}
+
+/** Ends a provider span with the HTTP status (0: none) and, for a 4xx/5xx, no answer or a refused body, an error status. */
+function endProviderSpan(span: Span, status: number, failure: unknown): void {
+  if (status) span.setAttribute('http.response.status_code', status);
+  if (failure || status >= 400) {
+    const type = failure instanceof Error ? failure.name : String(status);
+    span.setAttribute('error.type', type);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: failure instanceof Error ? failure.message : `HTTP ${status}` });
+  }
+  span.end();
 }
 
 /**

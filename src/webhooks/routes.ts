@@ -23,8 +23,11 @@ export interface WebhookDeps {
   ip: string;
 }
 
-function json(res: http.ServerResponse, r: CallbackReply): void {
-  res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8' });
+/** When a sender should retry an event that could not be stored (`Retry-After` of the 503), seconds. */
+const STORE_RETRY_AFTER_SECONDS = 5;
+
+function json(res: http.ServerResponse, r: CallbackReply, headers: Record<string, string> = {}): void {
+  res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(r.body));
 }
 
@@ -48,8 +51,9 @@ export async function handleWebhook(req: http.IncomingMessage, res: http.ServerR
     try {
       stored = await deps.events.store(out.event);
     } catch (e) {
+      // Never acknowledged: the sender keeps the event and retries (the database down or restarting, or any other failure).
       log.error({ source: route.source, kind, err: (e as Error).message }, 'webhook could not be stored');
-      json(res, { status: 503, body: { error: 'the event could not be stored; retry', requestId: deps.requestId } });
+      json(res, { status: 503, body: { error: 'the event could not be stored; retry', requestId: deps.requestId } }, { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) });
       return true;
     }
     const conflict = stored.duplicate ? out.conflict?.(stored.storedPayload) : undefined;
