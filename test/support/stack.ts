@@ -97,12 +97,17 @@ export async function startStack(
     eventWorker?: boolean;
     /** Event claiming and retry policy overrides. */
     eventPolicy?: Partial<EventPolicy>;
+    /**
+     * Open this PostgreSQL database directly (migrated, never created or dropped) instead of a fresh one from
+     * `openTestDatabase()`: a test that owns its server (test/support/pg-server.ts).
+     */
+    databaseUrl?: string;
   } = {},
 ) {
   const clock = opts.clock ?? new TestClock(TEST_START);
   const today = jakartaDate(clock.now());
   const sandbox = await startSandbox({ seed: opts.seed ?? 7, borrowers: opts.borrowers ?? 10, today, now: () => clock.now() });
-  const db = await openTestDatabase();
+  const db = opts.databaseUrl ? await openDatabase({ url: opts.databaseUrl }) : await openTestDatabase();
   const calls: ProviderCallRecord[] = [];
   const log = opts.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent', false);
   const r = opts.resilience ?? {};
