@@ -9,6 +9,7 @@
 import type { Consent, ConsentEvent, PrismaClient } from '../generated/prisma/client';
 import { type ConsentAction, effectiveStatus, LIVE_STATUSES, transition } from '../domain/consent';
 import { isUuid } from '../domain/ids';
+import { isDatabaseUnavailable } from '../store/database';
 import { maskNik } from '../domain/nik';
 import type { Clock } from '../providers/connector';
 import { NotFound } from './errors';
@@ -57,7 +58,11 @@ export class ConsentService {
     return (async function* () {
       for await (const ch of changes) {
         if (ch.consentId !== consentId || ch.clientId !== clientId) continue;
-        const c = await prisma.consent.findFirst({ where: { id: consentId, clientId } });
+        // A change that cannot be read while the database is down is skipped; the subscription stays open.
+        const c = await prisma.consent.findFirst({ where: { id: consentId, clientId } }).catch((e: unknown) => {
+          if (isDatabaseUnavailable(e)) return null;
+          throw e;
+        });
         if (c) yield c;
       }
     })();

@@ -18,6 +18,7 @@ import type { AccessKind } from './consent-guard';
 import { ConsentDenied, InvalidInput, ProviderFailure, type ProviderFailureCode, providerFailure } from './errors';
 import { type LagMinutes, loanViews } from './ledger.service';
 import type { RequestScope } from './scope';
+import { isDatabaseUnavailable } from '../store/database';
 
 /** Why a provider's part failed: a consent denial or a provider failure. */
 export interface PartError {
@@ -217,6 +218,8 @@ export class CreditService {
       const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now);
       return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null };
     } catch (e) {
+      // The database failing while the read is stored is not the provider's fault: the request fails as such.
+      if (isDatabaseUnavailable(e)) throw e;
       const failure = providerFailure(a.provider, e);
       scope.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
       if (!cached) return fail(failure);

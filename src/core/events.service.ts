@@ -26,6 +26,7 @@ import { contentHash } from '../providers/callback-util';
 import type { Clock } from '../providers/connector';
 import { callbackSource } from '../providers/registry';
 import { inSpan } from '../tracing';
+import { isDatabaseUnavailable } from '../store/database';
 import { applyLedgerEvents, type TouchedLoan } from './ledger-apply';
 import type { Publisher } from './publisher';
 
@@ -294,6 +295,12 @@ export class EventApplier {
   /** Records a failed try: back off, or dead-letter after the last try. */
   private async failed(ev: WebhookEvent, e: Error): Promise<void> {
     const message = e.message.slice(0, 500);
+    // A try cut short by a database outage says nothing about the event: it does not count towards dead-lettering.
+    if (isDatabaseUnavailable(e)) {
+      this.log.warn({ eventId: ev.id, err: message }, 'webhook apply interrupted: database unavailable');
+      await this.prisma.$executeRaw`UPDATE "WebhookEvent" SET "attempts" = GREATEST("attempts" - 1, 0), "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL`.catch(() => undefined);
+      return;
+    }
     const dead = ev.attempts >= this.policy.maxAttempts;
     const backoff = Math.min(this.policy.maxBackoffSeconds, this.policy.backoffSeconds * 2 ** Math.max(0, ev.attempts - 1));
     this.log.error({ eventId: ev.id, source: ev.source, kind: ev.kind, attempt: ev.attempts, dead, err: message }, 'webhook apply failed');
