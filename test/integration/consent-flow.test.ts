@@ -10,6 +10,7 @@ import { answerConsent } from '../../src/sandbox';
 import { TEST_START, TestClock } from '../support/clock';
 import { latestCode, PageClient, smsCount } from '../support/page-client';
 import { startStack, type Stack, TEST_REDIRECT_URI } from '../support/stack';
+import { watchSubscribe } from '../support/subscriptions';
 
 const clock = new TestClock(TEST_START);
 let s: Stack;
@@ -226,15 +227,7 @@ describe('the consent-status subscription', () => {
     await other.dispose();
 
     // The stream is live once the core subscribed to the publisher's consent changes: wait for that signal.
-    const publisher = s.app.core.deps.publisher;
-    const original = publisher.consentChanges.bind(publisher);
-    let listening!: () => void;
-    const subscribed = new Promise<void>((r) => (listening = r));
-    publisher.consentChanges = () => {
-      const stream = original();
-      listening();
-      return stream;
-    };
+    const watch = watchSubscribe(s.app.core.deps.publisher, 'consentChanges');
     const client = createClient({ url: `${s.server.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token(B)}` }, lazy: true, retryAttempts: 0 });
     try {
       const pushed = new Promise<any>((resolve, reject) => {
@@ -243,14 +236,14 @@ describe('the consent-status subscription', () => {
           { next: (v) => (v.data as any)?.consentStatusChanged?.status === 'ACTIVE' && resolve(v.data), error: reject, complete: () => undefined },
         );
       });
-      await subscribed;
-      publisher.consentChanges = original;
+      await watch.subscribed;
+      watch.restore();
       expect((await answerConsent({ consentUrl: asked.consentUrl!, smsUrl: s.sandbox.sms.url, person: s.requests[i]!, decision: 'APPROVE' })).status).toBe('ACTIVE');
       const got = await pushed; // a missing push fails on the test timeout
       expect(got.consentStatusChanged).toMatchObject({ id: asked.consent!.id, status: 'ACTIVE' });
       expect(got.consentStatusChanged.borrowerId).toEqual(expect.any(String));
     } finally {
-      publisher.consentChanges = original;
+      watch.restore();
       await client.dispose();
     }
   });

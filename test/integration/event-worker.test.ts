@@ -8,6 +8,7 @@ import { type App, createApp, createLogger, openDatabase } from '../../src/app';
 import { WebhookSender, createSandboxBanks } from '../../src/sandbox';
 import { TEST_START, TestClock, until } from '../support/clock';
 import { FINFRA_CALLBACK_KEY, startStack, type Stack } from '../support/stack';
+import { watchSubscribe } from '../support/subscriptions';
 
 const ON_SERVER = Boolean(process.env.TEST_DATABASE_URL);
 let s: Stack;
@@ -129,15 +130,7 @@ describe.skipIf(!ON_SERVER)('two instances on one PostgreSQL database', () => {
     await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: borrowerId });
 
     // B's subscription is live once its stream subscribed to B's publisher: wait for that signal.
-    const publisher = b.core.deps.publisher;
-    const original = publisher.subscribe.bind(publisher);
-    let listening!: () => void;
-    const subscribed = new Promise<void>((r) => (listening = r));
-    publisher.subscribe = () => {
-      const stream = original();
-      listening();
-      return stream;
-    };
+    const watch = watchSubscribe(b.core.deps.publisher, 'subscribe');
     const client = createClient({ url: `${b.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token()}` }, lazy: true, retryAttempts: 0 });
     try {
       const pushed = new Promise<any>((resolve, reject) => {
@@ -146,8 +139,8 @@ describe.skipIf(!ON_SERVER)('two instances on one PostgreSQL database', () => {
           { next: (v) => resolve(v.data), error: reject, complete: () => undefined },
         );
       });
-      await subscribed;
-      publisher.subscribe = original;
+      await watch.subscribed;
+      watch.restore();
       // Received and applied by A only (B's worker is held back).
       await b.core.events.stop();
       const amount = Number(l.installments.find((x) => x.paid === 0n)!.total);
@@ -157,7 +150,7 @@ describe.skipIf(!ON_SERVER)('two instances on one PostgreSQL database', () => {
       const got = await pushed; // a missing push fails on the test timeout
       expect(got.loanChanged).toMatchObject({ provider: 'FINFRA', providerLoanId: l.loanUniqueId, kind: 'repayment' });
     } finally {
-      publisher.subscribe = original;
+      watch.restore();
       b.core.events.start();
       await client.dispose();
     }

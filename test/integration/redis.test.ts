@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp, createLogger, openDatabase } from '../../src/app';
 import { createSandboxBanks, WebhookSender } from '../../src/sandbox';
 import { FINFRA_CALLBACK_KEY, startStack, type Stack, TEST_CLIENTS, TEST_REDIRECT_URI } from '../support/stack';
+import { watchSubscribe } from '../support/subscriptions';
 
 const ON_SERVER = Boolean(process.env.TEST_DATABASE_URL);
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
@@ -40,29 +41,21 @@ describe.skipIf(!ON_SERVER)('two instances sharing Redis', () => {
     const i = s.requests.findIndex((r) => r.finfraUserId === u.userId);
     const borrowerId = Buffer.from(JSON.stringify(['Borrower', s.borrowerIds[i]!])).toString('base64url');
     await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: borrowerId }, s.token('test-client', ['credit:read']));
-    const publisher = b.core.deps.publisher;
-    const original = publisher.subscribe.bind(publisher);
-    let listening!: () => void;
-    const subscribed = new Promise<void>((r) => (listening = r));
-    publisher.subscribe = () => {
-      const stream = original();
-      listening();
-      return stream;
-    };
+    const watch = watchSubscribe(b.core.deps.publisher, 'subscribe');
     const client = createClient({ url: `${b.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token('test-client', ['credit:read'])}` }, lazy: true, retryAttempts: 0 });
     try {
       const pushed = new Promise<any>((resolve, reject) => {
         client.subscribe({ query: `subscription($id: ID!) { loanChanged(borrowerId: $id) { providerLoanId kind } }`, variables: { id: borrowerId } }, { next: (v) => resolve(v.data), error: reject, complete: () => undefined });
       });
-      await subscribed;
-      publisher.subscribe = original;
+      await watch.subscribed;
+      watch.restore();
       const toA = new WebhookSender(s.server.url, FINFRA_CALLBACK_KEY, createSandboxBanks(), () => s.clock.now());
       const amount = Number(l.installments.find((x) => x.paid === 0n)!.total);
       expect((await toA.finfra('payment-gateway', 'va', 'PENDING', { payment_id: `PAY-REDIS-${l.loanUniqueId}`, loanUniqueId: l.loanUniqueId, amount, bank_code: 'BCA', status: 'PENDING', paid_at: s.clock.now().toISOString(), settled_at: null })).status).toBe(200);
       await s.applier.drain();
       expect((await pushed).loanChanged).toMatchObject({ providerLoanId: l.loanUniqueId, kind: 'repayment' });
     } finally {
-      publisher.subscribe = original;
+      watch.restore();
       await client.dispose();
     }
   });
