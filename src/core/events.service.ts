@@ -2,8 +2,8 @@
  * Idempotent event intake and application by any instance, exactly once.
  *
  * Intake: an event is stored with its idempotency key (unique per source) in one statement before it is
- * acknowledged; a second copy (a replay, or two copies at once on any instances) hits the unique
- * constraint and is recognized as a duplicate.
+ * acknowledged (`INSERT ... ON CONFLICT DO NOTHING`); a second copy (a replay, or two copies at once on any
+ * instances) inserts nothing and is recognized as a duplicate.
  *
  * Application: stored events are claimed with a lease by whichever instance is free
  * (`SELECT ... FOR UPDATE SKIP LOCKED` on unapplied rows, chosen over pg-boss jobs because the row
@@ -31,22 +31,6 @@ import { applyLedgerEvents, type TouchedLoan } from './ledger-apply';
 import type { Publisher } from './publisher';
 
 export { contentHash };
-
-/**
- * Whether a Prisma error is a unique-constraint violation, however the driver
- * adapter reports it (P2002; the pg adapter's UniqueConstraintViolation kind;
- * PGlite's raw SQLSTATE 23505).
- */
-export function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; cause?: { code?: string; kind?: string; originalCode?: string }; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
-  return (
-    e.code === 'P2002' ||
-    e.cause?.code === '23505' ||
-    e.cause?.originalCode === '23505' ||
-    e.cause?.kind === 'UniqueConstraintViolation' ||
-    e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation'
-  );
-}
 
 /** Outcome of storing an event: its id, and for a duplicate the payload stored first. */
 export type StoreResult = { id: string; duplicate: false } | { id: string; duplicate: true; storedPayload: unknown };
@@ -104,15 +88,19 @@ export class EventApplier {
    * @throws when the database cannot store it (the caller answers 503 so the sender retries).
    */
   async store(e: IncomingEvent): Promise<StoreResult> {
-    try {
-      const row = await this.prisma.webhookEvent.create({ data: e, select: { id: true } });
+    // INSERT ... ON CONFLICT DO NOTHING: a duplicate is an empty answer, not a failed statement (which would cost the connection).
+    const id = randomUUID();
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      INSERT INTO "WebhookEvent" ("id", "source", "kind", "idempotencyKey", "payload")
+      VALUES (${id}::uuid, ${e.source}, ${e.kind}, ${e.idempotencyKey}, ${JSON.stringify(e.payload)}::jsonb)
+      ON CONFLICT ("source", "idempotencyKey") DO NOTHING
+      RETURNING "id"`;
+    if (rows.length) {
       this.wake();
-      return { id: row.id, duplicate: false };
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const prior = await this.prisma.webhookEvent.findUniqueOrThrow({ where: { source_idempotencyKey: { source: e.source, idempotencyKey: e.idempotencyKey } } });
-      return { id: prior.id, duplicate: true, storedPayload: prior.payload };
+      return { id, duplicate: false };
     }
+    const prior = await this.prisma.webhookEvent.findUniqueOrThrow({ where: { source_idempotencyKey: { source: e.source, idempotencyKey: e.idempotencyKey } } });
+    return { id: prior.id, duplicate: true, storedPayload: prior.payload };
   }
 
   /** Starts claiming and applying events: now, on every store, and every `pollMs`. */
