@@ -17,7 +17,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -1015,7 +1015,10 @@ async function main(): Promise<void> {
     await mkdir(path.dirname(resultsPath), { recursive: true });
     await writeFile(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
     await mkdir(path.dirname(docsPath), { recursive: true });
-    await writeFile(docsPath, markdown(report));
+    // Keep the section bench/cluster.ts appends to (it runs separately): everything from its heading on.
+    const previous = await readFile(docsPath, 'utf8').catch(() => '');
+    const cluster = previous.indexOf('\n## Three instances on PostgreSQL: webhook events');
+    await writeFile(docsPath, cluster >= 0 ? `${markdown(report).replace(/\n*$/, '\n')}${previous.slice(cluster)}` : markdown(report));
     say(`bench: wrote ${path.relative(ROOT, resultsPath)} and ${path.relative(ROOT, docsPath)}`);
   }
   say(`bench: done in ${fmt((performance.now() - started) / 1000, 0)} s`);
