@@ -35,7 +35,7 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
     totalOverdue { amount currency }
     nextInstallmentDue { loan { provider providerLoanId } installment { dueDate amountDue { amount } } }
     providers { provider health loanCount outstanding { amount } }
-    loans { provider providerLoanId status principal { amount } outstanding { amount } daysPastDue }
+    loans { provider providerLoanId status principal { amount } outstanding { total { amount } } daysPastDue }
   }
 }`;
 
