@@ -337,12 +337,12 @@ export class ConsentRequestService {
         deviceId: row.deviceId,
         ...(form.ktpImage && form.selfieImage ? { ktpImage: form.ktpImage, selfieImage: form.selfieImage } : {}),
       });
-      await this.merge(row.consentId, { [`verified:${provider}`]: { externalId: linked.externalId, credentials: linked.credentials ?? null } });
-      return this.steps((await this.find(handle))!);
+      const proofs = await this.merge(row.consentId, { [`verified:${provider}`]: { externalId: linked.externalId, credentials: linked.credentials ?? null } });
+      return this.steps(withProofs(row, proofs));
     } catch (e) {
       if (e instanceof LinkStepRequired) {
-        await this.merge(row.consentId, { [`liveness:${provider}`]: true });
-        return this.steps((await this.find(handle))!, { kind: 'LIVENESS_NEEDED' });
+        const proofs = await this.merge(row.consentId, { [`liveness:${provider}`]: true });
+        return this.steps(withProofs(row, proofs), { kind: 'LIVENESS_NEEDED' });
       }
       if (e instanceof LinkMismatchError || e instanceof ProviderAuthError) {
         const f = await this.fail(row);
@@ -376,8 +376,8 @@ export class ConsentRequestService {
       }
       return this.steps(row, { kind: 'SEND_FAILED' });
     }
-    await this.merge(row.consentId, { [`sent:${group}`]: true });
-    return this.steps((await this.find(handle))!, { kind: 'CODE_SENT', phone: maskPhone(phone) });
+    const merged = await this.merge(row.consentId, { [`sent:${group}`]: true });
+    return this.steps(withProofs(row, merged), { kind: 'CODE_SENT', phone: maskPhone(phone) });
   }
 
   /** Checks a code for a group; accepted, each provider holding that phone is linked after checking the NIK there. */
@@ -408,8 +408,7 @@ export class ConsentRequestService {
         throw e;
       }
     }
-    await this.merge(row.consentId, patch);
-    return this.steps((await this.find(handle))!);
+    return this.steps(withProofs(row, await this.merge(row.consentId, patch)));
   }
 
   /**
@@ -455,6 +454,11 @@ export class ConsentRequestService {
     const c = await this.consents.end(o.row.consentId, 'REJECTED', 'borrower', 'declined by the borrower');
     return { kind: 'ENDED', status: c.status, redirect: this.redirectFor(o.row, c.status) };
   }
+}
+
+/** The request with its proofs as a merge returned them (no second read). */
+function withProofs(row: Row, proofs: Proofs): Row {
+  return { ...row, proofs: proofs as Row['proofs'] };
 }
 
 /** The one-time-code subject of a request's phone. */

@@ -6,6 +6,7 @@
  * drives the same pages in Chromium.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toGlobalId } from '../../src/app';
 import { answerConsent } from '../../src/sandbox';
 import { TEST_START, TestClock } from '../support/clock';
 import { latestCode, PageClient, smsCount } from '../support/page-client';
@@ -256,7 +257,7 @@ describe('two clients', () => {
     const aConsents = await s.db.prisma.consent.findMany({ where: { clientId: A, status: 'ACTIVE' } });
     expect(aConsents.length).toBeGreaterThan(0);
     const borrowerId = aConsents[0]!.borrowerId!;
-    const global = Buffer.from(JSON.stringify(['Borrower', borrowerId])).toString('base64url');
+    const global = toGlobalId('Borrower', borrowerId);
     const asked = await create(B, input(i));
     expect(asked.consent!.borrowerId).toBeNull();
     s.sandbox.resetStats();
@@ -264,7 +265,7 @@ describe('two clients', () => {
     // The borrower's credit view answers exactly as for an id that exists nowhere.
     const view = await s.gql(VIEW, { id: global }, s.token(B));
     expect(view.data?.creditView ?? null).toBeNull();
-    const unknown = await s.gql(VIEW, { id: Buffer.from(JSON.stringify(['Borrower', '00000000-0000-4000-8000-000000000000'])).toString('base64url') }, s.token(B));
+    const unknown = await s.gql(VIEW, { id: toGlobalId('Borrower', '00000000-0000-4000-8000-000000000000') }, s.token(B));
     expect({ ...unknown, errors: unknown.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, requestId: undefined } })) }).toEqual({
       ...view,
       errors: view.errors?.map((e) => ({ ...e, extensions: { ...e.extensions, requestId: undefined } })),
@@ -283,7 +284,7 @@ describe("the borrower's own page", () => {
     const asked = await create(B, input(i, { providers: ['FINFRA', 'DOMPET_KILAT'] }));
     expect((await answerConsent({ consentUrl: asked.consentUrl!, smsUrl: s.sandbox.sms.url, person: r, decision: 'APPROVE' })).status).toBe('ACTIVE');
     const aConsent = (await s.db.prisma.consent.findFirst({ where: { clientId: A, status: 'ACTIVE', borrower: { nik: r.nik } } }))!;
-    const global = Buffer.from(JSON.stringify(['Borrower', aConsent.borrowerId!])).toString('base64url');
+    const global = toGlobalId('Borrower', aConsent.borrowerId!);
     await s.gql(VIEW, { id: global }, s.token(A));
 
     const page = new PageClient(s.server.url);

@@ -4,7 +4,7 @@
  * conflicting and duplicate events, and the events of an instance that died applied by the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp, createLogger, openDatabase } from '../../src/app';
+import { type App, createApp, createLogger, openDatabase, toGlobalId } from '../../src/app';
 import { WebhookSender, createSandboxBanks } from '../../src/sandbox';
 import { TEST_START, TestClock, until } from '../support/clock';
 import { FINFRA_CALLBACK_KEY, startStack, type Stack } from '../support/stack';
@@ -126,7 +126,7 @@ describe.skipIf(!ON_SERVER)('two instances on one PostgreSQL database', () => {
     const u = s.sandbox.dataset.finfra.find((x) => x.loans.some((l) => l.status === 'DISBURSED' && l.installments.some((i) => i.paid === 0n)))!;
     const l = u.loans.find((x) => x.status === 'DISBURSED' && x.installments.some((i) => i.paid === 0n))!;
     const i = s.requests.findIndex((r) => r.finfraUserId === u.userId);
-    const borrowerId = Buffer.from(JSON.stringify(['Borrower', s.borrowerIds[i]!])).toString('base64url');
+    const borrowerId = toGlobalId('Borrower', s.borrowerIds[i]!);
     await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: borrowerId });
 
     // B's subscription is live once its stream subscribed to B's publisher: wait for that signal.
@@ -158,7 +158,7 @@ describe.skipIf(!ON_SERVER)('two instances on one PostgreSQL database', () => {
 
   it("renews an account's Cairin session once, whichever instances need it at the same moment", async () => {
     const i = s.requests.findIndex((r) => r.cairin);
-    const id = Buffer.from(JSON.stringify(['Borrower', s.borrowerIds[i]!])).toString('base64url');
+    const id = toGlobalId('Borrower', s.borrowerIds[i]!);
     const VIEW = `query($id: ID!) { creditView(borrowerId: $id, maxAgeSeconds: 0) { providers { provider health } } }`;
     const onB = async () => {
       const res = await fetch(`${b.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token()}` }, body: JSON.stringify({ query: VIEW, variables: { id } }) });

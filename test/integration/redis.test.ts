@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp, createLogger, openDatabase } from '../../src/app';
+import { type App, createApp, createLogger, openDatabase, toGlobalId } from '../../src/app';
 import { createSandboxBanks, WebhookSender } from '../../src/sandbox';
 import { FINFRA_CALLBACK_KEY, startStack, type Stack, TEST_CLIENTS, TEST_REDIRECT_URI } from '../support/stack';
 import { watchSubscribe } from '../support/subscriptions';
@@ -39,7 +39,7 @@ describe.skipIf(!ON_SERVER)('two instances sharing Redis', () => {
     const u = s.sandbox.dataset.finfra.find((x) => x.loans.some((l) => l.status === 'DISBURSED' && l.installments.some((i) => i.paid === 0n)))!;
     const l = u.loans.find((x) => x.status === 'DISBURSED' && x.installments.some((i) => i.paid === 0n))!;
     const i = s.requests.findIndex((r) => r.finfraUserId === u.userId);
-    const borrowerId = Buffer.from(JSON.stringify(['Borrower', s.borrowerIds[i]!])).toString('base64url');
+    const borrowerId = toGlobalId('Borrower', s.borrowerIds[i]!);
     await s.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id: borrowerId }, s.token('test-client', ['credit:read']));
     const watch = watchSubscribe(b.core.deps.publisher, 'subscribe');
     const client = createClient({ url: `${b.url.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${s.token('test-client', ['credit:read'])}` }, lazy: true, retryAttempts: 0 });

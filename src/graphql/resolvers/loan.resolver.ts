@@ -8,7 +8,7 @@ import { DateScalar } from '../scalars';
 import { BorrowerObject } from '../types/borrower.type';
 import { DisbursementObject, InstallmentObject, LoanObject, PayoffQuoteObject, RepaymentObject } from '../types/loan.type';
 
-const UUID = /^[0-9a-f-]{36}$/i;
+import { isUuid } from '../../domain/ids';
 
 /**
  * Loads a loan by its global id; null when unknown or when this client holds no
@@ -17,7 +17,7 @@ const UUID = /^[0-9a-f-]{36}$/i;
  */
 export async function loadLoan(ctx: GraphQLContext, id: string, info?: GraphQLResolveInfo): Promise<LoanObject | null> {
   const g = fromGlobalId(id);
-  if (!g || g.type !== 'Loan' || g.parts.length !== 2 || !UUID.test(g.parts[0]!)) return null;
+  if (!g || g.type !== 'Loan' || g.parts.length !== 2 || !isUuid(g.parts[0]!)) return null;
   const r = await ctx.core.credit.loan(ctx.scope, g.parts[0]!, g.parts[1]!);
   if (r?.error && info) ctx.partial.report(info, new ProviderPartError(r.view.loan.provider, r.error.code, r.error.message));
   return r ? new LoanObject(r.view, r.borrowerId, r.today) : null;
