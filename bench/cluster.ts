@@ -6,7 +6,8 @@
  * (created on the PostgreSQL server at `--database-url`, dropped afterwards), `satukredit seed` giving the
  * demo consents through the consent flow, and one credit-view read per borrower so cached snapshots exist
  * (the applier stamps them). A load generator in this process then fires signed Finfra VA payment
- * callbacks at random instances over keep-alive connections (node:http agents, `--concurrency` workers):
+ * callbacks at random instances over keep-alive connections (node:http agents), on a fixed schedule of
+ * `--rate` requests per second (500; 0 = as fast as answers come), at most `--concurrency` in flight:
  *
  *   - 70% of the requests: a new payment's PAID callback;
  *   - 10%: conflicting pairs, a PENDING and a PAID callback of one new payment sent at the same moment to two
@@ -62,7 +63,10 @@ const HELP = `Usage: tsx bench/cluster.ts [options]        (npm run bench:cluste
 
   --duration <s>            measured window (default 10; --quick 3)
   --warmup <s>              unmeasured warm-up before it (default 3; --quick 1)
-  --concurrency <n>         load-generator workers (default 48); a worker sending a conflicting pair has 2 requests in flight
+  --concurrency <n>         load-generator workers (default 48; 96 with --rate); a worker sending a conflicting pair has 2 requests in flight
+  --rate <n>                open loop: requests per second in total, paced on a fixed schedule (a pair is 2 requests);
+                            default 500; 0 = closed loop (each worker sends as soon as its last answer came: the
+                            cluster's capacity, with applying left to catch up)
   --quick                   smoke run: 3 s window, 1 s warm-up, 3 s reference; writes nothing unless --write
   --instances <n>           API instances (default 3)
   --borrowers <n>           generated borrowers (default 60; SANDBOX_BORROWERS of every process)
@@ -92,6 +96,7 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     concurrency: { type: 'string' },
+    rate: { type: 'string' },
     quick: { type: 'boolean', default: false },
     instances: { type: 'string' },
     borrowers: { type: 'string' },
@@ -134,7 +139,8 @@ const quick = argv.quick;
 const P = {
   durationSeconds: num('duration', argv.duration, quick ? 3 : 10, 1),
   warmupSeconds: num('warmup', argv.warmup, quick ? 1 : 3, 0),
-  concurrency: Math.floor(num('concurrency', argv.concurrency, 48, 1)),
+  rate: num('rate', argv.rate, 500, 0),
+  concurrency: Math.floor(num('concurrency', argv.concurrency, Number(argv.rate ?? 500) > 0 ? 96 : 48, 1)),
   instances: Math.floor(num('instances', argv.instances, 3, 2, 16)),
   borrowers: Math.floor(num('borrowers', argv.borrowers, 60, 1)),
   seed: Math.floor(num('seed', argv.seed, 42)),
@@ -769,6 +775,9 @@ class Generator {
 
   private async iteration(): Promise<void> {
     const r = this.rand();
+    const pair = r >= this.pIter.replay && r < this.pIter.replay + this.pIter.pair;
+    if (P.rate > 0) await this.pace(pair ? 2 : 1);
+    if (this.stopped) return;
     if (r < this.pIter.replay && this.ackedPool.length) {
       const cb = this.ackedPool[Math.floor(this.rand() * this.ackedPool.length)]!;
       return this.post(this.pickInstance(cb.firstInstance), cb, 'replay');
@@ -789,8 +798,24 @@ class Generator {
     return this.post(i, this.callback(paymentId, 'PAID', loan, paidAt, i), 'single');
   }
 
-  /** Runs `P.concurrency` workers until stop(). */
+  /** Requests scheduled so far (open loop), and when the schedule started. */
+  private slots = 0;
+  private scheduleStart = 0;
+  /** Iterations that started late because every worker was busy (open loop). */
+  lateStarts = 0;
+
+  /** Waits for the next request's slot on the fixed schedule of `P.rate` per second (open loop). */
+  private async pace(requests: number): Promise<void> {
+    const due = this.scheduleStart + (this.slots * 1000) / P.rate;
+    this.slots += requests;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    else if (wait < -50) this.lateStarts++;
+  }
+
+  /** Runs `P.concurrency` workers until stop(): as fast as answers come (closed loop), or on the `--rate` schedule. */
   run(): Promise<void> {
+    this.scheduleStart = performance.now();
     return Promise.all(
       Array.from({ length: P.concurrency }, async () => {
         while (!this.stopped) await this.iteration();
@@ -820,7 +845,7 @@ async function main() {
   const startedAt = new Date();
   const loadStart = os.loadavg();
   const cpus = os.cpus();
-  say(`bench:cluster: ${P.instances} instances, ${P.concurrency} workers, ${P.durationSeconds} s window after ${P.warmupSeconds} s warm-up; ${cpus.length} CPUs, load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
+  say(`bench:cluster: ${P.instances} instances, ${P.rate > 0 ? `open loop at ${P.rate} requests/s, up to` : 'closed loop,'} ${P.concurrency} workers, ${P.durationSeconds} s window after ${P.warmupSeconds} s warm-up; ${cpus.length} CPUs, load average ${loadStart.map((x) => x.toFixed(2)).join(' ')}`);
 
   // 1. The reference, before anything of the cluster runs.
   let reference: Reference | null = null;
@@ -1132,6 +1157,7 @@ async function main() {
       params: { ...P, write, database: `fresh database on ${new URL(P.adminUrl).host} (dropped afterwards)` },
       setup: { seeded, snapshotsCached: snapshots, loans: loans.length, setupSeconds: +((setupStartedMs - t0) / 1000).toFixed(1) },
       reference,
+      lateStarts: gen.lateStarts,
       window: {
         seconds: +windowSec.toFixed(3),
         sent: { ...gen.window.sent, total: gen.window.sent.single + gen.window.sent.pair + gen.window.sent.replay },
@@ -1320,12 +1346,13 @@ function profileMarkdown(p: ProfileSummary, what: string): string {
 
 const INTRO = `${SECTION}
 
-Generated by \`bench/cluster.ts\` (\`npm run bench:cluster\`); each run appends a subsection below. Three \`satukredit start\` processes on one fresh PostgreSQL database (created on the server at \`--database-url\`, default \`postgresql://postgres@127.0.0.1:5432/postgres\`, dropped afterwards), with \`satukredit sandbox\` and \`satukredit seed\` as in \`test/integration/cluster.test.ts\`, and one credit-view read per borrower so cached snapshots exist. A load generator in the bench process (node:http keep-alive agents, \`--concurrency\` workers) fires signed Finfra VA payment callbacks (\`POST /webhooks/finfra/api/core/payment-gateway/va/status\`, bodies and \`finfra-auth-key\` as \`WebhookSender.finfra\` builds them) at random instances, for payments of the generated dataset's Finfra loans: 70% of the requests a new payment's PAID callback, 10% conflicting pairs (a PENDING and a PAID callback of one new payment sent at the same moment to two different instances), 20% replays (a callback acknowledged before, sent again byte for byte to another instance). After an unmeasured warm-up, the window counts the answers received in it; then the benchmark waits until no stored event is left to apply and checks the database: every acknowledged distinct callback has exactly one row (lost = acknowledged but no row), each replay maps to its original row, every stored event applied, one change notification per applied event (the NOTIFY sent inside the applying transaction, counted by a LISTEN connection of the benchmark: applying an event twice would send a second one), one ledger repayment per applied payment in its final state (CLEARED once its PAID callback is applied), dead letters. The apply lag is \`appliedAt - receivedAt\` of the events received in the window. CPU is per process from \`/proc\` (PostgreSQL: the backends connected to the benchmark database), RSS sampled every 250 ms. In the same run, before the cluster starts, a bare Apollo Server 5 \`type Query { hello: String }\` (\`bench/apollo-hello.ts\`, its own process) is driven by autocannon with 50 connections on the same machine; rates are also given as a share of its req/s, latencies as multiples of its latency. Everything shares the machine's cores (instances, sandbox, PostgreSQL, the generator and whatever else runs), so the absolute figures are this machine's; nothing here is a test assertion.
+Generated by \`bench/cluster.ts\` (\`npm run bench:cluster\`); each run appends a subsection below. Three \`satukredit start\` processes on one fresh PostgreSQL database (created on the server at \`--database-url\`, default \`postgresql://postgres@127.0.0.1:5432/postgres\`, dropped afterwards), with \`satukredit sandbox\` and \`satukredit seed\` as in \`test/integration/cluster.test.ts\`, and one credit-view read per borrower so cached snapshots exist. A load generator in the bench process (node:http keep-alive agents) fires, by default on a fixed schedule of \`--rate\` 500 requests per second in total with at most \`--concurrency\` 96 in flight (an open loop: the rate a provider would send at; \`--rate 0\` sends as fast as answers come, which measures intake capacity and leaves applying to catch up afterwards), signed Finfra VA payment callbacks (\`POST /webhooks/finfra/api/core/payment-gateway/va/status\`, bodies and \`finfra-auth-key\` as \`WebhookSender.finfra\` builds them) at random instances, for payments of the generated dataset's Finfra loans: 70% of the requests a new payment's PAID callback, 10% conflicting pairs (a PENDING and a PAID callback of one new payment sent at the same moment to two different instances), 20% replays (a callback acknowledged before, sent again byte for byte to another instance). After an unmeasured warm-up, the window counts the answers received in it; then the benchmark waits until no stored event is left to apply and checks the database: every acknowledged distinct callback has exactly one row (lost = acknowledged but no row), each replay maps to its original row, every stored event applied, one change notification per applied event (the NOTIFY sent inside the applying transaction, counted by a LISTEN connection of the benchmark: applying an event twice would send a second one), one ledger repayment per applied payment in its final state (CLEARED once its PAID callback is applied), dead letters. The apply lag is \`appliedAt - receivedAt\` of the events received in the window. CPU is per process from \`/proc\` (PostgreSQL: the backends connected to the benchmark database), RSS sampled every 250 ms. In the same run, before the cluster starts, a bare Apollo Server 5 \`type Query { hello: String }\` (\`bench/apollo-hello.ts\`, its own process) is driven by autocannon with 50 connections on the same machine; rates are also given as a share of its req/s, latencies as multiples of its latency. Everything shares the machine's cores (instances, sandbox, PostgreSQL, the generator and whatever else runs), so the absolute figures are this machine's; nothing here is a test assertion.
 
 \`\`\`sh
-npm run bench:cluster                                  # 10 s window after 3 s warm-up, 48 workers; appends here and writes bench/cluster-results.json
+npm run bench:cluster                                  # 500 requests/s for a 10 s window after 3 s warm-up; appends here and writes bench/cluster-results.json
 npm run bench:cluster -- --quick                       # 3 s smoke run, prints the table only (add --write to append)
-npm run bench:cluster -- --concurrency 96 --duration 20 --cpu-prof bench/profiles
+npm run bench:cluster -- --rate 0 --concurrency 96      # closed loop: as many as the cluster acknowledges
+npm run bench:cluster -- --rate 800 --duration 20 --cpu-prof bench/profiles
 npm run bench:cluster -- --help
 \`\`\`
 `;
@@ -1337,7 +1364,7 @@ function markdown(r: any): string {
     '',
     `- Commit \`${r.commit}\`; ${r.machine.platform}, ${r.machine.cpuModel}, ${r.machine.cpus} CPUs, ${r.machine.memGiB} GiB, Node ${r.machine.node}`,
     `- Load average (1/5/15 min) at start ${r.load.atStart.map((x: number) => x.toFixed(2)).join(' ')}, before the window ${r.load.beforeWindow.map((x: number) => x.toFixed(2)).join(' ')}, at its end ${r.load.atWindowEnd.map((x: number) => x.toFixed(2)).join(' ')}; CPUs: ${r.machine.cpus}`,
-    `- ${r.params.instances} instances, ${r.params.concurrency} workers, ${r.params.durationSeconds} s window after ${r.params.warmupSeconds} s warm-up; ${r.params.borrowers} borrowers (seed ${r.params.seed}), ${r.setup.loans} Finfra loans as payment targets; ${r.setup.seeded}; ${r.setup.snapshotsCached} cached snapshots; instance LOG_LEVEL \`${r.params.logLevel}\`; ${r.params.database}`,
+    `- ${r.params.instances} instances, ${r.params.rate ? `open loop at ${r.params.rate} requests/s (a fixed schedule; iterations started over 50 ms late because every worker was busy: ${r.lateStarts ?? 0}), up to` : 'closed loop,'} ${r.params.concurrency} workers, ${r.params.durationSeconds} s window after ${r.params.warmupSeconds} s warm-up; ${r.params.borrowers} borrowers (seed ${r.params.seed}), ${r.setup.loans} Finfra loans as payment targets; ${r.setup.seeded}; ${r.setup.snapshotsCached} cached snapshots; instance LOG_LEVEL \`${r.params.logLevel}\`; ${r.params.database}`,
     `- Shares of the requests sent in the window: ${((w.sent.replay / w.sent.total) * 100).toFixed(1)}% replays, ${((w.sent.pair / w.sent.total) * 100).toFixed(1)}% in conflicting pairs (asked: ${r.params.replayShare * 100}% and ${r.params.conflictShare * 100}%)`,
     '',
     table(r),

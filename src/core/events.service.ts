@@ -8,27 +8,37 @@
  * Application: stored events are claimed with a lease by whichever instance is free
  * (`SELECT ... FOR UPDATE SKIP LOCKED` on unapplied rows, chosen over pg-boss jobs because the row
  * itself is the queue: no second record to keep consistent with it, and an event stored by an instance
- * that dies before enqueueing anything is still found). Each event's ledger writes and its "applied"
- * mark commit in one transaction that first locks the event row and re-checks it is unapplied, and
- * takes a per-loan advisory lock, so an event is applied once even when a lease lapses mid-flight, and
- * conflicting events for one loan on two instances serialize. A lease lapses after `leaseSeconds`, so
+ * that dies before enqueueing anything is still found). A claim takes up to `batch` events with their
+ * payloads, split by loan into `concurrency` groups applied at once on the applier's own
+ * connections (`Database.work`). A group's ledger writes, the events' "applied" marks, the stamp on cached
+ * loan lists and one change notification per (event, loan) commit in one transaction that takes the
+ * per-loan advisory locks first (sorted, so groups cannot deadlock), then marks applied only the events
+ * still unapplied, so an event is applied once even when a lease lapses mid-flight, and conflicting events
+ * for one loan (in one group, two groups or on two instances) end in the same state as applied one by one.
+ * A failed group is tried again event by event, so a bad event fails alone. The applying transactions
+ * commit without waiting for the WAL flush: a PostgreSQL crash can undo only whole applications, whose
+ * events are then unapplied again and applied anew (their subscribers may get a change pushed twice). Intake commits
+ * synchronously: an acknowledged event is durable. Intake and application are plain SQL (no ORM on the
+ * hot path). A lease lapses after `leaseSeconds`, so
  * the events of an instance that died are claimed by the others without a restart. A failed try waits
  * with exponential backoff; after `maxAttempts` the event is dead-lettered, counted in /metrics, listed
  * for operators and replayable. Operational times (leases, backoff) are database time; business times
  * (appliedAt) come from the application's clock. The embedded database runs the same code in one process.
  */
 import { randomUUID } from 'node:crypto';
-import { type Span, SpanStatusCode } from '@opentelemetry/api';
+import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { LedgerEvent } from '../domain/events';
 import type { Prisma, PrismaClient, WebhookEvent } from '../generated/prisma/client';
+import type { SqlStore } from '../store/database';
 import type { Logger } from '../logger';
 import { webhookBacklog, webhookDeadLetters } from '../metrics';
 import { contentHash } from '../providers/callback-util';
 import type { Clock } from '../providers/connector';
 import { callbackSource } from '../providers/registry';
-import { inSpan } from '../tracing';
+import { TRACER_NAME } from '../tracing';
 import { isDatabaseUnavailable } from '../store/database';
-import { applyLedgerEvents, type TouchedLoan } from './ledger-apply';
-import type { Publisher } from './publisher';
+import { groupable, lockKeys, lockLedger, stampSnapshots, writeLedger, type TouchedLoan } from './ledger-apply';
+import type { LedgerChange, Publisher } from './publisher';
 
 export { contentHash };
 
@@ -49,8 +59,13 @@ export interface EventPolicy {
   readonly leaseSeconds: number;
   /** How often an idle instance looks for claimable events, milliseconds (500). */
   readonly pollMs: number;
-  /** Events claimed at once (10). */
+  /** Events claimed at once (64). */
   readonly batch: number;
+  /**
+   * Transactions one instance applies a claim in, at once (2): the claimed events are split in this many
+   * groups (all events of one loan in the same group, in order of arrival), each applied in one transaction.
+   */
+  readonly concurrency: number;
   /** Tries before an event is dead-lettered (6). */
   readonly maxAttempts: number;
   /** Backoff after the first failed try, seconds (0.5); doubled per try up to `maxBackoffSeconds` (8). */
@@ -58,8 +73,35 @@ export interface EventPolicy {
   readonly maxBackoffSeconds: number;
 }
 
-/** The defaults: 5 s leases, a 500 ms poll, 6 tries with 0.5, 1, 2, 4, 8 s between them. */
-export const DEFAULT_EVENT_POLICY: EventPolicy = { leaseSeconds: 5, pollMs: 500, batch: 10, maxAttempts: 6, backoffSeconds: 0.5, maxBackoffSeconds: 8 };
+/** The defaults: 5 s leases, a 500 ms poll, 64 claimed and applied in 2 transactions, 6 tries with 0.5, 1, 2, 4, 8 s between them. */
+export const DEFAULT_EVENT_POLICY: EventPolicy = { leaseSeconds: 5, pollMs: 500, batch: 64, concurrency: 2, maxAttempts: 6, backoffSeconds: 0.5, maxBackoffSeconds: 8 };
+
+/** A claimed event: what applying it needs (the claim returns it, so no read per event). */
+interface ClaimedEvent {
+  id: string;
+  source: string;
+  kind: string;
+  payload: unknown;
+  /** Tries so far, this claim included. */
+  attempts: number;
+  receivedAt: Date;
+}
+
+/** A stable index in [0, n) for a string (FNV-1a). */
+function hashIndex(s: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % n;
+}
+
+/** A claimed event read into ledger events, with the span of its application. */
+interface ParsedEvent {
+  ev: ClaimedEvent;
+  kind: string;
+  events: LedgerEvent[];
+  outcome: 'APPLIED' | 'RECORDED';
+  span: Span;
+}
 
 /** An event's state as operators see it. */
 export type EventStatus = 'PENDING' | 'APPLIED' | 'DEAD';
@@ -73,8 +115,14 @@ export class EventApplier {
   private pass: Promise<void> = Promise.resolve();
   private again = false;
 
+  /**
+   * @param sql where events are stored (the request path's connections)
+   * @param work where they are applied (the applier's own connections)
+   */
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly sql: SqlStore,
+    private readonly work: SqlStore,
     private readonly publisher: Publisher,
     private readonly clock: Clock,
     private readonly log: Logger,
@@ -90,16 +138,17 @@ export class EventApplier {
   async store(e: IncomingEvent): Promise<StoreResult> {
     // INSERT ... ON CONFLICT DO NOTHING: a duplicate is an empty answer, not a failed statement (which would cost the connection).
     const id = randomUUID();
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      INSERT INTO "WebhookEvent" ("id", "source", "kind", "idempotencyKey", "payload")
-      VALUES (${id}::uuid, ${e.source}, ${e.kind}, ${e.idempotencyKey}, ${JSON.stringify(e.payload)}::jsonb)
-      ON CONFLICT ("source", "idempotencyKey") DO NOTHING
-      RETURNING "id"`;
+    const rows = await this.sql.query<{ id: string }>(
+      `INSERT INTO "WebhookEvent" ("id", "source", "kind", "idempotencyKey", "payload") VALUES ($1::uuid, $2, $3, $4, $5::jsonb)
+       ON CONFLICT ("source", "idempotencyKey") DO NOTHING RETURNING "id"`,
+      [id, e.source, e.kind, e.idempotencyKey, JSON.stringify(e.payload)],
+    );
     if (rows.length) {
       this.wake();
       return { id, duplicate: false };
     }
-    const prior = await this.prisma.webhookEvent.findUniqueOrThrow({ where: { source_idempotencyKey: { source: e.source, idempotencyKey: e.idempotencyKey } } });
+    const [prior] = await this.sql.query<{ id: string; payload: unknown }>(`SELECT "id", "payload" FROM "WebhookEvent" WHERE "source" = $1 AND "idempotencyKey" = $2`, [e.source, e.idempotencyKey]);
+    if (!prior) throw new Error(`webhook event ${e.source}/${e.idempotencyKey} neither stored nor found`);
     return { id: prior.id, duplicate: true, storedPayload: prior.payload };
   }
 
@@ -145,21 +194,115 @@ export class EventApplier {
    * @returns how many were claimed.
    */
   async runOnce(): Promise<number> {
-    const ids = await this.claim();
-    for (const id of ids) await this.applyOne(id);
-    return ids.length;
+    const claimed = (await this.claim()).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || a.id.localeCompare(b.id));
+    const groups: ParsedEvent[][] = [];
+    const alone: ParsedEvent[] = [];
+    const together: ParsedEvent[] = [];
+    for (const ev of claimed) {
+      // One `webhook.apply` span per event, a trace of its own whoever woke the worker.
+      const span = trace.getTracer(TRACER_NAME).startSpan('webhook.apply', { root: true, attributes: { 'satukredit.event.id': ev.id, 'satukredit.event.source': ev.source, 'satukredit.event.kind': ev.kind, 'satukredit.event.attempt': ev.attempts } });
+      let parsed: { kind: string; events: LedgerEvent[] };
+      try {
+        parsed = callbackSource(ev.source).ledgerEvents(ev);
+      } catch (e) {
+        await this.failed({ ev, span }, e as Error);
+        continue;
+      }
+      const p: ParsedEvent = { ev, kind: parsed.kind, events: parsed.events, outcome: parsed.events.some((e) => e.type !== 'LOAN_NOTICE') ? 'APPLIED' : 'RECORDED', span };
+      (groupable(p.events) ? together : alone).push(p);
+    }
+    // Events of one loan go to the same group (by a hash of its lock key), so this instance's groups do not wait on each other.
+    const n = Math.max(1, this.policy.concurrency);
+    const byKey = Array.from({ length: n }, () => [] as ParsedEvent[]);
+    for (const p of together) {
+      const key = lockKeys(p.events).sort()[0];
+      byKey[key === undefined ? 0 : hashIndex(key, n)]!.push(p);
+    }
+    for (const g of byKey) if (g.length) groups.push(g);
+    for (const p of alone) groups.push([p]);
+    // `concurrency` transactions at once, taking the groups in order.
+    let next = 0;
+    const worker = async () => {
+      for (let g = groups[next++]; g; g = groups[next++]) await this.applyGroup(g);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.policy.concurrency, groups.length) }, worker));
+    return claimed.length;
   }
 
-  private async claim(): Promise<string[]> {
-    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
-      UPDATE "WebhookEvent" SET "leasedBy" = ${this.instanceId}, "leasedUntil" = clock_timestamp() + make_interval(secs => ${this.policy.leaseSeconds}::double precision), "attempts" = "attempts" + 1
-      WHERE "id" IN (
-        SELECT "id" FROM "WebhookEvent"
-        WHERE "appliedAt" IS NULL AND "deadAt" IS NULL AND "availableAt" <= clock_timestamp() AND ("leasedUntil" IS NULL OR "leasedUntil" < clock_timestamp())
-        ORDER BY "receivedAt" LIMIT ${this.policy.batch}::int
-        FOR UPDATE SKIP LOCKED)
-      RETURNING "id"`;
-    return rows.map((r) => r.id);
+  /**
+   * Applies a group of claimed events in one transaction: the advisory locks of all their loans (sorted),
+   * then the "applied" mark of those nobody applied meanwhile, their ledger writes, the stamp on cached loan
+   * lists and one change notification per (event, loan). When the transaction fails, each event of a larger
+   * group is tried again alone, so that one bad event fails only itself; a lone event's failure is recorded
+   * (backoff or dead letter).
+   */
+  private async applyGroup(group: ParsedEvent[]): Promise<void> {
+    const at = this.clock.now();
+    const within = this.publisher.publishWithin?.bind(this.publisher);
+    let applied: { p: ParsedEvent; loans: TouchedLoan[] }[];
+    try {
+      applied = await this.work.transaction(
+        async (tx) => {
+          await lockLedger(tx, group.flatMap((p) => p.events));
+          // Mark applied only the events nobody applied meanwhile (a lapsed lease taken over); their rows stay locked until commit.
+          const mine = new Set(
+            (
+              await tx.query<{ id: string }>(
+                `UPDATE "WebhookEvent" e SET "appliedAt" = $1, "outcome" = u.outcome, "error" = NULL, "leasedUntil" = NULL
+                 FROM unnest($2::uuid[], $3::text[]) AS u(id, outcome)
+                 WHERE e."id" = u.id AND e."appliedAt" IS NULL AND e."deadAt" IS NULL RETURNING e."id"`,
+                [at, group.map((p) => p.ev.id), group.map((p) => p.outcome)],
+              )
+            ).map((r) => r.id),
+          );
+          const todo = group.filter((p) => mine.has(p.ev.id));
+          if (!todo.length) return [];
+          const touched = await writeLedger(
+            tx,
+            todo.map((p) => p.events),
+          );
+          const out = todo.map((p, i) => ({ p, loans: touched[i]! }));
+          const loans = [...new Map(out.flatMap((o) => o.loans).map((l) => [`${l.provider}:${l.providerLoanId}`, l])).values()];
+          // The cached copies holding these loans are now older than the ledger; the pushes go out only if all this commits.
+          await stampSnapshots(tx, loans, at);
+          if (within) await within(tx, this.changes(out, at));
+          return out;
+        },
+        { asyncCommit: true },
+      );
+    } catch (e) {
+      if (group.length > 1 && !isDatabaseUnavailable(e)) {
+        this.log.warn({ events: group.length, err: (e as Error).message }, 'applying a group of webhook events failed; trying each alone');
+        for (const p of group) await this.applyGroup([p]);
+        return;
+      }
+      for (const p of group) await this.failed(p, e as Error);
+      return;
+    }
+    // A publisher that cannot notify inside the transaction (in process, Redis) pushes after commit.
+    if (!within) for (const c of this.changes(applied, at)) this.publisher.publish(c);
+    const mine = new Set(applied.map((a) => a.p));
+    for (const p of group) {
+      p.span.setAttribute('satukredit.event.outcome', mine.has(p) ? p.outcome : 'SKIPPED');
+      p.span.end();
+    }
+  }
+
+  private changes(applied: { p: ParsedEvent; loans: TouchedLoan[] }[], at: Date): LedgerChange[] {
+    return applied.flatMap(({ p, loans }) => loans.map((l) => ({ provider: l.provider, providerLoanId: l.providerLoanId, kind: p.kind, at, eventId: p.ev.id })));
+  }
+
+  private async claim(): Promise<ClaimedEvent[]> {
+    return this.work.query<ClaimedEvent>(
+      `UPDATE "WebhookEvent" SET "leasedBy" = $1, "leasedUntil" = clock_timestamp() + make_interval(secs => $2::double precision), "attempts" = "attempts" + 1
+       WHERE "id" IN (
+         SELECT "id" FROM "WebhookEvent"
+         WHERE "appliedAt" IS NULL AND "deadAt" IS NULL AND "availableAt" <= clock_timestamp() AND ("leasedUntil" IS NULL OR "leasedUntil" < clock_timestamp())
+         ORDER BY "receivedAt" LIMIT $3::int
+         FOR UPDATE SKIP LOCKED)
+       RETURNING "id", "source", "kind", "payload", "attempts", "receivedAt"`,
+      [this.instanceId, this.policy.leaseSeconds, this.policy.batch],
+    );
   }
 
   /**
@@ -225,68 +368,16 @@ export class EventApplier {
     return this.prisma.webhookEvent.findUnique({ where: { id } });
   }
 
-  /**
-   * One try at applying a stored event, in a `webhook.apply` span of its own (a new trace whoever woke the worker):
-   * event id, source, wire kind, try number and outcome (`APPLIED`, `RECORDED`, `SKIPPED` when already applied or
-   * taken over, `RETRY` or `DEAD` after a failure).
-   */
-  private applyOne(eventId: string): Promise<void> {
-    return inSpan('webhook.apply', { 'satukredit.event.id': eventId }, (span) => this.applyTraced(eventId, span), { root: true });
-  }
-
-  private async applyTraced(eventId: string, span: Span): Promise<void> {
-    const ev = await this.prisma.webhookEvent.findUnique({ where: { id: eventId } });
-    if (ev) span.setAttributes({ 'satukredit.event.source': ev.source, 'satukredit.event.kind': ev.kind, 'satukredit.event.attempt': ev.attempts });
-    if (!ev || ev.appliedAt || ev.deadAt) return void span.setAttribute('satukredit.event.outcome', 'SKIPPED');
-    let touched: TouchedLoan[] | null;
-    let kind: string;
-    const at = this.clock.now();
-    try {
-      const parsed = callbackSource(ev.source).ledgerEvents(ev);
-      kind = parsed.kind;
-      const outcome = parsed.events.some((e) => e.type !== 'LOAN_NOTICE') ? 'APPLIED' : 'RECORDED';
-      span.setAttribute('satukredit.event.outcome', outcome);
-      const within = this.publisher.publishWithin?.bind(this.publisher);
-      touched = await applyLedgerEvents(
-        this.prisma,
-        parsed.events,
-        async (tx) => {
-          // Lock the event row and apply only if nobody applied it meanwhile (a lapsed lease taken over).
-          const n = await tx.$executeRaw`UPDATE "WebhookEvent" SET "appliedAt" = ${at}, "outcome" = ${outcome}, "error" = NULL, "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL AND "deadAt" IS NULL`;
-          return n === 1;
-        },
-        async (tx, loans) => {
-          if (within) for (const t of loans) await within(tx, { provider: t.provider, providerLoanId: t.providerLoanId, kind, at });
-        },
-      );
-    } catch (e) {
-      span.setAttributes({ 'satukredit.event.outcome': ev.attempts >= this.policy.maxAttempts ? 'DEAD' : 'RETRY', 'error.type': (e as Error).name });
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).name });
-      await this.failed(ev, e as Error);
-      return;
-    }
-    if (!touched) return void span.setAttribute('satukredit.event.outcome', 'SKIPPED');
-    // Push (unless already notified inside the transaction), then stamp the cached copies holding these loans: they are now older than the ledger.
-    if (!this.publisher.publishWithin) for (const t of touched) this.publisher.publish({ provider: t.provider, providerLoanId: t.providerLoanId, kind, at });
-    try {
-      for (const t of touched) {
-        await this.prisma.providerSnapshot.updateMany({
-          where: { domain: 'LOANS', account: { provider: t.provider }, payload: { array_contains: [{ providerLoanId: t.providerLoanId }] } },
-          data: { eventAt: at },
-        });
-      }
-    } catch (e) {
-      this.log.warn({ eventId: ev.id, err: (e as Error).message }, 'webhook applied; stamping cached snapshots failed');
-    }
-  }
-
   /** Records a failed try: back off, or dead-letter after the last try. */
-  private async failed(ev: WebhookEvent, e: Error): Promise<void> {
+  private async failed({ ev, span }: Pick<ParsedEvent, 'ev' | 'span'>, e: Error): Promise<void> {
     const message = e.message.slice(0, 500);
+    span.setAttributes({ 'satukredit.event.outcome': isDatabaseUnavailable(e) ? 'RETRY' : ev.attempts >= this.policy.maxAttempts ? 'DEAD' : 'RETRY', 'error.type': e.name });
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e.name });
+    span.end();
     // A try cut short by a database outage says nothing about the event: it does not count towards dead-lettering.
     if (isDatabaseUnavailable(e)) {
       this.log.warn({ eventId: ev.id, err: message }, 'webhook apply interrupted: database unavailable');
-      await this.prisma.$executeRaw`UPDATE "WebhookEvent" SET "attempts" = GREATEST("attempts" - 1, 0), "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL`.catch(() => undefined);
+      await this.work.query(`UPDATE "WebhookEvent" SET "attempts" = GREATEST("attempts" - 1, 0), "leasedUntil" = NULL WHERE "id" = $1::uuid AND "appliedAt" IS NULL`, [ev.id]).catch(() => undefined);
       return;
     }
     const dead = ev.attempts >= this.policy.maxAttempts;
@@ -294,10 +385,13 @@ export class EventApplier {
     this.log.error({ eventId: ev.id, source: ev.source, kind: ev.kind, attempt: ev.attempts, dead, err: message }, 'webhook apply failed');
     try {
       if (dead) {
-        const n = await this.prisma.$executeRaw`UPDATE "WebhookEvent" SET "deadAt" = clock_timestamp(), "outcome" = 'DEAD', "error" = ${message}, "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL`;
-        if (n === 1) webhookDeadLetters.inc({ source: ev.source });
+        const n = await this.work.query(`UPDATE "WebhookEvent" SET "deadAt" = clock_timestamp(), "outcome" = 'DEAD', "error" = $2, "leasedUntil" = NULL WHERE "id" = $1::uuid AND "appliedAt" IS NULL RETURNING 1`, [ev.id, message]);
+        if (n.length === 1) webhookDeadLetters.inc({ source: ev.source });
       } else {
-        await this.prisma.$executeRaw`UPDATE "WebhookEvent" SET "availableAt" = clock_timestamp() + make_interval(secs => ${backoff}::double precision), "error" = ${message}, "leasedUntil" = NULL WHERE "id" = ${ev.id}::uuid AND "appliedAt" IS NULL`;
+        await this.work.query(
+          `UPDATE "WebhookEvent" SET "availableAt" = clock_timestamp() + make_interval(secs => $2::double precision), "error" = $3, "leasedUntil" = NULL WHERE "id" = $1::uuid AND "appliedAt" IS NULL`,
+          [ev.id, backoff, message],
+        );
       }
     } catch (e2) {
       // The lease lapses and another try follows.

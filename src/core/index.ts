@@ -7,6 +7,7 @@ import type { ApiClient } from '../auth';
 import type { FreshnessPolicy } from '../domain/freshness';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logger';
+import type { SqlStore } from '../store/database';
 import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
 import { AccountCache } from './account-cache';
@@ -30,6 +31,10 @@ import { SyncService } from './sync.service';
 /** What the core is built from. */
 export interface CoreDeps {
   readonly prisma: PrismaClient;
+  /** Plain SQL on the request path's connections (webhook intake). */
+  readonly sql: SqlStore;
+  /** Plain SQL on background connections (the event applier). */
+  readonly work: SqlStore;
   /** Connectors for API reads. */
   readonly connectors: Connectors;
   /** Connectors for the sync jobs (each provider's sync rate limit applied). */
@@ -72,7 +77,7 @@ export class Core {
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
     this.consents = new ConsentService(prisma, clock, deps.publisher);
-    this.events = new EventApplier(prisma, deps.publisher, clock, log, deps.eventPolicy);
+    this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
     this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);

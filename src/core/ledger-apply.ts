@@ -1,14 +1,16 @@
 /**
- * Applies ledger events to the ledger tables. Idempotent and order-safe:
- * repayments are upserted by their provider id with status only moving forward;
- * loan status only moves forward; settlements are unique per bank/partner/day/id.
+ * Applies ledger events to the ledger tables in plain SQL, the events of many callbacks in one statement
+ * per table. Idempotent and
+ * order-safe: repayments are upserted by their provider id with status only moving forward
+ * (`INSERT ... ON CONFLICT DO UPDATE` with the order of `REPAYMENT_STATE_ORDER`); loan status only moves
+ * forward (`LOAN_LIFECYCLE`); settlements are unique per bank/partner/day/id. Writes for one loan (or one
+ * settlement reference) are serialized across connections and instances by transaction-scoped advisory locks.
  */
+import { randomUUID } from 'node:crypto';
 import type { LedgerEvent, LoanStatusEvent, RepaymentEvent, SettlementEvent } from '../domain/events';
-import { advanceLoanStatus, advanceRepayment } from '../domain/ledger';
-import type { LoanStatus, ProviderCode, RepaymentStatus } from '../domain/types';
-import type { PrismaClient } from '../generated/prisma/client';
-
-type Tx = Omit<PrismaClient, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+import { advanceLoanStatus, advanceRepayment, LOAN_LIFECYCLE, REPAYMENT_STATE_ORDER } from '../domain/ledger';
+import type { ProviderCode } from '../domain/types';
+import type { SqlExecutor } from '../store/migrate';
 
 /** A loan an event touched. */
 export interface TouchedLoan {
@@ -16,91 +18,196 @@ export interface TouchedLoan {
   readonly providerLoanId: string;
 }
 
-/**
- * Upserts a repayment (INSERT ... ON CONFLICT DO NOTHING, then a forward-only update, under the loan's
- * advisory lock); its status only moves forward and the first clearing time is kept.
- */
-async function upsertRepayment(tx: Tx, e: RepaymentEvent): Promise<void> {
-  const r = { provider: e.provider, providerLoanId: e.providerLoanId, externalId: e.externalId, amount: e.amount, channel: e.channel, reference: e.reference, status: e.status, paidAt: e.paidAt, clearedAt: e.clearedAt };
-  await tx.ledgerRepayment.createMany({ data: [r], skipDuplicates: true });
-  const cur = await tx.ledgerRepayment.findUniqueOrThrow({ where: { provider_externalId: { provider: r.provider, externalId: r.externalId } } });
-  const status = advanceRepayment(cur.status as RepaymentStatus, r.status);
-  await tx.ledgerRepayment.update({ where: { id: cur.id }, data: { status, clearedAt: cur.clearedAt ?? (status === 'CLEARED' ? r.clearedAt : null) } });
+/** The transaction the ledger writes run in. */
+export type LedgerTx = SqlExecutor;
+
+const REPAYMENT_ORDER = [...REPAYMENT_STATE_ORDER];
+const LOAN_ORDER = [...LOAN_LIFECYCLE];
+
+/** One repayment row to upsert: the events for one (provider, externalId) merged in arrival order. */
+interface RepaymentRow {
+  e: RepaymentEvent;
+  status: RepaymentEvent['status'];
+  clearedAt: Date | null;
 }
 
-/** Moves a loan's event-reported status forward (never back), with reported totals when given. */
-async function advanceLoan(tx: Tx, e: LoanStatusEvent): Promise<void> {
-  const { provider, providerLoanId, status } = e;
-  const totals = { reportedPaid: e.reportedPaid, reportedNumberOfPay: e.reportedNumberOfPay };
-  const cur = await tx.ledgerLoanState.findUnique({ where: { provider_providerLoanId: { provider, providerLoanId } } });
-  if (!cur) {
-    await tx.ledgerLoanState.create({ data: { provider, providerLoanId, status, ...totals } });
-    return;
+/**
+ * Upserts repayments in one statement. Several events for one repayment are first merged in arrival
+ * order exactly as applying them one after another would (`advanceRepayment`; the first clearing time is
+ * kept; the rest of the row is the first report's). A new repayment is inserted as merged; a known one
+ * takes the later status of the two (`REPAYMENT_STATE_ORDER`, so a stale PENDING never moves a CLEARED
+ * back) and keeps its first clearing time. Amounts are integer rupiah (sent as text, stored as BIGINT).
+ */
+async function upsertRepayments(tx: LedgerTx, events: readonly RepaymentEvent[]): Promise<void> {
+  const rows = new Map<string, RepaymentRow>();
+  for (const e of events) {
+    const key = `${e.provider}\u0000${e.externalId}`;
+    const cur = rows.get(key);
+    if (!cur) rows.set(key, { e, status: e.status, clearedAt: e.clearedAt });
+    else {
+      cur.status = advanceRepayment(cur.status, e.status);
+      cur.clearedAt = cur.clearedAt ?? (cur.status === 'CLEARED' ? e.clearedAt : null);
+    }
   }
-  const next = advanceLoanStatus(cur.status as LoanStatus, status);
-  // Reported totals are cumulative: keep the largest seen, so an older callback arriving late changes nothing.
-  const reportedPaid = totals.reportedPaid === undefined ? cur.reportedPaid : cur.reportedPaid === null || totals.reportedPaid > cur.reportedPaid ? totals.reportedPaid : cur.reportedPaid;
-  const reportedNumberOfPay = totals.reportedNumberOfPay === undefined ? cur.reportedNumberOfPay : Math.max(cur.reportedNumberOfPay ?? 0, totals.reportedNumberOfPay);
-  await tx.ledgerLoanState.update({ where: { provider_providerLoanId: { provider, providerLoanId } }, data: { status: next, reportedPaid, reportedNumberOfPay } });
+  if (!rows.size) return;
+  const r = [...rows.values()];
+  await tx.query(
+    `INSERT INTO "LedgerRepayment" ("id", "provider", "providerLoanId", "externalId", "amount", "channel", "reference", "status", "paidAt", "clearedAt", "updatedAt")
+     SELECT id, provider::"Provider", "providerLoanId", "externalId", amount, channel, reference, status, "paidAt", "clearedAt", clock_timestamp()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[])
+       AS t(id, provider, "providerLoanId", "externalId", amount, channel, reference, status, "paidAt", "clearedAt")
+     ON CONFLICT ("provider", "externalId") DO UPDATE SET
+       "status" = CASE WHEN array_position($11::text[], EXCLUDED."status") > array_position($11::text[], "LedgerRepayment"."status") THEN EXCLUDED."status" ELSE "LedgerRepayment"."status" END,
+       "clearedAt" = COALESCE("LedgerRepayment"."clearedAt",
+         CASE WHEN (CASE WHEN array_position($11::text[], EXCLUDED."status") > array_position($11::text[], "LedgerRepayment"."status") THEN EXCLUDED."status" ELSE "LedgerRepayment"."status" END) = 'CLEARED' THEN EXCLUDED."clearedAt" END),
+       "updatedAt" = clock_timestamp()`,
+    [
+      r.map(() => randomUUID()),
+      r.map((x) => x.e.provider),
+      r.map((x) => x.e.providerLoanId),
+      r.map((x) => x.e.externalId),
+      r.map((x) => x.e.amount.toString()),
+      r.map((x) => x.e.channel),
+      r.map((x) => x.e.reference),
+      r.map((x) => x.status),
+      r.map((x) => x.e.paidAt.toISOString()),
+      r.map((x) => x.clearedAt?.toISOString() ?? null),
+      REPAYMENT_ORDER,
+    ],
+  );
+}
+
+/**
+ * Moves loans' event-reported status forward (never back, `LOAN_LIFECYCLE`) in one statement, several
+ * events for one loan merged first. Reported totals are cumulative: the largest seen is kept, so an older
+ * callback arriving late changes nothing. Totals are integer rupiah and a count of payments.
+ */
+async function advanceLoans(tx: LedgerTx, events: readonly LoanStatusEvent[]): Promise<void> {
+  const rows = new Map<string, { provider: ProviderCode; providerLoanId: string; status: LoanStatusEvent['status']; paid: bigint | null; count: number | null }>();
+  for (const e of events) {
+    const key = `${e.provider}\u0000${e.providerLoanId}`;
+    const cur = rows.get(key);
+    const paid = e.reportedPaid ?? null;
+    const count = e.reportedNumberOfPay ?? null;
+    if (!cur) rows.set(key, { provider: e.provider, providerLoanId: e.providerLoanId, status: e.status, paid, count });
+    else {
+      cur.status = advanceLoanStatus(cur.status, e.status);
+      if (paid !== null && (cur.paid === null || paid > cur.paid)) cur.paid = paid;
+      if (count !== null && (cur.count === null || count > cur.count)) cur.count = count;
+    }
+  }
+  if (!rows.size) return;
+  const r = [...rows.values()];
+  await tx.query(
+    `INSERT INTO "LedgerLoanState" ("provider", "providerLoanId", "status", "reportedPaid", "reportedNumberOfPay", "updatedAt")
+     SELECT provider::"Provider", "providerLoanId", status, paid, count, clock_timestamp()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[]) AS t(provider, "providerLoanId", status, paid, count)
+     ON CONFLICT ("provider", "providerLoanId") DO UPDATE SET
+       "status" = CASE WHEN array_position($6::text[], EXCLUDED."status") > array_position($6::text[], "LedgerLoanState"."status") THEN EXCLUDED."status" ELSE "LedgerLoanState"."status" END,
+       "reportedPaid" = GREATEST("LedgerLoanState"."reportedPaid", EXCLUDED."reportedPaid"),
+       "reportedNumberOfPay" = GREATEST("LedgerLoanState"."reportedNumberOfPay", EXCLUDED."reportedNumberOfPay"),
+       "updatedAt" = clock_timestamp()`,
+    [r.map((x) => x.provider), r.map((x) => x.providerLoanId), r.map((x) => x.status), r.map((x) => x.paid?.toString() ?? null), r.map((x) => x.count), LOAN_ORDER],
+  );
 }
 
 /** Records a bank settlement and clears the held repayment it settles; returns that repayment's loan, if held. */
-async function settle(tx: Tx, e: SettlementEvent): Promise<TouchedLoan | null> {
-  const { type: _type, ...data } = e;
-  await tx.settlement.upsert({
-    where: { bank_partnerId_day_externalId: { bank: e.bank, partnerId: e.partnerId, day: e.day, externalId: e.externalId } },
-    create: data,
-    update: {},
-  });
+async function settle(tx: LedgerTx, e: SettlementEvent): Promise<TouchedLoan | null> {
+  await tx.query(
+    `INSERT INTO "Settlement" ("id", "bank", "partnerId", "externalId", "day", "reference", "account", "amount", "settledAt")
+     VALUES ($1::uuid, $2, $3, $4, $5, $6, $7, $8::bigint, $9)
+     ON CONFLICT ("bank", "partnerId", "day", "externalId") DO NOTHING`,
+    [randomUUID(), e.bank, e.partnerId, e.externalId, e.day, e.reference, e.account, e.amount.toString(), e.settledAt],
+  );
   // The repayment it settles may be one we hold from an event or a live read; reads match the rest by reference.
-  const found = await tx.ledgerRepayment.findFirst({ where: { externalId: e.reference, amount: e.amount } });
+  const [found] = await tx.query<{ provider: ProviderCode; providerLoanId: string }>(
+    `SELECT "provider", "providerLoanId" FROM "LedgerRepayment" WHERE "externalId" = $1 AND "amount" = $2::bigint LIMIT 1`,
+    [e.reference, e.amount.toString()],
+  );
   if (!found) return null;
-  // Every write to a repayment happens under its loan's lock: re-read it under the lock before clearing it.
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`loan:${found.provider}:${found.providerLoanId}`}, 0))`;
-  const held = await tx.ledgerRepayment.findUniqueOrThrow({ where: { id: found.id } });
-  if (held.status === 'PENDING') await tx.ledgerRepayment.update({ where: { id: held.id }, data: { status: 'CLEARED', clearedAt: e.settledAt } });
-  return { provider: held.provider, providerLoanId: held.providerLoanId };
+  // Every write to a repayment happens under its loan's lock: take it, then clear the repayment if still held.
+  await lock(tx, `loan:${found.provider}:${found.providerLoanId}`);
+  await tx.query(
+    `UPDATE "LedgerRepayment" SET "status" = 'CLEARED', "clearedAt" = $3, "updatedAt" = clock_timestamp()
+     WHERE "provider" = $4::"Provider" AND "externalId" = $1 AND "amount" = $2::bigint AND "status" = 'PENDING'`,
+    [e.reference, e.amount.toString(), e.settledAt, found.provider],
+  );
+  return found;
+}
+
+async function lock(tx: LedgerTx, key: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+}
+
+/** The advisory lock keys of what `events` write: one per loan, one per settlement reference. */
+export function lockKeys(events: readonly LedgerEvent[]): string[] {
+  return events.map((e) => (e.type === 'SETTLEMENT' ? `ref:${e.reference}` : `loan:${e.provider}:${e.providerLoanId}`));
 }
 
 /**
- * Serializes ledger writes for the same loans and settlement references across connections and instances
- * (transaction-scoped advisory locks, taken in one sorted order so two transactions cannot deadlock).
+ * Takes the advisory locks of the loans and settlement references `events` write (transaction-scoped,
+ * in one sorted order, so two transactions cannot deadlock). Call first in the transaction.
  */
-async function lockFor(tx: Tx, events: readonly LedgerEvent[]): Promise<void> {
-  const keys = [...new Set(events.map((e) => (e.type === 'SETTLEMENT' ? `ref:${e.reference}` : `loan:${e.provider}:${e.providerLoanId}`)))].sort();
-  for (const k of keys) await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${k}, 0))`;
+export async function lockLedger(tx: LedgerTx, events: readonly LedgerEvent[]): Promise<void> {
+  const keys = [...new Set(lockKeys(events))].sort();
+  if (keys.length === 1) return lock(tx, keys[0]!);
+  // One statement: the function runs once per key, in the array's (sorted) order.
+  if (keys.length) await tx.query('SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n)', [keys]);
 }
 
-/** The transaction handle `applyLedgerEvents` passes to its hooks. */
-export type LedgerTx = Tx;
+/**
+ * Whether a callback's events can be written together with others' (`writeLedger`): a settlement takes
+ * its repayment's loan lock only once it has found the repayment, outside the sorted order, so a callback
+ * with a settlement is written alone.
+ */
+export function groupable(events: readonly LedgerEvent[]): boolean {
+  return !events.some((e) => e.type === 'SETTLEMENT');
+}
 
 /**
- * Applies one stored callback's ledger events in one transaction, after `claim` (run first inside the same
- * transaction, e.g. marking the event applied) says the events are still to be applied; `beforeCommit` runs
- * last inside it with the touched loans (e.g. a transactional NOTIFY, sent only if the transaction commits).
- * @returns the loans they touched (a settlement whose repayment we do not hold touches none), or null when `claim` declined.
+ * Writes several stored callbacks' ledger events inside the caller's transaction, after `lockLedger` on
+ * all of them: the repayments and loan statuses of all of them in one statement each (merged in the
+ * given order), settlements one by one (a group holding one must be alone: `groupable`).
+ * @returns per callback, the loans it touched (a settlement whose repayment we do not hold touches none).
+ * @throws the database's error (the caller's transaction rolls back).
  */
-export async function applyLedgerEvents(
-  prisma: PrismaClient,
-  events: readonly LedgerEvent[],
-  claim: (tx: Tx) => Promise<boolean> = async () => true,
-  beforeCommit: (tx: Tx, touched: readonly TouchedLoan[]) => Promise<void> = async () => undefined,
-): Promise<TouchedLoan[] | null> {
-  return prisma.$transaction(async (tx) => {
-    await lockFor(tx, events);
-    if (!(await claim(tx))) return null;
+export async function writeLedger(tx: LedgerTx, callbacks: readonly (readonly LedgerEvent[])[]): Promise<TouchedLoan[][]> {
+  const all = callbacks.flat();
+  await upsertRepayments(tx, all.filter((e): e is RepaymentEvent => e.type === 'REPAYMENT'));
+  await advanceLoans(tx, all.filter((e): e is LoanStatusEvent => e.type === 'LOAN_STATUS'));
+  const out: TouchedLoan[][] = [];
+  for (const events of callbacks) {
     const touched: TouchedLoan[] = [];
+    const touch = (t: TouchedLoan) => {
+      if (!touched.some((x) => x.provider === t.provider && x.providerLoanId === t.providerLoanId)) touched.push({ provider: t.provider, providerLoanId: t.providerLoanId });
+    };
     for (const e of events) {
-      if (e.type === 'REPAYMENT') await upsertRepayment(tx, e);
-      else if (e.type === 'LOAN_STATUS') await advanceLoan(tx, e);
-      if (e.type === 'SETTLEMENT') {
+      if (e.type !== 'SETTLEMENT') touch(e);
+      else {
         const loan = await settle(tx, e);
-        if (loan) touched.push(loan);
-      } else if (!touched.some((t) => t.provider === e.provider && t.providerLoanId === e.providerLoanId)) {
-        touched.push({ provider: e.provider, providerLoanId: e.providerLoanId });
+        if (loan) touch(loan);
       }
     }
-    await beforeCommit(tx, touched);
-    return touched;
-  });
+    out.push(touched);
+  }
+  return out;
+}
+
+/**
+ * Marks the cached loan lists that hold any of `loans` as touched by an event at `at`
+ * (`ProviderSnapshot.eventAt`, only ever moved later), so reads show them as older than the ledger. One
+ * statement: each loan is looked up through the GIN index on the snapshot payload, and the rows are
+ * locked in id order, so two transactions stamping the same lists cannot deadlock.
+ */
+export async function stampSnapshots(tx: LedgerTx, loans: readonly TouchedLoan[], at: Date): Promise<void> {
+  if (!loans.length) return;
+  await tx.query(
+    `UPDATE "ProviderSnapshot" SET "eventAt" = GREATEST("eventAt", $1)
+     WHERE "id" IN (
+       SELECT s."id" FROM unnest($2::text[], $3::jsonb[]) AS t(provider, doc)
+       JOIN "ProviderSnapshot" s ON s."payload" @> t.doc AND s."domain" = 'LOANS'
+       JOIN "ProviderAccount" a ON a."id" = s."accountId" AND a."provider"::text = t.provider
+       ORDER BY s."id" FOR UPDATE OF s)`,
+    [at, loans.map((l) => l.provider), loans.map((l) => JSON.stringify([{ providerLoanId: l.providerLoanId }]))],
+  );
 }

@@ -100,10 +100,12 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
   };
 
   return {
-    async publishWithin(tx, change) {
-      const payload = JSON.stringify({ t: 'ledger', c: change } satisfies Message);
-      if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) throw new Error('change notification too large');
-      await tx.$executeRawUnsafe('SELECT pg_notify($1, $2)', CHANGES_CHANNEL, payload);
+    async publishWithin(tx, changes) {
+      if (!changes.length) return;
+      const payloads = changes.map((c) => JSON.stringify({ t: 'ledger', c } satisfies Message));
+      if (payloads.some((p) => Buffer.byteLength(p) > MAX_PAYLOAD_BYTES)) throw new Error('change notification too large');
+      // One statement, one notification per change, in order.
+      await tx.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n', [CHANGES_CHANNEL, payloads]);
     },
     publish: (change) => send({ t: 'ledger', c: change }),
     subscribe: () => local.subscribe('ledger'),

@@ -15,6 +15,8 @@ export interface LedgerChange {
   readonly kind: string;
   /** When the change was applied to the ledger (the application's clock). */
   readonly at: Date;
+  /** The stored webhook event that made the change (`webhookEvents`), so that each application is one notification. */
+  readonly eventId?: string;
 }
 
 /** A change of one consent's status (requested, approved, declined, paused, resumed, revoked, expired). */
@@ -40,16 +42,16 @@ export interface Publisher {
   /** Every consent change published from now on, until the iterator is returned. */
   consentChanges(): AsyncIterable<ConsentChange>;
   /**
-   * Publishes a ledger change as part of a database transaction, delivered only if it commits (PostgreSQL
+   * Publishes ledger changes (in order) as part of a database transaction, delivered only if it commits (PostgreSQL
    * NOTIFY is transactional), so a change is never committed without its push, even if the instance dies
    * right after. Absent on publishers that cannot: callers `publish` after commit instead.
    */
-  publishWithin?(tx: SqlRunner, change: LedgerChange): Promise<void>;
+  publishWithin?(tx: SqlRunner, changes: readonly LedgerChange[]): Promise<void>;
 }
 
-/** What `publishWithin` runs its statement on: a Prisma transaction client. */
+/** What `publishWithin` runs its statement on: the applying transaction's executor (src/store/database.ts `SqlStore.transaction`). */
 export interface SqlRunner {
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
 const TOPIC = 'ledger:change';

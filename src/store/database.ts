@@ -13,10 +13,28 @@ import { migrate, type SqlExecutor } from './migrate';
 
 export { PrismaClient };
 
-/** An open database: the Prisma client, a raw executor for migrations/health, and a closer. */
+/** Plain SQL with transactions: statements on one connection, committed together. */
+export interface SqlStore extends SqlExecutor {
+  /**
+   * Runs `fn` in a transaction on one connection (BEGIN, then COMMIT, or ROLLBACK when `fn` throws; `fn`
+   * must not run statements in parallel on its executor). `asyncCommit` commits without waiting for the
+   * WAL flush (`SET LOCAL synchronous_commit = off`): for work that is redone when lost (a PostgreSQL crash
+   * may undo the last such commits, never half of one).
+   * @throws what `fn` or the database throws (the transaction is rolled back).
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, opts?: { asyncCommit?: boolean }): Promise<T>;
+}
+
+/** An open database: the Prisma client, plain SQL on the same connections, plain SQL for background work, and a closer. */
 export interface Database {
   readonly prisma: PrismaClient;
-  readonly sql: SqlExecutor;
+  /** Plain SQL on the request path (migrations, health, webhook intake): the pool Prisma uses. */
+  readonly sql: SqlStore;
+  /**
+   * Plain SQL for background work (the event applier): on a server its own pool of `WORK_POOL_SIZE`
+   * connections, so that it never queues behind requests; the same PGlite when embedded.
+   */
+  readonly work: SqlStore;
   /** 'embedded' (PGlite) or 'server' (PostgreSQL). */
   readonly kind: 'embedded' | 'server';
   /** The PostgreSQL URL of a server database (job queues connect to it); undefined when embedded. */
@@ -28,6 +46,96 @@ export interface Database {
 
 /** How long a new connection to a PostgreSQL server may take before the attempt fails, milliseconds. */
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** Connections of the background-work pool on a PostgreSQL server (the event applier's concurrency). */
+export const WORK_POOL_SIZE = 4;
+
+/** A pool of connections to a PostgreSQL server that fails fast, survives idle connections ending, and keeps TCP alive. */
+function serverPool(url: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Names of prepared statements by their text: a parameterized statement is parsed and planned once per
+ * connection (pg prepares a named query on first use and reuses it), not on every call.
+ */
+const statementNames = new Map<string, string>();
+const MAX_PREPARED = 200;
+
+function prepared(text: string, values: unknown[] | undefined): pg.QueryConfig {
+  if (!values?.length) return { text, values };
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MAX_PREPARED) statementNames.set(text, (name = `sk${statementNames.size}`));
+  return name ? { name, text, values } : { text, values };
+}
+
+function clientExecutor(client: pg.PoolClient | pg.Pool): SqlExecutor {
+  return {
+    async exec(text) {
+      await client.query(text);
+    },
+    async query<T>(text: string, params?: unknown[]) {
+      return (await client.query(prepared(text, params))).rows as T[];
+    },
+  };
+}
+
+/** Plain SQL on a pg pool; a transaction whose ROLLBACK fails ends its connection instead of reusing it. */
+function poolStore(pool: pg.Pool): SqlStore {
+  return {
+    ...clientExecutor(pool),
+    async transaction(fn, opts) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      // A checked-out connection the server ends (restart, shutdown) emits 'error': the statement in flight fails instead.
+      const onError = (e: Error) => {
+        broken = e;
+      };
+      client.on('error', onError);
+      try {
+        await client.query(opts?.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
+        const out = await fn(clientExecutor(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (e2) {
+          broken = e2 as Error;
+        }
+        throw e;
+      } finally {
+        client.off('error', onError);
+        client.release(broken);
+      }
+    },
+  };
+}
+
+/** Plain SQL on PGlite (one connection: its transactions exclude every other statement). */
+function liteStore(lite: PGlite): SqlStore {
+  return {
+    async exec(text) {
+      await lite.exec(text);
+    },
+    async query<T>(text: string, params?: unknown[]) {
+      return (await lite.query<T>(text, params)).rows;
+    },
+    transaction(fn) {
+      return lite.transaction((tx) =>
+        fn({
+          async exec(text) {
+            await tx.exec(text);
+          },
+          async query<T>(text: string, params?: unknown[]) {
+            return (await tx.query<T>(text, params)).rows;
+          },
+        }),
+      );
+    },
+  };
+}
 
 /** SQLSTATEs of a server that cannot serve now: connection exceptions (class 08), shutdown, crash or start-up (57P01-57P03), too many connections. */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
@@ -161,42 +269,29 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
     // test database) is taken out of the pool by pg; the error must not crash the process. A connection
     // attempt gives up after CONNECT_TIMEOUT_MS (a server that does not answer fails requests with a clear
     // error instead of holding them), and TCP keepalive finds connections a vanished server left half-open.
-    const pool = new pg.Pool({ connectionString: target.url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    pool.on('error', () => undefined);
-    const sql: SqlExecutor = {
-      async exec(text) {
-        await pool.query(text);
-      },
-      async query<T>(text: string, params?: unknown[]) {
-        return (await pool.query(text, params)).rows as T[];
-      },
-    };
+    const pool = serverPool(target.url, 10);
+    const sql = poolStore(pool);
     // Migrations need one session (advisory lock + BEGIN/COMMIT): run them on a dedicated client.
     if (opts.migrate !== false) {
       const client = await pool.connect();
       try {
-        await migrate({
-          async exec(text) {
-            await client.query(text);
-          },
-          async query<T>(text: string, params?: unknown[]) {
-            return (await client.query(text, params)).rows as T[];
-          },
-        });
+        await migrate(clientExecutor(client));
       } finally {
         client.release();
       }
     }
     const prisma = new PrismaClient({ adapter: releasingTransactions(new PrismaPg(pool)) });
+    const workPool = serverPool(target.url, WORK_POOL_SIZE);
     db = {
       prisma,
       sql,
+      work: poolStore(workPool),
       kind: 'server',
       url: target.url,
       pool,
       async close() {
         await prisma.$disconnect();
-        await pool.end();
+        await Promise.all([pool.end(), workPool.end()]);
       },
     };
     return db;
@@ -204,14 +299,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
   if (target.dataDir !== 'memory://') await mkdir(target.dataDir, { recursive: true });
   const lite = target.dataDir === 'memory://' ? new PGlite() : new PGlite(target.dataDir);
   await lite.waitReady;
-  const sql: SqlExecutor = {
-    async exec(text) {
-      await lite.exec(text);
-    },
-    async query<T>(text: string, params?: unknown[]) {
-      return (await lite.query<T>(text, params)).rows;
-    },
-  };
+  const sql = liteStore(lite);
   if (opts.migrate !== false) await migrate(sql);
   // The adapter package pins an older @prisma/driver-adapter-utils; its runtime contract matches.
   const adapter = new PrismaPGlite(lite) as unknown as ConstructorParameters<typeof PrismaClient>[0] extends { adapter?: infer A } ? A : never;
@@ -219,6 +307,7 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
   return {
     prisma,
     sql,
+    work: sql,
     kind: 'embedded',
     async close() {
       await prisma.$disconnect();
