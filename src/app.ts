@@ -413,6 +413,7 @@ export { deriveClientIp } from './http/client-ip';
 export { signClientToken, verifyClientToken, SCOPES, type JwtSettings, type ApiClient } from './auth';
 export { createLogger, type Logger } from './logger';
 export { openDatabase, type Database } from './store/database';
+export type { LedgerChange } from './core/publisher';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';

@@ -5,7 +5,7 @@
  * its group are applied. Runs on the embedded database and, with TEST_DATABASE_URL, on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LedgerChange } from '../../src/core/publisher';
+import type { LedgerChange } from '../../src/app';
 import { TEST_START, TestClock, until } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
 
