@@ -20,6 +20,10 @@ const ON_SERVER = Boolean(process.env.TEST_DATABASE_URL);
 const SEED = 11;
 const BORROWERS = 20;
 const JWT_SECRET = randomBytes(24).toString('hex');
+/** A client whose budget (cost points per minute) allows exactly 10 calls of BUDGET_QUERY (cost 2). */
+const LIMITED_CLIENT = 'cluster-limited';
+const BUDGET_QUERY = '{ borrowers(first: 1) { totalCount } }';
+const LIMITED_BUDGET = 20;
 const FINFRA_CALLBACK_KEY = randomBytes(18).toString('hex');
 
 async function freePort(): Promise<number> {
@@ -65,8 +69,12 @@ describe.skipIf(!ON_SERVER)('a cluster of three instances and a sandbox, each it
     await until(() => sb.out().includes('API_CLIENTS='), 'the sandbox printed its settings', { tries: 1200, everyMs: 50 });
     // The settings the sandbox prints, as an operator would paste them.
     for (const m of sb.out().matchAll(/^ {2}([A-Z_]+)=(.*)$/gm)) sandboxEnv[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
+    // The sandbox's clients, plus one with a small budget of its own (the rate limit across instances).
+    const clients = JSON.parse(sandboxEnv.API_CLIENTS!) as Record<string, { displayName: string; redirectUris: string[]; costPerMinute?: number }>;
+    clients[LIMITED_CLIENT] = { displayName: 'Cluster budget test', redirectUris: Object.values(clients)[0]!.redirectUris, costPerMinute: LIMITED_BUDGET };
     const shared = {
       ...sandboxEnv,
+      API_CLIENTS: JSON.stringify(clients),
       DATABASE_URL: db.url!,
       JWT_SECRET,
       FINFRA_CALLBACK_KEY,
@@ -98,6 +106,30 @@ describe.skipIf(!ON_SERVER)('a cluster of three instances and a sandbox, each it
     await Promise.all(procs.map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
     await db?.close();
   }, 60_000);
+
+  it("holds one client's budget across the three instances: calls spread over them are refused once they spend it together", async () => {
+    const jwt = { secret: JWT_SECRET, issuer: 'satukredit', audience: 'satukredit-api' };
+    const call = async (url: string, clientId: string) => {
+      const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${signClientToken(jwt, clientId, ['credit:read'])}` }, body: JSON.stringify({ query: BUDGET_QUERY }) });
+      return { status: r.status, body: (await r.json()) as { errors?: { extensions?: { code?: string } }[] } };
+    };
+    // Round robin over A, B and C until the first refusal: three budgets of their own would answer 30 calls.
+    let answered = 0;
+    let refused: Awaited<ReturnType<typeof call>> | null = null;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const a = await call(urls[i % 3]!, LIMITED_CLIENT);
+      if (a.status === 429) refused = a;
+      else {
+        expect(a.status, JSON.stringify(a.body)).toBe(200);
+        answered++;
+      }
+    }
+    expect(answered).toBe(LIMITED_BUDGET / 2);
+    expect(refused?.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    // Refused on every instance now, while another client is not.
+    for (const u of urls) expect((await call(u, LIMITED_CLIENT)).status).toBe(429);
+    expect((await call(urls[1]!, 'demo-aggregator')).status).toBe(200);
+  });
 
   it('applies every acknowledged event once, each repayment in its final state, with one instance killed mid-stream; a subscription on another instance sees every change', async () => {
     expect(sandboxOut()).toContain('SMS_GATEWAY_KEY=');
