@@ -16,6 +16,7 @@ import type { JwtSettings } from './auth';
 import { type Config, normalizeIp, SETTLEMENT_BANKS } from './config';
 import { Core, DEFAULT_CODE_POLICY } from './core';
 import { DEFAULT_EVENT_POLICY, type EventPolicy } from './core/events.service';
+import { type AccessLogPolicy, DEFAULT_ACCESS_LOG_POLICY } from './core/access-log';
 import { ClientRegistry } from './core/client-registry';
 import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
 import { Redis } from 'ioredis';
@@ -73,6 +74,8 @@ export interface AppOverrides {
   eventPolicy?: Partial<EventPolicy>;
   /** Run the webhook event worker on start (default true; tests that apply events by hand turn it off). */
   eventWorker?: boolean;
+  /** How access-log entries are batched (default: DEFAULT_ACCESS_LOG_POLICY). */
+  accessLogPolicy?: Partial<AccessLogPolicy>;
 }
 
 /** Background jobs of a running app. */
@@ -308,6 +311,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const codeKey = config.OTP_SECRET ? Buffer.from(config.OTP_SECRET, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit one-time codes').digest();
   const core = new Core({ prisma, sql: database.sql, work: database.work, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey, clients: new ClientRegistry(config.API_CLIENTS), publicUrl: () => config.PUBLIC_URL ?? server?.url ?? `http://${config.HOST}:${config.PORT}`,
     eventPolicy: { ...DEFAULT_EVENT_POLICY, ...overrides.eventPolicy },
+    accessLogPolicy: { ...DEFAULT_ACCESS_LOG_POLICY, ...overrides.accessLogPolicy },
     codePolicy: { ...DEFAULT_CODE_POLICY, sendsPerNik: config.OTP_SENDS_PER_NIK, sendsPerIp: config.OTP_SENDS_PER_IP },
   });
 
@@ -398,6 +402,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server?.close();
       await scheduler?.stop();
       await core.events.stop();
+      await core.accessLog.close();
       await tracing.shutdown();
       await sharedPublisher?.close();
       redis?.disconnect();

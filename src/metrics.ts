@@ -84,6 +84,12 @@ export function recordProviderCall(c: ProviderCallRecord): void {
 }
 
 /** Stored webhook events dead-lettered after their last try (replayable by an operator). */
+export const accessLogDropped = new client.Counter({
+  name: 'satukredit_access_log_dropped_total',
+  help: 'Access-log entries dropped because the queue of entries waiting for the database was full',
+  registers: [registry],
+});
+
 export const webhookDeadLetters = new client.Counter({
   name: 'satukredit_webhook_dead_letters_total',
   help: 'Stored webhook events dead-lettered after their last application try, by source',

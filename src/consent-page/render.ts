@@ -143,7 +143,7 @@ export function renderOverview(lang: Lang, consents: readonly BorrowerConsentVie
       ? `<table><thead><tr><th>${lang === 'id' ? 'Waktu' : 'When'}</th><th>${t.providers}</th><th>${t.data}</th><th></th></tr></thead><tbody>${c.accessLog
           .map(
             (r) =>
-              `<tr><td>${esc(when(lang, r.at))}</td><td>${r.provider ? esc(providerName(r.provider as ProviderCode)) : ''}</td><td>${esc(domainText(lang, r.domain))}</td><td>${r.kind === 'PROVIDER_READ' ? t.fromProvider : t.fromCache}</td></tr>`,
+              `<tr><td>${esc(when(lang, r.at))}</td><td>${r.provider ? esc(providerName(r.provider as ProviderCode)) : ''}</td><td>${esc(domainText(lang, r.domain))}</td><td>${r.source === 'PROVIDER' ? t.fromProvider : t.fromCache}</td></tr>`,
           )
           .join('')}</tbody></table>`
       : `<p class="muted">${t.noReads}</p>`;

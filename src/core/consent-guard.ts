@@ -13,21 +13,9 @@ import type { Clock } from '../providers/connector';
 import type { ConsentService } from './consent.service';
 import { ConsentDenied } from './errors';
 import { consentDenials } from '../metrics';
+import type { AccessEntry, AccessKind, AccessLogWriter, AccessSource } from './access-log';
 
-/** Kinds of access-log entries. */
-export type AccessKind = 'PROVIDER_READ' | 'API_READ';
-
-interface AccessEntry {
-  clientId: string;
-  borrowerId: string;
-  kind: AccessKind;
-  provider: ProviderCode | null;
-  domain: ConsentDomain;
-  purpose: string;
-  consentId: string;
-  requestId: string;
-  at: Date;
-}
+export type { AccessKind } from './access-log';
 
 /** Per-request consent decisions and access recording. */
 export class ConsentGuard {
@@ -36,7 +24,8 @@ export class ConsentGuard {
   private readonly expired = new Set<string>();
 
   constructor(
-    private readonly prisma: PrismaClient,
+    prisma: PrismaClient,
+    private readonly writer: AccessLogWriter,
     private readonly service: ConsentService,
     readonly clientId: string,
     private readonly clock: Clock,
@@ -82,7 +71,7 @@ export class ConsentGuard {
     }
     const key = `${borrowerId}|${provider}|${domain}|${kind}`;
     if (!this.access.has(key)) {
-      this.access.set(key, { clientId: this.clientId, borrowerId, kind, provider, domain, purpose: d.consent.purpose, consentId: d.consent.id, requestId: this.requestId, at: now });
+      this.access.set(key, { clientId: this.clientId, borrowerId, kind, provider, domain, purpose: d.consent.purpose, consentId: d.consent.id, requestId: this.requestId, at: now, source: null });
     }
     return d.consent;
   }
@@ -98,11 +87,16 @@ export class ConsentGuard {
     );
   }
 
-  /** Writes the access entries of this request (called once when the response is sent). */
-  async flush(): Promise<void> {
+  /** Records where the data of this request's provider reads of (borrower, provider) came from: the provider or the cache. */
+  source(borrowerId: string, provider: ProviderCode, source: AccessSource): void {
+    for (const e of this.access.values()) if (e.kind === 'PROVIDER_READ' && e.borrowerId === borrowerId && e.provider === provider) e.source = source;
+  }
+
+  /** Hands the access entries of this request to the access-log writer (called once when the response is sent; written within 100 ms). */
+  flush(): void {
     if (!this.access.size) return;
-    const data = [...this.access.values()];
+    const data: AccessEntry[] = [...this.access.values()];
     this.access.clear();
-    await this.prisma.accessLog.createMany({ data });
+    this.writer.add(data);
   }
 }

@@ -13,6 +13,7 @@ import { isDatabaseUnavailable } from '../store/database';
 import { maskNik } from '../domain/nik';
 import type { Clock } from '../providers/connector';
 import { NotFound } from './errors';
+import type { AccessLogWriter } from './access-log';
 import type { Publisher } from './publisher';
 
 /** A business rule a request broke; returned as `userErrors`, never thrown to the client. */
@@ -33,6 +34,8 @@ export class ConsentService {
     private readonly prisma: PrismaClient,
     private readonly clock: Clock,
     private readonly publisher: Publisher,
+    /** The access log's writer: flushed before the log is read, so this instance's own reads are listed. */
+    private readonly accessLogWriter: AccessLogWriter,
   ) {}
 
   /** Publishes a consent's status change (after its transaction committed). */
@@ -135,8 +138,9 @@ export class ConsentService {
     return this.prisma.consent.findMany({ where: { borrowerId }, include: { events: { orderBy: { at: 'asc' } } }, orderBy: { createdAt: 'desc' } });
   }
 
-  /** The newest `first` access-log entries under one consent. */
-  accessLogOfConsent(consentId: string, first: number) {
+  /** The newest `first` access-log entries under one consent (this instance's queued entries written first). */
+  async accessLogOfConsent(consentId: string, first: number) {
+    await this.accessLogWriter.flush();
     return this.prisma.accessLog.findMany({ where: { consentId }, orderBy: { at: 'desc' }, take: first });
   }
 
@@ -145,8 +149,9 @@ export class ConsentService {
     return this.prisma.consent.findMany({ where: { borrowerId, clientId }, orderBy: { createdAt: 'asc' } });
   }
 
-  /** The newest `first` access-log entries of a borrower. */
-  accessLog(borrowerId: string, first: number) {
+  /** The newest `first` access-log entries of a borrower (this instance's queued entries written first). */
+  async accessLog(borrowerId: string, first: number) {
+    await this.accessLogWriter.flush();
     return this.prisma.accessLog.findMany({ where: { borrowerId }, orderBy: { at: 'desc' }, take: first });
   }
 
@@ -190,6 +195,7 @@ export class ConsentService {
       },
     });
     const named = new Set(b.consents.flatMap((c) => c.providers));
+    await this.accessLogWriter.flush();
     const access = await this.prisma.accessLog.findMany({ where: { borrowerId, clientId }, orderBy: { at: 'asc' } });
     return {
       exportedAt: this.clock.now().toISOString(),
@@ -215,7 +221,7 @@ export class ConsentService {
         status: c.status,
         events: c.events.map((e) => ({ type: e.type, status: e.status, actor: e.actor, reason: e.reason, at: e.at })),
       })),
-      accessLog: access.map((l) => ({ at: l.at, clientId: l.clientId, kind: l.kind, provider: l.provider, domain: l.domain, purpose: l.purpose })),
+      accessLog: access.map((l) => ({ at: l.at, clientId: l.clientId, kind: l.kind, source: l.source, provider: l.provider, domain: l.domain, purpose: l.purpose })),
     };
   }
 

@@ -210,10 +210,13 @@ export class CreditService {
       const limit = Math.min(ttlSeconds(cached.loans, cached.repayments.rows, jakartaDate(now), this.freshness), maxAge ?? Number.POSITIVE_INFINITY);
       if (age <= limit) {
         cacheLookups.inc({ provider: a.provider, result: 'hit' });
+        scope.guard.source(borrowerId, a.provider, 'CACHE');
         return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null };
       }
     }
     cacheLookups.inc({ provider: a.provider, result: 'miss' });
+    // A provider call is made (whatever it answers): the access log says so; a stale copy served instead says CACHE.
+    scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
       const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now);
       return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null };
@@ -223,6 +226,7 @@ export class CreditService {
       const failure = providerFailure(a.provider, e);
       scope.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
       if (!cached) return fail(failure);
+      scope.guard.source(borrowerId, a.provider, 'CACHE');
       // The provider cannot answer: the last cached copy, marked stale, and the error saying why.
       const error: PartError =
         maxAge !== null

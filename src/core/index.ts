@@ -10,6 +10,7 @@ import type { Logger } from '../logger';
 import type { SqlStore } from '../store/database';
 import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
+import { AccessLogWriter, type AccessLogPolicy } from './access-log';
 import { AccountCache } from './account-cache';
 import type { ClientRegistry } from './client-registry';
 import { BorrowerPortal } from './borrower-portal.service';
@@ -54,6 +55,8 @@ export interface CoreDeps {
   readonly publicUrl: () => string;
   /** How stored webhook events are claimed and retried (default: DEFAULT_EVENT_POLICY). */
   readonly eventPolicy?: EventPolicy;
+  /** How access-log entries are batched (default: DEFAULT_ACCESS_LOG_POLICY). */
+  readonly accessLogPolicy?: AccessLogPolicy;
   /** Limits of one-time codes (defaults: DEFAULT_CODE_POLICY). */
   readonly codePolicy?: OneTimeCodePolicy;
 }
@@ -70,13 +73,16 @@ export class Core {
   readonly codes: OneTimeCodes;
   readonly consentRequests: ConsentRequestService;
   readonly portal: BorrowerPortal;
+  /** Writes every request's access-log entries in batches (closed by the app's graceful shutdown). */
+  readonly accessLog: AccessLogWriter;
 
   constructor(readonly deps: CoreDeps) {
     const { prisma, clock, log } = deps;
+    this.accessLog = new AccessLogWriter(deps.sql, log, deps.accessLogPolicy);
     this.cache = new AccountCache(prisma, log);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
-    this.consents = new ConsentService(prisma, clock, deps.publisher);
+    this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog);
     this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
@@ -98,7 +104,7 @@ export class Core {
   }
 
   private guard(client: ApiClient, requestId: string): ConsentGuard {
-    return new ConsentGuard(this.deps.prisma, this.consents, client.id, this.deps.clock, requestId);
+    return new ConsentGuard(this.deps.prisma, this.accessLog, this.consents, client.id, this.deps.clock, requestId);
   }
 }
 

@@ -97,7 +97,7 @@ export class SyncService {
           const domainsRead = (['LOANS', 'REPAYMENTS', 'DISBURSEMENTS'] as const).filter((d) => d === 'LOANS' || (d === 'REPAYMENTS' ? read.repayments.rows : read.disbursements.rows));
           await this.prisma.accessLog.createMany({
             data: live.flatMap((c) =>
-              domainsRead.filter((d) => covers(c, a.provider, d)).map((domain) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', provider: a.provider, domain, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
+              domainsRead.filter((d) => covers(c, a.provider, d)).map((domain) => ({ clientId: c.clientId, borrowerId: a.borrowerId, kind: 'PROVIDER_READ', source: 'PROVIDER', provider: a.provider, domain, purpose: c.purpose, consentId: c.id, requestId: `sync:${run.id}` })),
             ),
           });
           // The loans were stored; a list that could not be read still makes the account count as failed.

@@ -18,7 +18,7 @@ import { type DocumentNode, getOperationAST, GraphQLError, NoSchemaIntrospection
 import { type ApiClient, type JwtSettings, verifyClientToken } from '../auth';
 import { type Core, CoreError } from '../core';
 import { type GraphQLContext, PartialErrors } from '../graphql/context';
-import { DATABASE_RETRY_AFTER_SECONDS, DatabaseUnavailableError, formatError, UnauthenticatedError } from '../graphql/errors';
+import { DATABASE_RETRY_AFTER_SECONDS, formatError, UnauthenticatedError } from '../graphql/errors';
 import { defaultHardening, hardening, type HardeningOptions, type LimiterStore } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
 import { traceOperation, tracingPlugin } from '../graphql/tracing';
@@ -92,26 +92,16 @@ class BodyTooLarge extends Error {
 
 /**
  * Appends per-provider partial errors collected during execution to the
- * response, and writes the request's access-log entries before it is sent.
+ * response, and queues the request's access-log entries for the batch writer.
  */
 const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
-        let withheld = false;
-        try {
-          await contextValue.scope?.guard.flush();
-        } catch (e) {
-          // The database went away before the reads could be logged: what was read is not served without its
-          // access-log entries, and the answer is DATABASE_UNAVAILABLE (a hook that throws would be a masked 500).
-          if (!isDatabaseUnavailable(e) || response.body.kind !== 'single') throw e;
-          contextValue.scope?.log.warn({ err: (e as Error).message }, 'database unavailable: access log not written, answer withheld');
-          const { message, extensions } = new DatabaseUnavailableError();
-          response.body.singleResult = { errors: [{ message, extensions: { ...extensions } }] };
-          withheld = true;
-        }
+        // Queued for the access log's batch writer (src/core/access-log.ts), written within 100 ms.
+        contextValue.scope?.guard.flush();
         if (response.body.kind !== 'single') return;
-        const extra = withheld ? [] : (contextValue.partial?.list() ?? []);
+        const extra = contextValue.partial?.list() ?? [];
         const r = response.body.singleResult;
         if (extra.length) r.errors = [...(r.errors ?? []), ...extra.map((e) => e.toJSON())];
         // Masked internal errors (and an unreachable database) carry the request id the logs carry.

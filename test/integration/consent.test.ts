@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, verifyClientToken } from '../../src/app';
-import { TEST_START, TestClock } from '../support/clock';
+import { TEST_START, TestClock, until } from '../support/clock';
 import { JWT, startStack, type Stack } from '../support/stack';
 
 const logLines: string[] = [];
@@ -223,6 +223,39 @@ describe('access log', () => {
     expect(kinds).toContain('API_READ:IDENTITY');
     expect((await s.gql(`query($id: ID!) { accessLog(borrowerId: $id) { at } }`, { id }, tokenB())).data.accessLog).toEqual([]);
   });
+
+  it('says whether provider data came from the provider or the cache, and writes entries in batches without waiting for a reader', async () => {
+    const list = await ids(tokenA());
+    const id = list.edges[4]!.node.id;
+    const uuid = JSON.parse(Buffer.from(id, 'base64url').toString())[1] as string;
+    const Q = `query($id: ID!, $max: Int) { creditView(borrowerId: $id, maxAgeSeconds: $max) { complete } }`;
+    const sourcesOf = async (requestId: string) =>
+      (await s.db.sql.query<{ source: string | null; kind: string }>(`SELECT source, kind FROM "AccessLog" WHERE "requestId" = $1 AND "borrowerId" = $2`, [requestId, uuid])).map((r) => `${r.kind}:${r.source}`);
+    const read = async (max: number | null, requestId: string) => {
+      const res = await fetch(`${s.server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenA()}`, 'x-request-id': requestId },
+        body: JSON.stringify({ query: Q, variables: { id, max } }),
+      });
+      expect(((await res.json()) as any).data.creditView.complete).toBe(true);
+      return { requestId };
+    };
+    // A live read (maxAgeSeconds 0), then one served from the cache it left.
+    const live = await read(0, `access-live-${uuid}`);
+    const cached = await read(null, `access-cached-${uuid}`);
+    // Nobody reads the log: the writer's timer writes the entries (polled, not timed).
+    await until(async () => (await sourcesOf(cached.requestId)).length > 0 && (await sourcesOf(live.requestId)).length > 0, 'the batch writer wrote both requests');
+    const liveSources = new Set(await sourcesOf(live.requestId));
+    const cachedSources = new Set(await sourcesOf(cached.requestId));
+    expect(liveSources.has('PROVIDER_READ:PROVIDER')).toBe(true);
+    expect([...liveSources].some((x) => x.endsWith(':CACHE'))).toBe(false);
+    expect(cachedSources.has('PROVIDER_READ:CACHE')).toBe(true);
+    expect([...cachedSources].some((x) => x.endsWith(':PROVIDER'))).toBe(false);
+    // The GraphQL log shows the same.
+    const log = (await s.gql(`query($id: ID!) { accessLog(borrowerId: $id) { kind source } }`, { id }, tokenA())).data.accessLog;
+    expect(log.some((e: any) => e.kind === 'PROVIDER_READ' && e.source === 'CACHE')).toBe(true);
+    expect(log.every((e: any) => (e.kind === 'API_READ') === (e.source === null))).toBe(true);
+  });
 });
 
 describe('data-subject rights', () => {
@@ -286,6 +319,7 @@ describe('data-subject rights', () => {
     await s.gql(VIEW, { id }, tokenA());
     const first = await s.consents.eraseBorrower(uuid, 'borrower');
     expect(await s.consents.eraseBorrower(uuid, 'borrower')).toEqual(first);
+    await s.app.core.accessLog.flush();
     expect(await s.db.prisma.borrower.findUniqueOrThrow({ where: { id: uuid } })).toMatchObject({ nik: null, fullName: null });
     expect(await s.db.prisma.providerAccount.count({ where: { borrowerId: uuid } })).toBe(0);
     expect(await s.db.prisma.providerSnapshot.count({ where: { account: { borrowerId: uuid } } })).toBe(0);

@@ -153,6 +153,25 @@ describe('structured logs', () => {
 });
 
 describe('graceful shutdown', () => {
+  it('writes the access-log entries still queued before it closes', async () => {
+    // A batch interval no test outlives: entries stay queued until the shutdown writes them.
+    const t = await startStack({ seed: 63, borrowers: 1, accessLogPolicy: { intervalMs: 3_600_000 } });
+    try {
+      const count = async () => Number((await t.db.sql.query<{ n: string }>(`SELECT count(*) AS n FROM "AccessLog" WHERE "requestId" = 'req-shutdown-1'`))[0]!.n);
+      const res = await fetch(`${t.server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token()}`, 'x-request-id': 'req-shutdown-1' },
+        body: JSON.stringify({ query: `query($id: ID!) { creditView(borrowerId: $id) { complete } }`, variables: { id: gid(t.borrowerIds[0]!) } }),
+      });
+      expect(((await res.json()) as any).data.creditView.complete).toBe(true);
+      expect(await count()).toBe(0);
+      await t.app.close();
+      expect(await count()).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('stops accepting new connections but finishes requests in flight', async () => {
     const clock = new TestClock(TEST_START);
     const t = await startStack({ seed: 62, borrowers: 2, clock });

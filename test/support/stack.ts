@@ -97,6 +97,8 @@ export async function startStack(
     eventWorker?: boolean;
     /** Event claiming and retry policy overrides. */
     eventPolicy?: Partial<EventPolicy>;
+    /** How the access log batches (e.g. a long interval, to see entries still queued). */
+    accessLogPolicy?: Parameters<typeof createApp>[1] extends infer O ? (O extends { accessLogPolicy?: infer P } ? P : never) : never;
     /**
      * Open this PostgreSQL database directly (migrated, never created or dropped) instead of a fresh one from
      * `openTestDatabase()`: a test that owns its server (test/support/pg-server.ts).
@@ -142,6 +144,7 @@ export async function startStack(
     scheduler: false,
     eventWorker: opts.eventWorker,
     eventPolicy: opts.eventPolicy,
+    accessLogPolicy: opts.accessLogPolicy,
   });
   const consents = app.core.consents;
   const requests = linkRequests(sandbox.dataset);

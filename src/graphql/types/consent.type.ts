@@ -185,6 +185,16 @@ export class ConsentRequestPayload {
   userErrors!: UserError[];
 }
 
+export const AccessSourceEnum = { PROVIDER: 'PROVIDER', CACHE: 'CACHE' } as const;
+registerEnumType(AccessSourceEnum, {
+  name: 'AccessSource',
+  description: 'Where the data of a provider read came from.',
+  valuesConfig: {
+    PROVIDER: { description: 'Read from the provider during the request.' },
+    CACHE: { description: "Served from the copy cached under the client's consent (no provider call)." },
+  },
+});
+
 @ObjectType('AccessLogEntry', { description: 'One read of borrower data: who, what, when and why.' })
 export class AccessLogEntryObject {
   constructor(readonly e: AccessLog) {}
@@ -199,9 +209,14 @@ export class AccessLogEntryObject {
     return this.e.clientId;
   }
 
-  @Field(() => String, { description: 'PROVIDER_READ (a provider call was allowed) or API_READ (borrower data returned).' })
+  @Field(() => String, { description: 'PROVIDER_READ (provider data read, live or from the cache: see `source`) or API_READ (borrower data returned).' })
   get kind(): string {
     return this.e.kind;
+  }
+
+  @Field(() => AccessSourceEnum, { nullable: true, description: 'PROVIDER_READ: whether the data came from the provider or from the cache; null for API_READ (and entries older than this field).' })
+  get source(): string | null {
+    return this.e.source;
   }
 
   @Field(() => ProviderEnum, { nullable: true })

@@ -1,0 +1,147 @@
+/**
+ * The access log's writer: entries of every request are queued in this process and written in batches
+ * (every `intervalMs`, or at once when `maxRows` are waiting), each batch one multi-row INSERT in plain
+ * SQL. A request no longer waits for its entries to be written.
+ *
+ * What a crash can lose: the entries queued in the process that crashed, at most `intervalMs` (100 ms)
+ * of its reads (or `maxRows` when they come faster). A graceful shutdown (`close`, called by the app's
+ * close on SIGTERM) writes everything queued first. While the database cannot be reached the entries stay
+ * queued and are written when it is back (reads fail meanwhile, so few accrue); past `maxQueued` the oldest
+ * are dropped, logged and counted in /metrics (`satukredit_access_log_dropped_total`).
+ * Readers of the log on this instance (`flush` first) see their own instance's entries at once; another
+ * instance's entries appear within `intervalMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ConsentDomain } from '../domain/consent';
+import type { ProviderCode } from '../domain/types';
+import type { Logger } from '../logger';
+import { accessLogDropped } from '../metrics';
+import type { SqlExecutor } from '../store/migrate';
+
+/** Kinds of access-log entries: a read of provider data (live or cached), or borrower data returned over GraphQL. */
+export type AccessKind = 'PROVIDER_READ' | 'API_READ';
+
+/** Where a provider read's data came from: the provider itself, or the cached copy. */
+export type AccessSource = 'PROVIDER' | 'CACHE';
+
+/** One access-log entry: who (client) read what (borrower, provider, domain), under which consent, when. */
+export interface AccessEntry {
+  clientId: string;
+  borrowerId: string;
+  kind: AccessKind;
+  provider: ProviderCode | null;
+  domain: ConsentDomain;
+  purpose: string;
+  consentId: string;
+  requestId: string;
+  at: Date;
+  /** PROVIDER_READ only: where the data came from (null when the read ended before it was known). */
+  source: AccessSource | null;
+}
+
+/** How the writer batches. */
+export interface AccessLogPolicy {
+  /** Longest an entry waits before its batch is written, milliseconds (100). */
+  readonly intervalMs: number;
+  /** Rows per INSERT; a batch this large is written at once (500). */
+  readonly maxRows: number;
+  /** Entries kept while the database cannot be reached; past this the oldest are dropped (100000). */
+  readonly maxQueued: number;
+}
+
+/** The defaults: 100 ms, 500 rows, 100000 queued. */
+export const DEFAULT_ACCESS_LOG_POLICY: AccessLogPolicy = { intervalMs: 100, maxRows: 500, maxQueued: 100_000 };
+
+/** Queues access-log entries and writes them in batches. */
+export class AccessLogWriter {
+  private queue: AccessEntry[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly sql: SqlExecutor,
+    private readonly log: Logger,
+    readonly policy: AccessLogPolicy = DEFAULT_ACCESS_LOG_POLICY,
+  ) {}
+
+  /** Queues entries; they are written within `intervalMs` (at once past `maxRows`). */
+  add(entries: readonly AccessEntry[]): void {
+    if (!entries.length) return;
+    this.queue.push(...entries);
+    if (this.queue.length > this.policy.maxQueued) {
+      const dropped = this.queue.length - this.policy.maxQueued;
+      this.queue.splice(0, dropped);
+      accessLogDropped.inc(dropped);
+      this.log.error({ dropped }, 'access log queue full: oldest entries dropped');
+    }
+    if (this.queue.length >= this.policy.maxRows) void this.flush().catch(() => undefined);
+    else this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.flush().catch(() => undefined);
+    }, this.policy.intervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Writes everything queued now (after a write in progress), in INSERTs of `maxRows`.
+   * @throws the database's error (the unwritten entries stay queued and are retried after `intervalMs`).
+   */
+  flush(): Promise<void> {
+    this.writing = this.writing.catch(() => undefined).then(() => this.writeAll());
+    return this.writing;
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, this.policy.maxRows);
+      try {
+        await this.insert(batch);
+      } catch (e) {
+        this.queue.unshift(...batch);
+        this.log.warn({ queued: this.queue.length, err: (e as Error).message }, 'access log not written yet; retrying');
+        this.schedule();
+        throw e;
+      }
+    }
+  }
+
+  private async insert(rows: readonly AccessEntry[]): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO "AccessLog" ("id", "at", "clientId", "borrowerId", "kind", "provider", "domain", "purpose", "consentId", "requestId", "source")
+       SELECT id, at, "clientId", "borrowerId", kind, provider::"Provider", domain::"ConsentDomain", purpose, "consentId", "requestId", source
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[])
+         AS t(id, at, "clientId", "borrowerId", kind, provider, domain, purpose, "consentId", "requestId", source)`,
+      [
+        rows.map(() => randomUUID()),
+        rows.map((r) => r.at.toISOString()),
+        rows.map((r) => r.clientId),
+        rows.map((r) => r.borrowerId),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.provider),
+        rows.map((r) => r.domain),
+        rows.map((r) => r.purpose),
+        rows.map((r) => r.consentId),
+        rows.map((r) => r.requestId),
+        rows.map((r) => r.source),
+      ],
+    );
+  }
+
+  /** Writes everything queued and stops the timer (graceful shutdown); a failure is logged with the count lost. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    try {
+      await this.flush();
+    } catch (e) {
+      this.log.error({ lost: this.queue.length, err: (e as Error).message }, 'access log entries could not be written at shutdown');
+    }
+  }
+}
