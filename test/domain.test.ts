@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, overdueAmount, principalOutstanding } from '../src/domain/credit';
-import { addMonths, fromDayMonthYear, jakartaDate, toDayMonthYear } from '../src/domain/dates';
+import { addDays, addMonths, daysBetween, fromDayMonthYear, isLocalDate, jakartaDate, toDayMonthYear, toJakartaIso } from '../src/domain/dates';
+import * as luxon from 'luxon';
 import { divRound, formatPercent, percent, toRupiah } from '../src/domain/money';
 import { cairinSchedule, flatSchedule, scheduleFromTerms, splitEvenly } from '../src/domain/schedule';
 import type { Loan } from '../src/domain/types';
@@ -127,5 +128,32 @@ describe('balances', () => {
     expect(t.totalOutstanding).toBe(loanOutstanding(l) + 270_000n);
     expect(t.totalOverdue).toBe(170_000n + 270_000n);
     expect(t.next?.installment.dueDate).toBe('2026-02-15');
+  });
+});
+
+describe('Jakarta dates without luxon on the read path', () => {
+  it('agree with luxon in Asia/Jakarta for every day from 1999 to 2040, every month step and many instants', () => {
+    const { DateTime } = luxon;
+    const z = { zone: 'Asia/Jakarta' };
+    for (let t = Date.UTC(1999, 0, 1); t < Date.UTC(2041, 0, 1); t += 86_400_000) {
+      const d = new Date(t).toISOString().slice(0, 10);
+      expect(isLocalDate(d)).toBe(true);
+      expect(addDays(d, 1)).toBe(DateTime.fromISO(d, z).plus({ days: 1 }).toISODate());
+      expect(addDays(d, -45)).toBe(DateTime.fromISO(d, z).plus({ days: -45 }).toISODate());
+      if (d.endsWith('-28') || d.endsWith('-29') || d.endsWith('-30') || d.endsWith('-31') || d.endsWith('-01')) {
+        for (const m of [1, 2, 3, 11, 12, 13, -1, -13]) expect(addMonths(d, m)).toBe(DateTime.fromISO(d, z).plus({ months: m }).toISODate());
+      }
+      expect(daysBetween('2020-02-29', d)).toBe(Math.round(DateTime.fromISO(d, z).diff(DateTime.fromISO('2020-02-29', z), 'days').days));
+    }
+    // Instants around every Jakarta midnight of a leap year, and a few odd milliseconds.
+    for (let t = Date.UTC(2024, 0, 1) - 7 * 3600_000; t < Date.UTC(2025, 0, 1); t += 86_400_000) {
+      for (const dt of [-1, 0, 1, 3600_000 * 12 + 123]) {
+        const i = new Date(t + dt);
+        expect(jakartaDate(i)).toBe(DateTime.fromJSDate(i).setZone('Asia/Jakarta').toISODate());
+        expect(toJakartaIso(i)).toBe(DateTime.fromJSDate(i).setZone('Asia/Jakarta').toISO());
+      }
+    }
+    for (const bad of ['2023-02-29', '2024-13-01', '2024-00-10', '2024-04-31', '24-01-01', '2024-1-01']) expect(isLocalDate(bad)).toBe(false);
+    expect(() => addDays('2023-02-29', 1)).toThrow(RangeError);
   });
 });

@@ -85,6 +85,8 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
 
   await connect();
 
+  // Notifications sent on the listening connection go one after another (pg deprecates queueing a query on a busy client).
+  let sending: Promise<unknown> = Promise.resolve();
   const send = (m: Message) => {
     const payload = JSON.stringify(m);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
@@ -96,7 +98,7 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
       log.warn({ kind: m.t }, 'change not pushed: the listener connection is down');
       return;
     }
-    c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]).catch((e: Error) => log.warn({ err: e.message }, 'change notification failed'));
+    sending = sending.then(() => c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload])).catch((e: Error) => log.warn({ err: e.message }, 'change notification failed'));
   };
 
   return {

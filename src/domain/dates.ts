@@ -2,6 +2,11 @@
  * Calendar dates and instants, always in Asia/Jakarta (WIB, UTC+7).
  * A `LocalDate` is a `YYYY-MM-DD` string naming a Jakarta calendar day; an
  * installment due on a date is overdue from 00:00 WIB the next day.
+ *
+ * Asia/Jakarta has been a fixed UTC+7 with no daylight saving since 1964, so the functions every read
+ * calls (day arithmetic, the Jakarta date of an instant, formatting) are plain UTC arithmetic shifted by
+ * 7 hours; luxon stays for parsing providers' formats, where it is clearer and not hot. `test/domain.test.ts`
+ * checks them against luxon's Asia/Jakarta over many dates.
  */
 import { DateTime } from 'luxon';
 
@@ -13,9 +18,40 @@ export type LocalDate = string;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** WIB's offset from UTC, milliseconds (UTC+7, no daylight saving). */
+const WIB_OFFSET_MS = 7 * 3600 * 1000;
+const DAY_MS = 86_400_000;
+
+/** Midnight UTC of a `YYYY-MM-DD` date's day number (ms), or NaN when the text is not a real date. */
+function utcDay(s: string): number {
+  const y = Number(s.slice(0, 4));
+  const m = Number(s.slice(5, 7));
+  const d = Number(s.slice(8, 10));
+  const t = Date.UTC(y, m - 1, d);
+  const back = new Date(t);
+  return back.getUTCFullYear() === y && back.getUTCMonth() === m - 1 && back.getUTCDate() === d ? t : Number.NaN;
+}
+
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
+const pad4 = (n: number) => (n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : String(n));
+
+/** `YYYY-MM-DD` of the UTC calendar day containing `t` (ms). */
+function utcIsoDate(t: number): LocalDate {
+  const d = new Date(t);
+  return `${pad4(d.getUTCFullYear())}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+}
+
+/** The UTC day number of a LocalDate. @throws RangeError when it is not a valid date. */
+function dayOf(d: LocalDate): number {
+  const t = ISO_DATE.test(d) ? utcDay(d) : Number.NaN;
+  if (Number.isNaN(t)) throw new RangeError(`"${d}" is not a YYYY-MM-DD date`);
+  return t;
+}
+
 /** True when `s` is a valid `YYYY-MM-DD` calendar date. */
 export function isLocalDate(s: string): s is LocalDate {
-  return ISO_DATE.test(s) && DateTime.fromISO(s, { zone: JAKARTA }).isValid;
+  return ISO_DATE.test(s) && !Number.isNaN(utcDay(s));
 }
 
 /**
@@ -35,7 +71,7 @@ export function toDayMonthYear(d: LocalDate): string {
 
 /** The Jakarta calendar date of an instant. */
 export function jakartaDate(instant: Date): LocalDate {
-  return DateTime.fromJSDate(instant).setZone(JAKARTA).toISODate()!;
+  return utcIsoDate(instant.getTime() + WIB_OFFSET_MS);
 }
 
 /**
@@ -51,24 +87,37 @@ export function parseInstant(s: string): Date {
 
 /** Formats an instant as ISO-8601 in WIB ("2026-11-21T09:00:00.000+07:00"). */
 export function toJakartaIso(instant: Date): string {
-  return DateTime.fromJSDate(instant).setZone(JAKARTA).toISO()!;
+  const w = new Date(instant.getTime() + WIB_OFFSET_MS);
+  return `${utcIsoDate(w.getTime())}T${pad2(w.getUTCHours())}:${pad2(w.getUTCMinutes())}:${pad2(w.getUTCSeconds())}.${pad3(w.getUTCMilliseconds())}+07:00`;
 }
 
-/** Adds whole days to a LocalDate. */
+/**
+ * Adds whole days to a LocalDate.
+ * @throws RangeError when `d` is not a valid date.
+ */
 export function addDays(d: LocalDate, days: number): LocalDate {
-  return DateTime.fromISO(d, { zone: JAKARTA }).plus({ days }).toISODate()!;
+  return utcIsoDate(dayOf(d) + days * DAY_MS);
 }
 
-/** Adds calendar months to a LocalDate (end of month clamps: 31 Jan + 1 month = 28/29 Feb). */
+/**
+ * Adds calendar months to a LocalDate (end of month clamps: 31 Jan + 1 month = 28/29 Feb).
+ * @throws RangeError when `d` is not a valid date.
+ */
 export function addMonths(d: LocalDate, months: number): LocalDate {
-  return DateTime.fromISO(d, { zone: JAKARTA }).plus({ months }).toISODate()!;
+  const t = new Date(dayOf(d));
+  const total = t.getUTCFullYear() * 12 + t.getUTCMonth() + months;
+  const y = Math.floor(total / 12);
+  const m = total - y * 12;
+  const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+  return utcIsoDate(Date.UTC(y, m, Math.min(t.getUTCDate(), last)));
 }
 
-/** Whole calendar days from `a` to `b` (negative when `b` is earlier). */
+/**
+ * Whole calendar days from `a` to `b` (negative when `b` is earlier).
+ * @throws RangeError when either is not a valid date.
+ */
 export function daysBetween(a: LocalDate, b: LocalDate): number {
-  const da = DateTime.fromISO(a, { zone: JAKARTA });
-  const db = DateTime.fromISO(b, { zone: JAKARTA });
-  return Math.round(db.diff(da, 'days').days);
+  return Math.round((dayOf(b) - dayOf(a)) / DAY_MS);
 }
 
 /** Compares two LocalDates (lexicographic order is calendar order). */

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type pg from 'pg';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -315,7 +315,9 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     validationRules: hard.validationRules,
     parseOptions: hard.parseOptions,
     formatError: (formatted, error) => hard.formatError(formatError(formatted, error), error),
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
+    // No cache hints are used (responses are per client and consent, never shared): Apollo's cache-control
+    // plugin, on by default, would only wrap every field resolver to compute a policy nobody reads.
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
   });
   await apollo.start();
 
