@@ -1,22 +1,27 @@
 /**
  * Benchmark: drives the API with autocannon over loopback and reports, per
  * scenario, requests/s, p50/p90/p99 latency, provider calls per request (from
- * the sandbox's request counters) and the server's peak RSS.
+ * the sandbox's request counters), SQL statements and server CPU ms per request,
+ * and the server's peak RSS; rates and latencies also relative to a plain Apollo
+ * Server `{ hello }` (bench/apollo-hello.ts) driven the same way in the same run.
  *
  * The server side (provider sandbox with injected latency, in-memory PGlite,
  * consents, API server) runs in a child process, bench/server.ts, so the RSS,
  * CPU and event-loop figures are the server's alone; autocannon runs here.
  * Each scenario gets a fresh child (fresh database, sandbox, caches and heap)
- * unless --shared-server is given.
+ * unless --shared-server is given. With --both every scenario runs twice, on the
+ * embedded PGlite and on a fresh database of a PostgreSQL server.
  *
  *   tsx bench/run.ts                 full run (10 s per scenario), writes bench/results.json and docs/benchmarks.md
  *   tsx bench/run.ts --quick         smoke run (2 s per scenario), prints the table, writes nothing unless --write
+ *   tsx bench/run.ts --quick --both  the same on PGlite and on PostgreSQL (postgresql://postgres@127.0.0.1:5432/postgres)
  *   tsx bench/run.ts --help          every option
  *
  * Not a test: nothing here asserts times.
  */
 import { execFileSync } from 'node:child_process';
 import { type ChildProcess, fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +29,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import type { ChildConfig, EndReport, ReadyMessage } from './server';
+import type { ChildConfig, EndReport, ReadyMessage, SqlCount } from './server';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -32,6 +37,9 @@ const ROOT = path.resolve(HERE, '..');
 // ---------------------------------------------------------------------------
 // Options
 // ---------------------------------------------------------------------------
+
+/** The PostgreSQL server `--both` uses when no --database-url is given (trust auth on this machine). */
+const DEFAULT_PG_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 const HELP = `Usage: tsx bench/run.ts [options]
 
@@ -50,11 +58,18 @@ const HELP = `Usage: tsx bench/run.ts [options]
   --log-level <level>     server log level (default silent)
   --database-url <url>    PostgreSQL admin URL: each server child gets a fresh database there (dropped after);
                           default: in-memory PGlite (env BENCH_DATABASE_URL)
+  --both                  run every scenario on both databases: the in-memory PGlite and a PostgreSQL server
+                          (--database-url, default ${DEFAULT_PG_URL}); env BENCH_BOTH=1
+  --no-reference          skip the reference: a bare Apollo Server 5 \`{ hello }\` (bench/apollo-hello.ts, its own
+                          process) driven before the scenarios with the same connections, warm-up and duration
   --rate-limit <mode>     off (default): the per-client GraphQL cost budget is raised out of reach so one
                           benchmark client can saturate the server (limits and cost analysis still run);
                           default: keep the server's default budget (one client then gets RATE_LIMITED / 429)
   --cpu-prof <dir>        write a V8 CPU profile of the server during each measured window to <dir>/scenario-<n>.cpuprofile
+  --sql-log <dir>         write the distinct SQL statements the server sent during each measured window, with their
+                          counts, to <dir>/scenario-<n>.sql.txt (with --both: scenario-<n>-<database>.sql.txt)
   --write / --no-write    write bench/results.json and docs/benchmarks.md (default: write unless --quick)
+  --markdown              print the Markdown that --write would write to docs/benchmarks.md (stdout; writes nothing by itself)
   --results <file>        results path (default bench/results.json)
   --docs <file>           Markdown path (default docs/benchmarks.md)
 `;
@@ -75,10 +90,14 @@ const { values: argv } = parseArgs({
     'shared-server': { type: 'boolean', default: false },
     'log-level': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'sql-log': { type: 'string' },
     'database-url': { type: 'string' },
     'rate-limit': { type: 'string' },
+    both: { type: 'boolean', default: false },
+    'no-reference': { type: 'boolean', default: false },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean' },
+    markdown: { type: 'boolean', default: false },
     results: { type: 'string' },
     docs: { type: 'string' },
     help: { type: 'boolean', default: false },
@@ -103,6 +122,18 @@ function num(name: string, flag: string | undefined, env: string | undefined, df
 
 const E = process.env;
 const quick = argv.quick;
+const both = argv.both || E.BENCH_BOTH === '1';
+const databaseUrl = argv['database-url'] ?? E.BENCH_DATABASE_URL ?? (both ? DEFAULT_PG_URL : null);
+
+/** Where a server child keeps its data: the in-memory PGlite in its own process, or a fresh database on the PostgreSQL server. */
+type Db = 'embedded' | 'postgres';
+const DB_LABEL: Record<Db, string> = { embedded: 'PGlite', postgres: 'PostgreSQL' };
+/** The databases every scenario runs on, in this order. */
+const databases: Db[] = both ? ['embedded', 'postgres'] : databaseUrl ? ['postgres'] : ['embedded'];
+/** host:port of the PostgreSQL server (the URL itself may carry a password). */
+const pgHost = databaseUrl ? new URL(databaseUrl).host : null;
+const EMBEDDED_DESC = 'in-memory PGlite (embedded, runs inside the server process)';
+const POSTGRES_DESC = `PostgreSQL server at ${pgHost} (fresh database per server process)`;
 const params = {
   durationSeconds: num('duration', argv.duration, E.BENCH_DURATION, quick ? 2 : 10, 1),
   warmupSeconds: num('warmup', argv.warmup, E.BENCH_WARMUP, quick ? 0.5 : 1, 0),
@@ -117,13 +148,15 @@ const params = {
   providerTimeoutMs: Math.floor(num('provider-timeout', argv['provider-timeout'], E.BENCH_PROVIDER_TIMEOUT_MS, 5000, 1)),
   sharedServer: argv['shared-server'],
   rateLimit: (argv['rate-limit'] ?? E.BENCH_RATE_LIMIT ?? 'off') === 'default' ? ('default' as const) : ('off' as const),
-  database: (argv['database-url'] ?? E.BENCH_DATABASE_URL) ? 'PostgreSQL server (fresh database per server process)' : 'in-memory PGlite (embedded, runs inside the server process)',
+  database: databases.map((d) => (d === 'embedded' ? EMBEDDED_DESC : POSTGRES_DESC)).join(', and '),
+  databases,
+  /** Run the plain Apollo `{ hello }` reference before the scenarios. */
+  reference: !argv['no-reference'],
   quick,
   webhookReplayShare: 0.2,
 };
 if (params.latency.maxMs < params.latency.minMs) params.latency.maxMs = params.latency.minMs;
 const logLevel = argv['log-level'] ?? E.BENCH_LOG_LEVEL ?? 'silent';
-const databaseUrl = argv['database-url'] ?? E.BENCH_DATABASE_URL ?? null;
 const write = argv['no-write'] ? false : (argv.write ?? !quick);
 const resultsPath = path.resolve(ROOT, argv.results ?? 'bench/results.json');
 const docsPath = path.resolve(ROOT, argv.docs ?? 'docs/benchmarks.md');
@@ -157,9 +190,11 @@ function tsxImport(): string {
 }
 
 const cpuProfDir = argv['cpu-prof'] ? path.resolve(argv['cpu-prof']) : null;
+const sqlLogDir = argv['sql-log'] ? path.resolve(argv['sql-log']) : null;
 
-async function startChild(name: string): Promise<Child> {
+async function startChild(name: string, db: Db): Promise<Child> {
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
+  if (sqlLogDir) await mkdir(sqlLogDir, { recursive: true });
   const cfg: ChildConfig = {
     seed: params.seed,
     borrowers: params.borrowers,
@@ -167,7 +202,8 @@ async function startChild(name: string): Promise<Child> {
     providerTimeoutMs: params.providerTimeoutMs,
     logLevel,
     cpuProfile: cpuProfDir ? path.join(cpuProfDir, `${name}.cpuprofile`) : null,
-    databaseUrl,
+    sqlLog: sqlLogDir ? path.join(sqlLogDir, `${name}.sql.txt`) : null,
+    databaseUrl: db === 'postgres' ? databaseUrl : null,
     rateLimit: params.rateLimit,
   };
   const cp = fork(path.join(HERE, 'server.ts'), [JSON.stringify(cfg)], {
@@ -349,8 +385,22 @@ async function hasMaxAgeArg(child: Child): Promise<boolean> {
   return Boolean(f?.args?.some((a: { name: string }) => a.name === 'maxAgeSeconds'));
 }
 
+/**
+ * The borrowers the client sees, in the dataset's order (the seed borrower "John", linked at all three providers,
+ * first) as the server child reported it, so that every run and both databases read the same borrowers; any the
+ * child did not list follow in the API's order.
+ */
+async function orderedBorrowerIds(child: Child): Promise<string[]> {
+  const seen = await borrowerIds(child);
+  const rank = new Map((child.ready.borrowerIds ?? []).map((id, i) => [id, i]));
+  return seen
+    .map((id, i) => ({ id, k: rank.get(id) ?? rank.size + i }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.id);
+}
+
 async function fixtures(child: Child, n: number): Promise<Fixtures> {
-  const fx: Fixtures = { borrowerIds: await borrowerIds(child), maxAgeArg: await hasMaxAgeArg(child) };
+  const fx: Fixtures = { borrowerIds: await orderedBorrowerIds(child), maxAgeArg: await hasMaxAgeArg(child) };
   if (n === 7) {
     const id = fx.borrowerIds[0]!;
     const r = await gql(child, `query($id: ID!) { borrower(id: $id) { fullName loans { id provider } } }`, { id });
@@ -625,8 +675,169 @@ const r1 = (x: number) => Math.round(x * 10) / 10;
 const r2 = (x: number) => Math.round(x * 100) / 100;
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+// ---------------------------------------------------------------------------
+// Per-process figures from /proc (the reference server, PostgreSQL), and the load average
+// ---------------------------------------------------------------------------
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system) a process used so far (/proc/<pid>/stat); null when unreadable. */
+function cpuSecondsOf(pid: number): number | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    // Fields after the command: state(0) ... utime(11) stime(12).
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** A process's resident set size now (VmRSS) and its kernel high-water mark (VmHWM), bytes; null when unreadable. */
+function memoryOf(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) * 1024;
+    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds of every PostgreSQL process on this machine so far, exited backends included (the postmaster's
+ * reaped children's time): all databases, so other users of the server count too (an upper bound for the
+ * benchmark database). Null when /proc is unreadable. Copied from bench/cluster.ts (importing it would run it).
+ */
+function allPostgresCpuSeconds(): number | null {
+  try {
+    let sum = 0;
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      let s: string;
+      try {
+        s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+      if (comm !== 'postgres') continue;
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      sum += Number(f[11]) + Number(f[12]);
+      // The postmaster (its parent is not postgres): add its reaped children (backends that exited).
+      let parentComm = '';
+      try {
+        const ps = readFileSync(`/proc/${Number(f[1])}/stat`, 'utf8');
+        parentComm = ps.slice(ps.indexOf('(') + 1, ps.lastIndexOf(')'));
+      } catch {
+        /* parent gone */
+      }
+      if (parentComm !== 'postgres') sum += Number(f[13]) + Number(f[14]);
+    }
+    return sum / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+/** The machine's 1, 5 and 15 minute load averages, two decimals. */
+const loadAverage = (): number[] => os.loadavg().map(r2);
+const fmtLoad = (l: readonly number[]) => l.map((x) => x.toFixed(2)).join(' ');
+
+// ---------------------------------------------------------------------------
+// Reference: bare Apollo Server 5 `{ hello }` (bench/apollo-hello.ts) driven like the scenarios
+// ---------------------------------------------------------------------------
+
+/** The reference run: same connections, warm-up and duration as each scenario, its own process, before the scenarios. */
+interface ReferenceResult {
+  title: string;
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  /** Requests completed in the window. */
+  completed: number;
+  reqPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
+  non2xx: number;
+  socketErrors: number;
+  timeouts: number;
+  /** The reference process's CPU time during the window / wall time (/proc/<pid>/stat, 10 ms ticks); null without /proc. */
+  cpuCores: number | null;
+  /** Its CPU time during the window divided by the requests completed, ms. */
+  cpuMsPerRequest: number | null;
+  /** Its RSS sampled every 100 ms during the window, and its kernel high-water mark (whole life), MiB. */
+  rssPeakMiB: number | null;
+  maxRssSinceStartMiB: number | null;
+  loadAverage: { before: number[]; after: number[] };
+}
+
+/** Starts bench/apollo-hello.ts, warms it up on one connection, measures it with autocannon, stops it. */
+async function runReference(): Promise<ReferenceResult> {
+  const cp = fork(path.join(HERE, 'apollo-hello.ts'), [], { cwd: ROOT, execArgv: ['--import', tsxImport()], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(cp);
+  try {
+    const ready = await new Promise<{ url: string; pid: number }>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('apollo-hello not ready after 60 s')), 60_000);
+      cp.once('message', (m: { type: string; url: string; pid: number }) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+      cp.once('exit', () => reject(new Error('apollo-hello exited before it was ready')));
+    });
+    const pid = ready.pid ?? cp.pid!;
+    const requests = (): autocannon.Request[] => [{ method: 'POST', body: JSON.stringify({ query: '{ hello }' }) }];
+    const headers = { 'content-type': 'application/json' };
+    if (params.warmupSeconds > 0) await runCannon(ready.url, headers, requests(), params.warmupSeconds, 1);
+    const loadBefore = loadAverage();
+    let peak = 0;
+    const sample = () => (peak = Math.max(peak, memoryOf(pid)?.rss ?? 0));
+    sample();
+    const sampler = setInterval(sample, 100);
+    const cpu0 = cpuSecondsOf(pid);
+    const t0 = performance.now();
+    const r = await runCannon(ready.url, headers, requests(), params.durationSeconds);
+    const wall = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSecondsOf(pid);
+    clearInterval(sampler);
+    sample();
+    const mem = memoryOf(pid);
+    const cpuS = cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null;
+    const completed = r.requests.total;
+    return {
+      title: 'Plain Apollo Server 5 `{ hello }` (bench/apollo-hello.ts)',
+      connections: params.connections,
+      durationSeconds: r.duration,
+      warmupSeconds: params.warmupSeconds,
+      completed,
+      reqPerSec: r1(completed / r.duration),
+      latencyMs: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99, mean: r2(r.latency.mean), max: r.latency.max },
+      non2xx: r.non2xx,
+      socketErrors: r.errors,
+      timeouts: r.timeouts,
+      cpuCores: cpuS !== null ? r2(cpuS / wall) : null,
+      cpuMsPerRequest: cpuS !== null && completed ? r3((cpuS * 1000) / completed) : null,
+      rssPeakMiB: peak ? r1(peak / MiB) : null,
+      maxRssSinceStartMiB: mem && Number.isFinite(mem.hwm) ? r1(mem.hwm / MiB) : null,
+      loadAverage: { before: loadBefore, after: loadAverage() },
+    };
+  } finally {
+    cp.kill('SIGTERM');
+    await new Promise((r) => (cp.exitCode !== null || cp.signalCode !== null ? r(null) : cp.once('exit', r)));
+    children.delete(cp);
+  }
+}
+
 interface ScenarioResult {
   n: number;
+  /** The database the server child used. */
+  database: Db;
   key: string;
   title: string;
   unit: string;
@@ -637,6 +848,14 @@ interface ScenarioResult {
   reqPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; mean: number; max: number };
   providerCallsPerRequest: number;
+  /** SQL statements the server child sent to its database per unit (window, HTTP drain and applier drain; see `sql`). */
+  sqlPerRequest: number;
+  /**
+   * SQL statements counted in the server child (bench/server.ts): `window` from `begin` until the HTTP drain ended,
+   * `total` until the webhook applier had caught up too (the figure per unit above); `perRequestByKind` from `total`.
+   * Background work in the same span (the applier's poll every 500 ms) counts as well.
+   */
+  sql: { window: SqlCount; total: SqlCount; perRequestByKind: Record<string, number> };
   providerCalls: { total: number; byProvider: Record<string, number>; perRequestByEndpoint: Record<string, number> };
   http: {
     requestsPerSec: number;
@@ -658,11 +877,21 @@ interface ScenarioResult {
     heapUsedPeakMiB: number;
     maxRssSinceStartMiB: number;
     cpuCores: number;
+    /** The server child's CPU time from `begin` until the applier caught up, per unit received, ms (the sandbox runs in that process too). */
+    cpuMsPerRequest: number;
+    cpuMs: { window: number; total: number };
     eventLoopUtilization: number;
     eventLoopDelayMs: { p50: number; p99: number; max: number };
     httpDrainMs: number;
     setupMs: number;
   };
+  /**
+   * PostgreSQL pass only: CPU time of every PostgreSQL process on the machine over the same span as `server.cpuMs.total`
+   * (all databases, exited backends included: an upper bound for the benchmark database), per unit received, ms.
+   */
+  postgresCpuMsPerRequest: number | null;
+  /** The machine's 1/5/15 minute load averages just before the measured window and just after it. */
+  loadAverage: { before: number[]; after: number[] };
   /** CPU during the window, in cores: the server child, this process (autocannon), and everything else on the machine. */
   cpu: { serverCores: number; benchCores: number; otherCores: number; machineCores: number; loadAverage1m: number };
   webhook?: {
@@ -678,10 +907,12 @@ interface ScenarioResult {
     ledgerRepayments: number;
   };
   ratioToTrivial?: { reqPerSec: number; p50: number };
+  /** req/s as a share of the reference's, latencies as multiples of the reference's (p50 of p50, p99 of p99). */
+  ratioToReference?: { reqPerSec: number; p50: number; p99: number };
   notes: string;
 }
 
-async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResult> {
+async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<ScenarioResult> {
   const fx = await fixtures(child, def.n);
   const url = `${child.ready.url}${def.path}`;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -692,17 +923,22 @@ async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResu
   await child.call('end');
   const t = new Tracker();
   const reqs = def.requests(fx, child, t, 'measure');
+  const loadBefore = loadAverage();
+  say(`#${def.n} ${DB_LABEL[db]}: load average before the window ${fmtLoad(loadBefore)}`);
+  const pg0 = db === 'postgres' ? allPostgresCpuSeconds() : null;
   const sys0 = systemBusyMs();
   const self0 = process.cpuUsage();
   const wall0 = performance.now();
   await child.call('begin');
   const res = await runCannon(url, headers, reqs, params.durationSeconds);
+  const loadAfter = loadAverage();
   // Machine-wide and own CPU over the load itself (the server's figure covers the window plus its HTTP drain).
   const wall = performance.now() - wall0;
   const sysCores = (systemBusyMs() - sys0) / wall;
   const selfUsage = process.cpuUsage(self0);
   const benchCores = (selfUsage.user + selfUsage.system) / 1000 / wall;
   const end = await child.call<EndReport>('end');
+  const pg1 = db === 'postgres' ? allPostgresCpuSeconds() : null;
   const counts = def.n === 6 ? await child.call<{ webhookEvents: number; applied: number; failed: number; ledgerRepayments: number }>('counts') : null;
 
   const perUnit = def.httpPerUnit(fx);
@@ -730,6 +966,7 @@ async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResu
   const graphqlResponses = def.n === 6 ? 0 : httpCompleted;
   return {
     n: def.n,
+    database: db,
     key: def.key,
     title: def.title,
     unit: def.unit,
@@ -739,6 +976,16 @@ async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResu
     reqPerSec: r1(completed / seconds),
     latencyMs: latency,
     providerCallsPerRequest: r2(perReq(end.sandbox.total)),
+    sqlPerRequest: r2(perReq(end.sql.total.statements)),
+    sql: {
+      window: end.sql.window,
+      total: end.sql.total,
+      perRequestByKind: Object.fromEntries(
+        Object.entries(end.sql.total.byKind)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => [k, r2(perReq(v))]),
+      ),
+    },
     providerCalls: {
       total: end.sandbox.total,
       byProvider: end.sandbox.byProvider,
@@ -768,11 +1015,15 @@ async function runScenario(def: ScenarioDef, child: Child): Promise<ScenarioResu
       heapUsedPeakMiB: r1(end.heapUsedPeak / MiB),
       maxRssSinceStartMiB: r1(end.maxRssSinceStart / MiB),
       cpuCores: r2(end.cpuCores),
+      cpuMsPerRequest: r2(perReq(end.cpuMs.total)),
+      cpuMs: { window: Math.round(end.cpuMs.window), total: Math.round(end.cpuMs.total) },
       eventLoopUtilization: r2(end.eventLoopUtilization),
       eventLoopDelayMs: { p50: r1(end.eventLoopDelayMs.p50), p99: r1(end.eventLoopDelayMs.p99), max: r1(end.eventLoopDelayMs.max) },
       httpDrainMs: end.httpDrainMs,
       setupMs: child.ready.setupMs,
     },
+    postgresCpuMsPerRequest: pg0 !== null && pg1 !== null ? r2(perReq((pg1 - pg0) * 1000)) : null,
+    loadAverage: { before: loadBefore, after: loadAfter },
     cpu: {
       serverCores: r2(end.cpuCores),
       benchCores: r2(benchCores),
@@ -834,72 +1085,99 @@ function machine() {
   };
 }
 
-const fmt = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d).replace(/\.0+$/, ''));
+const fmt = (x: number | null | undefined, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d).replace(/\.0+$/, ''));
 
-function table(results: ScenarioResult[]): string {
-  const head = '| # | scenario | unit | n | req/s | p50 ms | p90 ms | p99 ms | provider calls / req | server peak RSS MiB | server CPU cores | req/s vs #1 | p50 vs #1 | errors |';
-  const sep = '|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|';
-  const rows = results.map((r) => {
+/** The results in table order: by scenario, then by database (PGlite before PostgreSQL). */
+const ordered = (rs: readonly ScenarioResult[]) => [...rs].sort((a, b) => a.n - b.n || databases.indexOf(a.database) - databases.indexOf(b.database));
+
+function table(results: ScenarioResult[], ref: ReferenceResult | null): string {
+  const head =
+    '| # | database | scenario | unit | n | req/s | p50 ms | p90 ms | p99 ms | provider calls / unit | SQL statements / unit | server CPU ms / unit | server peak RSS MiB | server CPU cores | req/s vs ref | p50 vs ref | p99 vs ref | req/s vs #1 | p50 vs #1 | load 1 min before / after | errors |';
+  const sep = '|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|';
+  const rows: string[] = [];
+  if (ref) {
+    const errs = ref.non2xx + ref.socketErrors ? `${ref.non2xx} non-2xx, ${ref.socketErrors} socket errors (${ref.timeouts} timeouts)` : 'none';
+    rows.push(
+      `| ref | (none) | ${ref.title} | request | ${ref.completed} | ${fmt(ref.reqPerSec)} | ${fmt(ref.latencyMs.p50)} | ${fmt(ref.latencyMs.p90)} | ${fmt(ref.latencyMs.p99)} | 0 | 0 | ${fmt(ref.cpuMsPerRequest, 3)} | ${fmt(ref.rssPeakMiB, 0)} | ${fmt(ref.cpuCores, 2)} | 1 | 1 | 1 |  |  | ${fmt(ref.loadAverage.before[0], 2)} / ${fmt(ref.loadAverage.after[0], 2)} | ${errs} |`,
+    );
+  }
+  for (const r of ordered(results)) {
     const errs: string[] = [];
     if (r.graphqlErrors.responses) errs.push(`${r.graphqlErrors.responses} GraphQL (${Object.entries(r.graphqlErrors.codes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (r.http.non2xx) errs.push(`${r.http.non2xx} non-2xx (${Object.entries(r.http.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
     if (r.http.socketErrors) errs.push(`${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts)`);
-    return `| ${r.n} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.server.rssPeakMiB, 0)} | ${fmt(r.cpu.serverCores, 2)} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${errs.join('; ') || 'none'} |`;
-  });
+    const cpu = `${fmt(r.server.cpuMsPerRequest, 2)}${r.postgresCpuMsPerRequest !== null ? ` (+${fmt(r.postgresCpuMsPerRequest, 2)} PostgreSQL)` : ''}`;
+    const vsRef = r.ratioToReference ? [fmt(r.ratioToReference.reqPerSec, 3), fmt(r.ratioToReference.p50, 1), fmt(r.ratioToReference.p99, 1)] : ['n/a', 'n/a', 'n/a'];
+    rows.push(
+      `| ${r.n} | ${DB_LABEL[r.database]} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.sqlPerRequest, 2)} | ${cpu} | ${fmt(r.server.rssPeakMiB, 0)} | ${fmt(r.cpu.serverCores, 2)} | ${vsRef.join(' | ')} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${fmt(r.loadAverage.before[0], 2)} / ${fmt(r.loadAverage.after[0], 2)} | ${errs.join('; ') || 'none'} |`,
+    );
+  }
   return [head, sep, ...rows].join('\n');
 }
 
 function markdown(report: Report): string {
   const m = report.machine;
   const p = report.parameters;
+  const ref = report.reference;
+  const embedded = report.scenarios.filter((r) => r.database === 'embedded');
+  const versions = Object.entries(report.databaseVersions)
+    .map(([k, v]) => `${DB_LABEL[k as Db]}: ${v}`)
+    .join('; ');
   const lines = [
     '# Benchmarks',
     '',
-    'Throughput and latency of the GraphQL API over loopback, against the provider sandbox with injected provider latency. Generated by `bench/run.ts`; the numbers below are from one run on one machine: compare ratios, not absolute values, across machines.',
+    'Throughput and latency of the GraphQL API over loopback, against the provider sandbox with injected provider latency. Generated by `bench/run.ts`; the numbers below are from one run on one machine: compare ratios, not absolute values, across machines. In the same run a bare Apollo Server 5 `{ hello }` is measured the same way as the scenarios, and every scenario is also given relative to it.',
     '',
     '## How to run',
     '',
     '```sh',
-    'npm run bench                         # tsx bench/run.ts: all scenarios, 10 s each (2-3 minutes), writes bench/results.json and this file',
+    'npm run bench                         # tsx bench/run.ts: reference + all scenarios, 10 s each (2-3 minutes), writes bench/results.json and this file',
+    'npm run bench -- --both               # every scenario on the embedded PGlite and on PostgreSQL (postgresql://postgres@127.0.0.1:5432/postgres or --database-url)',
     'npx tsx bench/run.ts --quick          # smoke run: 2 s per scenario, prints the table only (add --write to write)',
     'npx tsx bench/run.ts --scenarios 2,7 --duration 20 --connections 20 --latency-min 40 --latency-max 120',
     'npx tsx bench/run.ts --help',
     '```',
     '',
-    'Environment equivalents: `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_BORROWERS`, `BENCH_SEED`, `BENCH_LATENCY_MIN_MS`, `BENCH_LATENCY_MAX_MS`, `BENCH_WARMUP`, `BENCH_TIMEOUT`, `BENCH_PROVIDER_TIMEOUT_MS`, `BENCH_LOG_LEVEL`, `BENCH_DATABASE_URL`, `BENCH_RATE_LIMIT` (flags win). `--database-url <admin url>` runs the server on a PostgreSQL server instead of the embedded PGlite (a fresh database per server process, dropped afterwards); `--cpu-prof <dir>` writes a V8 CPU profile of the server for each measured window.',
+    'Environment equivalents: `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_BORROWERS`, `BENCH_SEED`, `BENCH_LATENCY_MIN_MS`, `BENCH_LATENCY_MAX_MS`, `BENCH_WARMUP`, `BENCH_TIMEOUT`, `BENCH_PROVIDER_TIMEOUT_MS`, `BENCH_LOG_LEVEL`, `BENCH_DATABASE_URL`, `BENCH_RATE_LIMIT`, `BENCH_BOTH=1` (flags win). `--database-url <admin url>` runs the server on a PostgreSQL server instead of the embedded PGlite (a fresh database per server process, dropped afterwards); `--both` runs every scenario on both; `--no-reference` skips the Apollo reference; `--cpu-prof <dir>` writes a V8 CPU profile of the server for each measured window.',
     '',
-    'How it works: `bench/run.ts` forks `bench/server.ts`, which starts the provider sandbox and the database (in-memory PGlite unless `--database-url`), links the generated borrowers under consents to the client `bench-client` (all providers, all domains), switches the sandbox latency on, and serves the API on an ephemeral loopback port; it reports its URL and a bearer token over IPC. autocannon runs in the parent process, so the server figures (RSS, CPU, event loop) are the server process alone, but both share the machine\'s cores. ' +
+    "How it works: before the scenarios, `bench/run.ts` starts `bench/apollo-hello.ts` (a bare Apollo Server 5 with `type Query { hello: String }`, no auth, context, plugins or database, in its own process) and drives it with autocannon exactly like a scenario (same connections, warm-up on one connection, same window), then stops it: the reference for this machine at this moment. For each scenario it then forks `bench/server.ts`, which starts the provider sandbox and the database (in-memory PGlite, or a fresh database on the PostgreSQL server), links the generated borrowers under consents to the client `bench-client` (all providers, all domains), switches the sandbox latency on, and serves the API on an ephemeral loopback port; it reports its URL and a bearer token over IPC. autocannon runs in the parent process, so the server figures (RSS, CPU, event loop, SQL statements) are the server process alone, but all processes share the machine's cores. The server process counts the SQL statements it sends (wrapping PGlite's wire-protocol entry point and `pg.Client.prototype.query` before the database opens; src/ is not changed). " +
       (p.sharedServer
-        ? 'This run used one server for all scenarios (`--shared-server`): caches, ledger and heap carry over from scenario to scenario.'
+        ? 'This run used one server per database for all scenarios (`--shared-server`): caches, ledger and heap carry over from scenario to scenario.'
         : 'Each scenario gets a fresh server process (fresh database, sandbox state, caches and heap), so scenarios do not influence each other.') +
-      ' Each scenario has an unmeasured warm-up, then the measured window; afterwards the server waits until no request is in flight and the provider counters stand still.',
+      (p.databases.length > 1 ? ' Each scenario runs on PGlite first, then on PostgreSQL, one right after the other.' : '') +
+      ' Each scenario has an unmeasured warm-up, then the measured window; afterwards the server waits until no request is in flight and the provider counters stand still, then until the webhook applier has caught up.',
     '',
     '## Run',
     '',
     `- Date: ${report.date} (the whole run took ${fmt(report.totalSeconds, 0)} s)`,
     `- Commit: \`${report.git.commit ?? 'unknown'}\`${report.git.exportedTree ? ' (run on an exported copy of exactly this commit: `git archive`)' : report.git.dirtyFiles.length ? ` with uncommitted changes in ${report.git.dirtyFiles.length} files outside bench/ and docs/ (${report.git.dirtyFiles.slice(0, 12).map((f) => `\`${f}\``).join(', ')}${report.git.dirtyFiles.length > 12 ? ', ...' : ''})` : ' (no uncommitted changes outside bench/ and docs/)'}`,
     `- Machine: ${m.os}; ${m.cpuModel}, ${m.cores} cores; ${m.totalMemoryGiB} GiB RAM; Node ${m.node}`,
-    `- Parameters: ${p.durationSeconds} s per scenario after ${p.warmupSeconds} s warm-up; ${p.connections} connections; ${p.borrowers} borrowers (seed ${p.seed}); provider latency ${p.latency.minMs}-${p.latency.maxMs} ms per call (uniform); provider timeout ${p.providerTimeoutMs} ms; database: ${p.database}; per-client GraphQL rate limit: ${p.rateLimit === 'off' ? 'budget raised out of reach (`--rate-limit off`; depth/cost limits and the cost computation still run)' : "the server's default budget"}; server log level \`${report.logLevel}\``,
+    `- Load average (1/5/15 min) at the start: ${fmtLoad(report.loadAverageAtStart)}; at the end: ${fmtLoad(report.loadAverageAtEnd)}`,
+    `- Parameters: ${p.durationSeconds} s per scenario after ${p.warmupSeconds} s warm-up; ${p.connections} connections; ${p.borrowers} borrowers (seed ${p.seed}); provider latency ${p.latency.minMs}-${p.latency.maxMs} ms per call (uniform); provider timeout ${p.providerTimeoutMs} ms; database: ${p.database}${versions ? ` (server_version ${versions})` : ''}; per-client GraphQL rate limit: ${p.rateLimit === 'off' ? 'budget raised out of reach (`--rate-limit off`; depth/cost limits and the cost computation still run)' : "the server's default budget"}; server log level \`${report.logLevel}\``,
+    ref
+      ? `- Reference: ${ref.title}, ${fmt(ref.reqPerSec)} req/s, p50 ${fmt(ref.latencyMs.p50)} ms, p99 ${fmt(ref.latencyMs.p99)} ms (${ref.connections} connections, ${fmt(ref.durationSeconds, 0)} s after ${ref.warmupSeconds} s warm-up), CPU ${fmt(ref.cpuCores, 2)} cores = ${fmt(ref.cpuMsPerRequest, 3)} ms per request, peak RSS ${fmt(ref.rssPeakMiB, 0)} MiB in the window (${fmt(ref.maxRssSinceStartMiB, 0)} MiB high-water mark)`
+      : '- Reference: skipped (`--no-reference`)',
+    `- Peak RSS of the benchmark process itself (autocannon; kernel high-water mark): ${fmt(report.benchMaxRssMiB, 0)} MiB`,
     '',
     '## Results',
     '',
-    table(report.scenarios),
+    table(report.scenarios, ref),
     '',
-    'Columns: **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / req** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **server peak RSS** the server process\'s RSS sampled every 100 ms during the window' +
-      (p.database.startsWith('in-memory')
-        ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the server already had ${fmt(Math.min(...report.scenarios.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...report.scenarios.map((r) => r.server.rssStartMiB)), 0)} MiB)`
+    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the sandbox runs in the same process; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
+      (embedded.length
+        ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the PGlite servers already had ${fmt(Math.min(...embedded.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...embedded.map((r) => r.server.rssStartMiB)), 0)} MiB)`
         : '') +
-      '; **server CPU cores** the server process\'s CPU time during the window divided by its wall time (1 = one core busy; the sandbox runs in the same process); **vs #1** ratios to scenario 1 of the same run; **errors** responses carrying GraphQL errors (with their codes), non-2xx answers, socket errors. For the naive client (#7) a unit is a whole view and its latencies are measured per view by the benchmark itself (first request sent to last answer received).',
+      "; **server CPU cores** the server process's CPU time during the window divided by its wall time (1 = one core busy); **vs ref** req/s as a share of the reference's req/s, latencies as multiples of the reference's p50 and p99 (whole milliseconds on both sides, so a reference p50 of 1-3 ms makes the p50 multiple coarse); **vs #1** ratios to scenario 1 on the same database in the same run; **load 1 min** the machine's 1-minute load average just before and just after the window; **errors** responses carrying GraphQL errors (with their codes), non-2xx answers, socket errors. For the naive client (#7) a unit is a whole view and its latencies are measured per view by the benchmark itself (first request sent to last answer received).",
     '',
     '## What each scenario measures',
     '',
-    ...report.scenarios.map((r) => `${r.n}. **${r.title}.** ${r.notes}`),
+    ...[...new Map(ordered(report.scenarios).map((r) => [r.n, r])).values()].map((r) => `${r.n}. **${r.title}.** ${r.notes}`),
     '',
     '## Observations from this run',
     '',
     ...report.observations.map((o) => `- ${o}`),
     '',
-    'The machine-readable results, with per-endpoint provider calls, server CPU, event-loop delay, HTTP-level figures and webhook drain times, are in `bench/results.json`.',
+    'The machine-readable results, with per-endpoint provider calls, SQL statements by kind, server CPU, event-loop delay, HTTP-level figures, load averages and webhook drain times, are in `bench/results.json`.',
     '',
   ];
   return lines.join('\n');
@@ -912,50 +1190,89 @@ interface Report {
   machine: ReturnType<typeof machine>;
   parameters: typeof params;
   logLevel: string;
+  /** `SHOW server_version` per database used. */
+  databaseVersions: Partial<Record<Db, string>>;
+  /** The machine's 1/5/15 minute load averages when the run started and when it ended. */
+  loadAverageAtStart: number[];
+  loadAverageAtEnd: number[];
+  /** Kernel high-water mark of this process's RSS (autocannon runs here), MiB. */
+  benchMaxRssMiB: number;
+  reference: ReferenceResult | null;
   scenarios: ScenarioResult[];
   observations: string[];
   totalSeconds: number;
 }
 
+/** A multiple, `1.23x`, or n/a. */
+const times = (x: number) => (Number.isFinite(x) ? `${fmt(x, 2)}x` : 'n/a');
+
 /** Plain facts computed from the numbers (no judgement on absolute times). */
-function observations(rs: ScenarioResult[]): string[] {
+function observations(all: ScenarioResult[], ref: ReferenceResult | null): string[] {
   const out: string[] = [];
-  const by = (n: number) => rs.find((r) => r.n === n);
-  const s1 = by(1);
-  const s2 = by(2);
-  const s3 = by(3);
-  const s6 = by(6);
-  const s7 = by(7);
-  if (s1) out.push(`Ceiling (#1): ${fmt(s1.reqPerSec)} req/s at p50 ${fmt(s1.latencyMs.p50)} ms, server CPU ${fmt(s1.server.cpuCores, 2)} cores, event-loop utilization ${fmt(s1.server.eventLoopUtilization, 2)}.`);
-  if (s2 && s3) out.push(`Provider calls per credit view: ${fmt(s2.providerCallsPerRequest, 2)} for the same borrower repeatedly (#2), ${fmt(s3.providerCallsPerRequest, 2)} cycling through all borrowers (#3).`);
-  if (s2 && s7)
+  const several = databases.length > 1;
+  if (ref)
     out.push(
-      `Naive client (#7) vs one query (#2), same view: ${fmt(s7.providerCallsPerRequest, 2)} vs ${fmt(s2.providerCallsPerRequest, 2)} provider calls per view, ${s7.httpRequestsPerUnit} vs 1 HTTP requests, p50 ${fmt(s7.latencyMs.p50)} vs ${fmt(s2.latencyMs.p50)} ms, ${fmt(s7.reqPerSec)} vs ${fmt(s2.reqPerSec)} views/s.`,
+      `Reference (bare Apollo Server 5 \`{ hello }\`, ${ref.connections} connections, before the scenarios): ${fmt(ref.reqPerSec)} req/s, p50 ${fmt(ref.latencyMs.p50)} ms, p99 ${fmt(ref.latencyMs.p99)} ms, ${fmt(ref.cpuMsPerRequest, 3)} ms CPU per request, peak RSS ${fmt(ref.rssPeakMiB, 0)} MiB.`,
     );
-  if (s6?.webhook) {
-    const w = s6.webhook;
-    out.push(
-      `Webhooks (#6): ${w.acknowledged} callbacks acknowledged, ${w.duplicatesAcknowledged} as duplicates (replays built: ${w.replaysBuilt}); ${w.eventsStored} events stored in total (warm-up included), ${w.eventsApplied} applied${w.eventsFailed ? `, ${w.eventsFailed} FAILED` : ''}; the ledger applier needed ${fmt(w.applierDrainMs / 1000, 1)} s after the load stopped to catch up${w.applierDrained ? '' : ' and had NOT caught up when the benchmark gave up waiting'}.`,
-    );
+  for (const db of databases) {
+    const rs = all.filter((r) => r.database === db);
+    const on = several ? ` on ${DB_LABEL[db]}` : '';
+    const by = (n: number) => rs.find((r) => r.n === n);
+    const s1 = by(1);
+    const s2 = by(2);
+    const s3 = by(3);
+    const s6 = by(6);
+    const s7 = by(7);
+    if (s1)
+      out.push(
+        `Ceiling (#1${on}): ${fmt(s1.reqPerSec)} req/s at p50 ${fmt(s1.latencyMs.p50)} ms${s1.ratioToReference ? ` (${fmt(s1.ratioToReference.reqPerSec, 3)} of the reference's req/s)` : ''}, server CPU ${fmt(s1.server.cpuCores, 2)} cores (${fmt(s1.server.cpuMsPerRequest, 2)} ms per request), event-loop utilization ${fmt(s1.server.eventLoopUtilization, 2)}.`,
+      );
+    if (s2 && s3) out.push(`Provider calls per credit view${on}: ${fmt(s2.providerCallsPerRequest, 2)} for the same borrower repeatedly (#2), ${fmt(s3.providerCallsPerRequest, 2)} cycling through all borrowers (#3).`);
+    if (s2 && s7)
+      out.push(
+        `Naive client (#7) vs one query (#2)${on}, same view: ${fmt(s7.providerCallsPerRequest, 2)} vs ${fmt(s2.providerCallsPerRequest, 2)} provider calls per view, ${fmt(s7.sqlPerRequest, 1)} vs ${fmt(s2.sqlPerRequest, 1)} SQL statements per view, ${s7.httpRequestsPerUnit} vs 1 HTTP requests, p50 ${fmt(s7.latencyMs.p50)} vs ${fmt(s2.latencyMs.p50)} ms, ${fmt(s7.reqPerSec)} vs ${fmt(s2.reqPerSec)} views/s.`,
+      );
+    if (s6?.webhook) {
+      const w = s6.webhook;
+      out.push(
+        `Webhooks (#6${on}): ${w.acknowledged} callbacks acknowledged, ${w.duplicatesAcknowledged} as duplicates (replays built: ${w.replaysBuilt}); ${w.eventsStored} events stored in total (warm-up included), ${w.eventsApplied} applied${w.eventsFailed ? `, ${w.eventsFailed} FAILED` : ''}; the ledger applier needed ${fmt(w.applierDrainMs / 1000, 1)} s after the load stopped to catch up${w.applierDrained ? '' : ' and had NOT caught up when the benchmark gave up waiting'}.`,
+      );
+    }
+    const kinds = rs.map((r) => {
+      // Kinds under 0.01 per unit (the applier's poll in a fast scenario) are left out here; they are in bench/results.json.
+      const k = Object.entries(r.sql.perRequestByKind).filter(([, v]) => v >= 0.01);
+      return `#${r.n} ${fmt(r.sqlPerRequest, 2)}${k.length ? ` (${k.map(([kind, v]) => `${kind} ${fmt(v, 2)}`).join(', ')})` : ''}`;
+    });
+    if (kinds.length) out.push(`SQL statements per unit${on}, by kind: ${kinds.join('; ')}.`);
   }
-  for (const r of rs) {
+  if (several) {
+    const pairs = [...new Set(all.map((r) => r.n))]
+      .map((n) => [all.find((r) => r.n === n && r.database === 'embedded'), all.find((r) => r.n === n && r.database === 'postgres')] as const)
+      .filter((p): p is readonly [ScenarioResult, ScenarioResult] => Boolean(p[0] && p[1]));
+    if (pairs.length)
+      out.push(
+        `PostgreSQL vs PGlite, same scenario: req/s ${pairs.map(([e, p]) => `#${e.n} ${times(ratio(p.reqPerSec, e.reqPerSec))}`).join(', ')}; p50 ${pairs.map(([e, p]) => `#${e.n} ${times(ratio(p.latencyMs.p50, e.latencyMs.p50))}`).join(', ')}; server CPU ms per unit ${pairs.map(([e, p]) => `#${e.n} ${times(ratio(p.server.cpuMsPerRequest, e.server.cpuMsPerRequest))}`).join(', ')}.`,
+      );
+  }
+  for (const r of ordered(all)) {
     const eps = Object.entries(r.providerCalls.perRequestByEndpoint);
-    if (eps.length) out.push(`#${r.n} provider calls per ${r.unit} by endpoint: ${eps.map(([k, v]) => `\`${k}\` ${fmt(v, 2)}`).join(', ')}.`);
+    if (eps.length) out.push(`#${r.n}${several ? ` (${DB_LABEL[r.database]})` : ''} provider calls per ${r.unit} by endpoint: ${eps.map(([k, v]) => `\`${k}\` ${fmt(v, 2)}`).join(', ')}.`);
   }
-  for (const r of rs) {
-    if (r.completed === 0) out.push(`#${r.n} completed no ${r.unit} within the ${r.durationSeconds} s window (every one took longer): no latency figures.`);
-    else if (r.completed < 30) out.push(`#${r.n} completed only ${r.completed} ${r.unit}s in the window: its percentiles rest on few samples.`);
+  for (const r of ordered(all)) {
+    const id = `#${r.n}${several ? ` (${DB_LABEL[r.database]})` : ''}`;
+    if (r.completed === 0) out.push(`${id} completed no ${r.unit} within the ${r.durationSeconds} s window (every one took longer): no latency figures.`);
+    else if (r.completed < 30) out.push(`${id} completed only ${r.completed} ${r.unit}s in the window: its percentiles rest on few samples.`);
     if (r.graphqlErrors.responses || r.http.non2xx || r.http.socketErrors)
       out.push(
-        `#${r.n} had errors: ${r.graphqlErrors.responses} responses with GraphQL errors ${JSON.stringify(r.graphqlErrors.codes)}, ${r.http.non2xx} non-2xx ${JSON.stringify(r.http.statuses)}, ${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts).`,
+        `${id} had errors: ${r.graphqlErrors.responses} responses with GraphQL errors ${JSON.stringify(r.graphqlErrors.codes)}, ${r.http.non2xx} non-2xx ${JSON.stringify(r.http.statuses)}, ${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts).`,
       );
     const cut = r.http.serverReceived - r.http.completed;
-    if (r.http.completed > 0 && cut > params.connections) out.push(`#${r.n}: the server received ${r.http.serverReceived} requests but the client completed ${r.http.completed}.`);
+    if (r.http.completed > 0 && cut > params.connections) out.push(`${id}: the server received ${r.http.serverReceived} requests but the client completed ${r.http.completed}.`);
   }
-  const noisy = rs.filter((r) => r.cpu.otherCores >= 0.25);
+  const noisy = ordered(all).filter((r) => r.cpu.otherCores >= 0.25);
   if (noisy.length)
     out.push(
-      `Other processes on the machine${params.database.startsWith('PostgreSQL') ? ' (the PostgreSQL server included)' : ''} used CPU during ${noisy.map((r) => `#${r.n} (${fmt(r.cpu.otherCores, 2)} cores)`).join(', ')} of ${rs[0]?.cpu.machineCores} cores: those figures are lower than an idle machine would give.`,
+      `Other processes on the machine (the PostgreSQL server included, on PostgreSQL) used CPU during ${noisy.map((r) => `#${r.n}${several ? ` ${DB_LABEL[r.database]}` : ''} (${fmt(r.cpu.otherCores, 2)} cores)`).join(', ')} of ${all[0]?.cpu.machineCores} cores: those figures are lower than an idle machine would give.`,
     );
   else out.push('Other processes on the machine stayed under 0.25 cores during every window.');
   return out;
@@ -967,38 +1284,78 @@ function observations(rs: ScenarioResult[]): string[] {
 
 async function main(): Promise<void> {
   const defs = SCENARIOS.filter((s) => selected.has(s.n));
-  say(`bench: ${defs.length} scenarios x ${params.durationSeconds} s (+${params.warmupSeconds} s warm-up), ${params.connections} connections, ${params.borrowers} borrowers, provider latency ${params.latency.minMs}-${params.latency.maxMs} ms`);
+  const loadAverageAtStart = loadAverage();
+  say(
+    `bench: ${defs.length} scenarios x ${params.durationSeconds} s (+${params.warmupSeconds} s warm-up) on ${databases.map((d) => DB_LABEL[d]).join(' and ')}${pgHost ? ` (PostgreSQL at ${pgHost})` : ''}, ${params.connections} connections, ${params.borrowers} borrowers, provider latency ${params.latency.minMs}-${params.latency.maxMs} ms`,
+  );
+  say(`bench: load average (1/5/15 min) at the start ${fmtLoad(loadAverageAtStart)}; ${os.cpus().length} CPUs`);
   const results: ScenarioResult[] = [];
-  let shared: Child | null = null;
+  const databaseVersions: Partial<Record<Db, string>> = {};
   const started = performance.now();
-  try {
-    for (const def of defs) {
-      const t = performance.now();
-      const child: Child = shared ?? (await startChild(params.sharedServer ? 'all-scenarios' : `scenario-${def.n}`));
-      if (params.sharedServer) shared = child;
+
+  let reference: ReferenceResult | null = null;
+  if (params.reference) {
+    say(`reference: bare Apollo Server 5 { hello }, ${params.connections} connections, ${params.durationSeconds} s (+${params.warmupSeconds} s warm-up) ...`);
+    reference = await runReference();
+    say(
+      `reference: ${reference.reqPerSec} req/s, p50 ${reference.latencyMs.p50} p90 ${reference.latencyMs.p90} p99 ${reference.latencyMs.p99} ms, CPU ${fmt(reference.cpuMsPerRequest, 3)} ms/request, peak RSS ${fmt(reference.rssPeakMiB, 0)} MiB; load average before ${fmtLoad(reference.loadAverage.before)}, after ${fmtLoad(reference.loadAverage.after)}`,
+    );
+  }
+
+  /** Runs one scenario on one database's server child and reports it on stderr. */
+  const runOne = async (def: ScenarioDef, db: Db, child: Child) => {
+    const t = performance.now();
+    databaseVersions[db] ??= child.ready.databaseVersion;
+    say(`#${def.n} ${DB_LABEL[db]} ${def.title}: server ready in ${fmt(child.ready.setupMs / 1000, 1)} s at ${child.ready.url}`);
+    const r = await runScenario(def, child, db);
+    results.push(r);
+    say(
+      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
+    );
+  };
+  const childName = (base: string, db: Db) => (databases.length > 1 ? `${base}-${db}` : base);
+
+  if (params.sharedServer) {
+    // One server per database, all scenarios on it (database by database: only one server runs at a time).
+    for (const db of databases) {
+      const child = await startChild(childName('all-scenarios', db), db);
       try {
-        say(`#${def.n} ${def.title}: server ready in ${fmt(child.ready.setupMs / 1000, 1)} s at ${child.ready.url}`);
-        const r = await runScenario(def, child);
-        results.push(r);
-        say(
-          `#${def.n} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors} (${fmt((performance.now() - t) / 1000, 1)} s)`,
-        );
+        for (const def of defs) await runOne(def, db, child);
       } finally {
-        if (!params.sharedServer) await child.close();
+        await child.close();
       }
     }
-  } finally {
-    await (shared as Child | null)?.close();
+  } else {
+    // A fresh server per scenario and database; both databases one right after the other, so they see similar load.
+    for (const def of defs)
+      for (const db of databases) {
+        const child = await startChild(childName(`scenario-${def.n}`, db), db);
+        try {
+          await runOne(def, db, child);
+        } finally {
+          await child.close();
+        }
+      }
   }
-  const trivial = results.find((r) => r.n === 1);
-  if (trivial)
-    for (const r of results) r.ratioToTrivial = { reqPerSec: r4(r.reqPerSec / trivial.reqPerSec), p50: r2(r.latencyMs.p50 / trivial.latencyMs.p50) };
+  for (const db of databases) {
+    const trivial = results.find((r) => r.n === 1 && r.database === db);
+    if (trivial)
+      for (const r of results.filter((x) => x.database === db)) r.ratioToTrivial = { reqPerSec: r4(r.reqPerSec / trivial.reqPerSec), p50: r2(r.latencyMs.p50 / trivial.latencyMs.p50) };
+  }
+  if (reference)
+    for (const r of results)
+      r.ratioToReference = {
+        reqPerSec: r4(ratio(r.reqPerSec, reference.reqPerSec)),
+        p50: r2(ratio(r.latencyMs.p50, reference.latencyMs.p50)),
+        p99: r2(ratio(r.latencyMs.p99, reference.latencyMs.p99)),
+      };
 
   const dirty = (EXPORTED_TREE ? '' : (git(['status', '--porcelain']) ?? ''))
     .split('\n')
     .filter(Boolean)
     .map((l) => l.slice(3))
     .filter((f) => !f.startsWith('bench/') && !f.startsWith('docs/'));
+  const scenarios = ordered(results);
   const report: Report = {
     title: 'Satu Kredit API benchmark',
     date: new Date().toISOString(),
@@ -1006,11 +1363,18 @@ async function main(): Promise<void> {
     machine: machine(),
     parameters: params,
     logLevel,
-    scenarios: results,
-    observations: observations(results),
+    databaseVersions,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadAverage(),
+    benchMaxRssMiB: r1((process.resourceUsage().maxRSS * 1024) / MiB),
+    reference,
+    scenarios,
+    observations: observations(scenarios, reference),
     totalSeconds: Math.round((performance.now() - started) / 1000),
   };
-  process.stdout.write(`\n${table(results)}\n\n${report.observations.map((o) => `- ${o}`).join('\n')}\n`);
+  say(`bench: load average (1/5/15 min) at the end ${fmtLoad(report.loadAverageAtEnd)}; peak RSS of this process (autocannon) ${fmt(report.benchMaxRssMiB, 0)} MiB`);
+  if (argv.markdown) process.stdout.write(`\n${markdown(report)}`);
+  else process.stdout.write(`\n${table(scenarios, reference)}\n\n${report.observations.map((o) => `- ${o}`).join('\n')}\n`);
   if (write) {
     await mkdir(path.dirname(resultsPath), { recursive: true });
     await writeFile(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
@@ -1025,6 +1389,8 @@ async function main(): Promise<void> {
 }
 
 const r4 = (x: number) => Math.round(x * 10000) / 10000;
+/** a / b, NaN (printed n/a) when b is 0 (a reference latency under 1 ms rounds to 0). */
+const ratio = (a: number, b: number) => (b ? a / b : NaN);
 
 main().then(
   () => process.exit(0),

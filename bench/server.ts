@@ -7,11 +7,18 @@
  * The application is built by `createApp` (src/app.ts) exactly as in production;
  * the benchmark passes overrides (database, hardening, banks), never its own
  * wiring. It answers the parent's commands over IPC:
- *   begin    reset the sandbox counters and this process's samplers (RSS every 100 ms, CPU, event loop)
+ *   begin    reset the sandbox counters and this process's samplers (RSS every 100 ms, CPU, event loop, SQL statements)
  *   end      wait until the server is quiet, stop the samplers, report
  *   counts   webhook events and ledger rows in the database
  *   close    close everything and exit
  * and tells the parent `{ type: 'ready', ... }` once it serves.
+ *
+ * SQL statements are counted where they leave this process, without touching src/: every statement PGlite
+ * executes passes `PGlite.prototype.execProtocolRawSync` as a wire-protocol message (Parse for a statement of
+ * the extended protocol, which Prisma's adapter and `query` use; Query for a simple-protocol text, which `exec`,
+ * BEGIN, COMMIT and ROLLBACK use), and every statement sent to a PostgreSQL server passes
+ * `pg.Client.prototype.query` (pools, @prisma/adapter-pg and LISTEN connections all query through a Client).
+ * Both are wrapped before the database opens.
  *
  * Run alone for a manual look: `tsx bench/server.ts '{"borrowers":60}'` prints the ready message.
  */
@@ -20,8 +27,9 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { createApp, createLogger, type Database, DEFAULT_LAG_MINUTES, defaultHardening, loadConfig, openDatabase, signClientToken } from '../src/app';
+import { createApp, createLogger, type Database, DEFAULT_LAG_MINUTES, defaultHardening, loadConfig, openDatabase, signClientToken, toGlobalId } from '../src/app';
 import { CONSENT_DOMAINS } from '../src/domain/consent';
 import { jakartaDate } from '../src/domain/dates';
 import { answerConsent, bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startSandbox } from '../src/sandbox';
@@ -39,6 +47,8 @@ export interface ChildConfig {
   databaseUrl?: string | null;
   /** Write a V8 CPU profile of each measured window (begin..end) to this file (numbered when several windows). */
   cpuProfile?: string | null;
+  /** Write the distinct SQL statements of each measured window (begin..end) with their counts to this file (numbered when several windows). */
+  sqlLog?: string | null;
 }
 
 /** The ready message. */
@@ -49,11 +59,21 @@ export interface ReadyMessage {
   finfraAuthKey: string;
   /** Finfra loanUniqueIds of linked borrowers (webhook targets). */
   finfraLoanIds: string[];
+  /**
+   * Global ids of the linked borrowers in the dataset's order (the seed borrower "John" first). Linking runs on
+   * 8 workers, so the API's own order (by creation) differs from run to run and between databases; the parent
+   * orders its fixtures by this list so that every run and both databases read the same borrowers.
+   */
+  borrowerIds: string[];
   today: string;
   borrowers: number;
   setupMs: number;
   rssAfterSetup: number;
   database: 'embedded' | 'server';
+  /** `SHOW server_version` of the database (PGlite's PostgreSQL version when embedded). */
+  databaseVersion: string;
+  /** This process's id (the parent reads /proc/<pid> for CPU and RSS). */
+  pid: number;
   /** The sandbox servers (each has GET /__sandbox/stats). */
   sandboxUrls: { cairin: string; finfra: string; dompetKilat: string };
 }
@@ -77,9 +97,96 @@ export interface EndReport {
   maxRssSinceStart: number;
   /** Server process CPU time during the window / wall time (1.0 = one core busy). */
   cpuCores: number;
+  /**
+   * Server process CPU time (user + system), ms: `window` from `begin` until the HTTP drain ended (the span of
+   * `cpuCores`), `total` until the webhook applier had also caught up (the work the window's requests caused).
+   */
+  cpuMs: { window: number; total: number };
+  /** SQL statements this process sent to its database, over the same two spans as `cpuMs`. */
+  sql: { window: SqlCount; total: SqlCount };
   eventLoopUtilization: number;
   eventLoopDelayMs: { p50: number; p99: number; max: number };
 }
+
+/** SQL statements counted: how many, and how many by leading keyword (SELECT, INSERT, BEGIN, ...). */
+export interface SqlCount {
+  statements: number;
+  byKind: Record<string, number>;
+}
+
+/** Statements sent so far by this process (never reset; `begin` takes a snapshot, `end` the difference). */
+const sqlSent: SqlCount = { statements: 0, byKind: {} };
+
+/** With `sqlLog`: the texts of the statements sent in the current window, with their counts. */
+let sqlTexts: Map<string, number> | null = null;
+
+/** Counts one statement by its first keyword (leading comments skipped). */
+function countStatement(text: string): void {
+  const kind = /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*([A-Za-z]+)/.exec(text)?.[1]?.toUpperCase() ?? 'OTHER';
+  sqlSent.statements++;
+  sqlSent.byKind[kind] = (sqlSent.byKind[kind] ?? 0) + 1;
+  if (sqlTexts) {
+    const t = text.replace(/\s+/g, ' ').trim();
+    sqlTexts.set(t, (sqlTexts.get(t) ?? 0) + 1);
+  }
+}
+
+/**
+ * Counts the statements of a text that may hold several (a simple-protocol query such as
+ * `BEGIN; SET LOCAL synchronous_commit = off`): split at semicolons unless it has string literals or
+ * dollar quoting, which are not parsed here (such a text counts as one statement).
+ */
+function countText(text: string): void {
+  const parts = /'|\$[A-Za-z_]*\$/.test(text) ? [text] : text.split(';').filter((p) => p.trim());
+  for (const p of parts.length ? parts : [text]) countStatement(p);
+}
+
+const utf8 = new TextDecoder();
+
+/** The NUL-terminated string at `at` in a wire message (at most `max` bytes read), and where it ends. */
+function cString(m: Uint8Array, at: number, max = Infinity): { text: string; end: number } {
+  let end = at;
+  while (end < m.length && m[end] !== 0) end++;
+  return { text: utf8.decode(m.subarray(at, Math.min(end, at + max))), end };
+}
+
+/** Counts the Parse ('P': one statement) and Query ('Q': one or more) messages of a frontend wire message. */
+function countWire(m: Uint8Array): void {
+  let i = 0;
+  while (i + 5 <= m.length) {
+    const type = m[i]!;
+    // A startup message has no type byte: nothing to count.
+    if (type < 0x41 || type > 0x7a) return;
+    const len = ((m[i + 1]! << 24) | (m[i + 2]! << 16) | (m[i + 3]! << 8) | m[i + 4]!) >>> 0;
+    if (type === 0x51) countText(cString(m, i + 5).text);
+    else if (type === 0x50) countStatement(cString(m, cString(m, i + 5).end + 1, sqlTexts ? Infinity : 64).text);
+    i += 1 + len;
+  }
+}
+
+// Embedded: every message PGlite executes (query, exec, transactions, Prisma's adapter) passes here.
+const execProtocolRawSync = PGlite.prototype.execProtocolRawSync;
+PGlite.prototype.execProtocolRawSync = function (this: PGlite, message: Uint8Array): Uint8Array {
+  countWire(message);
+  return execProtocolRawSync.call(this, message);
+};
+// PostgreSQL server: Pool.query, @prisma/adapter-pg and raw clients all call Client.query (text or a config with `text`).
+const clientQuery = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+(pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown }).query = function (this: pg.Client, ...args: unknown[]): unknown {
+  const q = args[0];
+  const text = typeof q === 'string' ? q : typeof (q as { text?: unknown } | null)?.text === 'string' ? (q as { text: string }).text : null;
+  if (text !== null) countText(text);
+  return clientQuery.apply(this, args);
+};
+
+/** The statements sent since `from` (a snapshot of `sqlSent`). */
+function sqlSince(from: SqlCount): SqlCount {
+  const byKind: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sqlSent.byKind)) if (v - (from.byKind[k] ?? 0) > 0) byKind[k] = v - (from.byKind[k] ?? 0);
+  return { statements: sqlSent.statements - from.statements, byKind };
+}
+
+const snapshotSql = (): SqlCount => ({ statements: sqlSent.statements, byKind: { ...sqlSent.byKind } });
 
 const cfg: ChildConfig = { seed: 42, borrowers: 60, latency: { minMs: 40, maxMs: 120 }, providerTimeoutMs: 5000, logLevel: 'silent', ...(process.argv[2] ? (JSON.parse(process.argv[2]) as Partial<ChildConfig>) : {}) };
 
@@ -161,6 +268,13 @@ await Promise.all(
     }
   }),
 );
+// The linked borrowers in dataset order (looked up by NIK; a borrower not found by it is left out).
+const linked = await db.prisma.borrower.findMany({ where: { nik: { in: requests.map((r) => r.nik) } }, select: { id: true, nik: true } });
+const borrowerIdByNik = new Map(linked.map((b) => [b.nik, b.id]));
+const borrowerIds = requests.flatMap((r) => {
+  const id = borrowerIdByNik.get(r.nik);
+  return id ? [toGlobalId('Borrower', id)] : [];
+});
 for (const s of [sandbox.cairin, sandbox.finfra, sandbox.dompetKilat]) s.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
 sandbox.resetStats();
 
@@ -189,6 +303,7 @@ let heapUsedPeak = 0;
 let windowStart = 0;
 let cpuStart = process.cpuUsage();
 let eluStart = performance.eventLoopUtilization();
+let sqlStart = snapshotSql();
 const eld = monitorEventLoopDelay({ resolution: 10 });
 
 function sample(): void {
@@ -202,6 +317,7 @@ function sample(): void {
 let profiler: Session | null = null;
 let profiling = false;
 let profiles = 0;
+let sqlLogs = 0;
 
 async function begin(): Promise<void> {
   if (cfg.cpuProfile) {
@@ -220,6 +336,8 @@ async function begin(): Promise<void> {
   sampler = setInterval(sample, 100);
   cpuStart = process.cpuUsage();
   eluStart = performance.eventLoopUtilization();
+  sqlStart = snapshotSql();
+  if (cfg.sqlLog) sqlTexts = new Map();
   eld.reset();
   eld.enable();
   windowStart = performance.now();
@@ -247,6 +365,7 @@ async function end(): Promise<EndReport> {
   const httpDrainMs = await quiet(750, 60_000);
   const windowMs = performance.now() - windowStart;
   const cpu = process.cpuUsage(cpuStart);
+  const sqlWindow = sqlSince(sqlStart);
   const elu = performance.eventLoopUtilization(eluStart);
   eld.disable();
   if (profiler && profiling && cfg.cpuProfile) {
@@ -259,6 +378,14 @@ async function end(): Promise<EndReport> {
   const a0 = performance.now();
   const applierDrained = await Promise.race([applier.idle().then(() => true), sleep(120_000).then(() => false)]);
   const applierDrainMs = Math.round(performance.now() - a0);
+  const cpuTotal = process.cpuUsage(cpuStart);
+  const sqlTotal = sqlSince(sqlStart);
+  if (cfg.sqlLog && sqlTexts) {
+    const file = sqlLogs++ ? cfg.sqlLog.replace(/(\.txt)?$/, `-${sqlLogs}.txt`) : cfg.sqlLog;
+    const lines = [...sqlTexts].sort((a, b) => b[1] - a[1]).map(([t, n]) => `${String(n).padStart(7)}  ${t}`);
+    await writeFile(file, `${sqlTotal.statements} statements (${started} HTTP requests received)\n${lines.join('\n')}\n`);
+    sqlTexts = null;
+  }
   sample();
   if (sampler) clearInterval(sampler);
   sampler = null;
@@ -276,6 +403,8 @@ async function end(): Promise<EndReport> {
     heapUsedPeak,
     maxRssSinceStart: process.resourceUsage().maxRSS * 1024,
     cpuCores: (cpu.user + cpu.system) / 1000 / windowMs,
+    cpuMs: { window: (cpu.user + cpu.system) / 1000, total: (cpuTotal.user + cpuTotal.system) / 1000 },
+    sql: { window: sqlWindow, total: sqlTotal },
     eventLoopUtilization: elu.utilization,
     eventLoopDelayMs: { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 },
   };
@@ -340,11 +469,14 @@ const ready: ReadyMessage = {
   token: signClientToken(app.jwt, CLIENT_ID, ['credit:read', 'payoff:read']),
   finfraAuthKey: app.webhooks.finfraAuthKey!,
   finfraLoanIds: sandbox.dataset.finfra.flatMap((u) => u.loans.map((l) => l.loanUniqueId)),
+  borrowerIds,
   today,
   borrowers: requests.length,
   setupMs: Math.round(performance.now() - t0),
   rssAfterSetup: process.memoryUsage().rss,
   database: db.kind,
+  databaseVersion: (await db.sql.query<{ server_version: string }>('SHOW server_version'))[0]?.server_version ?? 'unknown',
+  pid: process.pid,
   sandboxUrls: sandbox.urls,
 };
 send(ready);
