@@ -8,7 +8,9 @@
 import DataLoader from 'dataloader';
 import { type ConsentDomain, decide, effectiveStatus } from '../domain/consent';
 import type { ProviderCode } from '../domain/types';
-import type { Consent, PrismaClient } from '../generated/prisma/client';
+import type { Consent } from '../generated/prisma/client';
+import type { SqlExecutor } from '../store/migrate';
+import { consentsOfClient } from '../store/reads';
 import type { Clock } from '../providers/connector';
 import type { ConsentService } from './consent.service';
 import { ConsentDenied } from './errors';
@@ -23,8 +25,9 @@ export class ConsentGuard {
   private readonly access = new Map<string, AccessEntry>();
   private readonly expired = new Set<string>();
 
+  /** @param sql where the client's consents are read (plain SQL, src/store/reads.ts): once per request and borrower, uncached. */
   constructor(
-    prisma: PrismaClient,
+    sql: SqlExecutor,
     private readonly writer: AccessLogWriter,
     private readonly service: ConsentService,
     readonly clientId: string,
@@ -32,7 +35,7 @@ export class ConsentGuard {
     private readonly requestId: string,
   ) {
     this.consents = new DataLoader(async (borrowerIds) => {
-      const rows = await prisma.consent.findMany({ where: { clientId, borrowerId: { in: [...borrowerIds] } }, orderBy: { createdAt: 'asc' } });
+      const rows = await consentsOfClient(sql, clientId, borrowerIds);
       const by = new Map<string, Consent[]>();
       for (const r of rows) if (r.borrowerId) by.set(r.borrowerId, [...(by.get(r.borrowerId) ?? []), r]);
       return borrowerIds.map((id) => by.get(id) ?? []);

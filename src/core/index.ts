@@ -98,13 +98,13 @@ export class Core {
       clock: this.deps.clock,
       requestId,
       log,
-      loaders: createRequestLoaders(this.deps.prisma, this.deps.connectors),
+      loaders: createRequestLoaders(this.deps.sql, this.deps.connectors),
       guard: this.guard(client, requestId),
     };
   }
 
   private guard(client: ApiClient, requestId: string): ConsentGuard {
-    return new ConsentGuard(this.deps.prisma, this.accessLog, this.consents, client.id, this.deps.clock, requestId);
+    return new ConsentGuard(this.deps.sql, this.accessLog, this.consents, client.id, this.deps.clock, requestId);
   }
 }
 

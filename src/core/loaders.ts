@@ -13,12 +13,14 @@ import DataLoader from 'dataloader';
 import type { ProviderCode } from '../domain/types';
 import type { AccountRef, ProviderReads } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
-import type { Borrower, LedgerLoanState, PrismaClient, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
+import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
+import type { SqlExecutor } from '../store/migrate';
+import { accountsById, accountsOfBorrowers, borrowersById, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotsOf } from '../store/reads';
 import type { BankChannel, Repayment } from '../domain/types';
 
 /** Loaders of one request. */
 export interface RequestLoaders {
-  /** Borrower rows by id (one `findMany ... in` per batch). */
+  /** Borrower rows by id (one query per batch). */
   borrower: DataLoader<string, Borrower | null>;
   /** Linked accounts by borrower id. */
   accountsOfBorrower: DataLoader<string, ProviderAccount[]>;
@@ -63,54 +65,52 @@ export function accountRef(a: ProviderAccount): AccountRef {
   return { id: a.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials };
 }
 
-/** Builds the loaders of one request. */
-export function createRequestLoaders(prisma: PrismaClient, connectors: Connectors): RequestLoaders {
+/**
+ * Builds the loaders of one request. Their queries are plain SQL on `sql` (src/store/reads.ts): the read path
+ * runs them on every credit view, and Prisma's client engine cost several times their database time.
+ */
+export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors): RequestLoaders {
   return {
     borrower: new DataLoader(async (ids) => {
-      const rows = await prisma.borrower.findMany({ where: { id: { in: [...ids] } } });
-      const byId = new Map(rows.map((r) => [r.id, r]));
+      const byId = new Map((await borrowersById(sql, ids)).map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     accountsOfBorrower: new DataLoader(async (ids) => {
-      const rows = await prisma.providerAccount.findMany({ where: { borrowerId: { in: [...ids] } }, orderBy: { provider: 'asc' } });
-      const by = groupBy(rows, (r) => r.borrowerId);
+      const by = groupBy(await accountsOfBorrowers(sql, ids), (r) => r.borrowerId);
       return ids.map((id) => by.get(id) ?? []);
     }),
     account: new DataLoader(async (ids) => {
-      const rows = await prisma.providerAccount.findMany({ where: { id: { in: [...ids] } } });
-      const byId = new Map(rows.map((r) => [r.id, r]));
+      const byId = new Map((await accountsById(sql, ids)).map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     eventRepayments: new DataLoader(async (keys) => {
-      const rows = await prisma.ledgerRepayment.findMany({ where: { OR: keys.map(splitKey) } });
-      const by = groupBy(rows, (r) => ledgerKey(r.provider, r.providerLoanId));
+      const by = groupBy(await repaymentsOfLoans(sql, keys.map(splitKey)), (r) => ledgerKey(r.provider, r.providerLoanId));
       return keys.map((k) =>
-        (by.get(k) ?? [])
-          .map((r) => ({
-            id: r.externalId,
-            providerLoanId: r.providerLoanId,
-            amount: r.amount,
-            channel: r.channel as BankChannel,
-            status: r.status as Repayment['status'],
-            paidAt: r.paidAt,
-            clearedAt: r.clearedAt,
-          })),
+        (by.get(k) ?? []).map((r) => ({
+          id: r.externalId,
+          providerLoanId: r.providerLoanId,
+          amount: r.amount,
+          channel: r.channel as BankChannel,
+          status: r.status as Repayment['status'],
+          paidAt: r.paidAt,
+          clearedAt: r.clearedAt,
+        })),
       );
     }),
     loanState: new DataLoader(async (keys) => {
-      const rows = await prisma.ledgerLoanState.findMany({ where: { OR: keys.map(splitKey) } });
-      const by = new Map(rows.map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
+      const by = new Map((await loanStatesOf(sql, keys.map(splitKey))).map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
       return keys.map((k) => by.get(k) ?? null);
     }),
     settlements: new DataLoader(async (refs) => {
-      const rows = await prisma.settlement.findMany({ where: { reference: { in: [...refs] } } });
-      const by = groupBy(rows, (s) => s.reference);
+      const by = groupBy(await settlementsOf(sql, refs), (s) => s.reference);
       return refs.map((r) => by.get(r) ?? []);
     }),
     snapshots: new DataLoader(async (keys) => {
-      const pairs = keys.map((k) => k.split('|') as [string, string]);
-      const rows = await prisma.providerSnapshot.findMany({ where: { OR: pairs.map(([consentId, accountId]) => ({ consentId, accountId })) } });
-      const by = groupBy(rows, (r) => `${r.consentId}|${r.accountId}`);
+      const pairs = keys.map((k) => {
+        const [consentId, accountId] = k.split('|') as [string, string];
+        return { consentId, accountId };
+      });
+      const by = groupBy(await snapshotsOf(sql, pairs), (r) => `${r.consentId}|${r.accountId}`);
       return keys.map((k) => by.get(k) ?? []);
     }),
     reads: Object.fromEntries(Object.entries(connectors).map(([code, c]) => [code, c.openReads()])) as Record<ProviderCode, ProviderReads>,

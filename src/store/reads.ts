@@ -1,0 +1,77 @@
+/**
+ * The read path's queries in plain SQL (prepared statements on the pool), returning the same row shapes as
+ * the Prisma client's models. Every credit view runs these; through Prisma's client engine each cost
+ * 1.5-2.3 ms of CPU to compile and map (bench/pg-costs.ts, the issue-12 profile), here about a tenth of that.
+ * Writes and everything off the hot path stay on Prisma.
+ *
+ * Arrays of enum values are sent as `text[]` and cast in SQL (PGlite cannot serialize a parameter of a custom
+ * enum array type). Shapes: timestamps are `Date`, BIGINT columns `bigint` (integer rupiah), enum arrays `string[]`, JSON columns
+ * parsed values, exactly as Prisma returns them.
+ */
+import type { Borrower, Consent, LedgerLoanState, LedgerRepayment, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
+import type { SqlExecutor } from './migrate';
+
+const big = (v: string | bigint | number | null): bigint | null => (v === null ? null : BigInt(v));
+
+const CONSENT_COLUMNS = `"id", "borrowerId", "clientId", "providers"::text[] AS "providers", "domains"::text[] AS "domains", "purpose", "startsAt", "expiresAt",
+  "dataLifeSeconds", "fetchIntervalSeconds", "status"::text AS "status", "requestExpiresAt", "createdAt", "updatedAt"`;
+
+/** One client's consents from each of `borrowerIds`, oldest first. */
+export function consentsOfClient(sql: SqlExecutor, clientId: string, borrowerIds: readonly string[]): Promise<Consent[]> {
+  return sql.query<Consent>(`SELECT ${CONSENT_COLUMNS} FROM "Consent" WHERE "clientId" = $1 AND "borrowerId" = ANY($2::uuid[]) ORDER BY "createdAt" ASC, "id" ASC`, [clientId, [...borrowerIds]]);
+}
+
+/** Borrowers by id (missing ids are simply absent). */
+export function borrowersById(sql: SqlExecutor, ids: readonly string[]): Promise<Borrower[]> {
+  return sql.query<Borrower>(`SELECT "id", "nik", "fullName", "createdAt", "erasedAt" FROM "Borrower" WHERE "id" = ANY($1::uuid[])`, [[...ids]]);
+}
+
+const ACCOUNT_COLUMNS = `"id", "borrowerId", "provider"::text AS "provider", "externalId", "credentials", "linkedAt"`;
+
+/** Linked accounts of `borrowerIds`, by provider. */
+export function accountsOfBorrowers(sql: SqlExecutor, borrowerIds: readonly string[]): Promise<ProviderAccount[]> {
+  return sql.query<ProviderAccount>(`SELECT ${ACCOUNT_COLUMNS} FROM "ProviderAccount" WHERE "borrowerId" = ANY($1::uuid[]) ORDER BY "provider" ASC`, [[...borrowerIds]]);
+}
+
+/** Linked accounts by id. */
+export function accountsById(sql: SqlExecutor, ids: readonly string[]): Promise<ProviderAccount[]> {
+  return sql.query<ProviderAccount>(`SELECT ${ACCOUNT_COLUMNS} FROM "ProviderAccount" WHERE "id" = ANY($1::uuid[])`, [[...ids]]);
+}
+
+/** Ledger repayments of the given loans ((provider, providerLoanId) pairs). Amounts in integer rupiah. */
+export async function repaymentsOfLoans(sql: SqlExecutor, loans: readonly { provider: string; providerLoanId: string }[]): Promise<LedgerRepayment[]> {
+  const rows = await sql.query<LedgerRepayment & { amount: string }>(
+    `SELECT r."id", r."provider"::text AS "provider", r."providerLoanId", r."externalId", r."amount"::text AS "amount", r."channel", r."reference", r."status", r."paidAt", r."clearedAt", r."updatedAt"
+     FROM "LedgerRepayment" r JOIN unnest($1::text[], $2::text[]) AS k(provider, loan) ON r."provider" = k.provider::"Provider" AND r."providerLoanId" = k.loan`,
+    [loans.map((l) => l.provider), loans.map((l) => l.providerLoanId)],
+  );
+  return rows.map((r) => ({ ...r, amount: big(r.amount)! }));
+}
+
+/** Event-reported loan states of the given loans. Reported totals in integer rupiah. */
+export async function loanStatesOf(sql: SqlExecutor, loans: readonly { provider: string; providerLoanId: string }[]): Promise<LedgerLoanState[]> {
+  const rows = await sql.query<LedgerLoanState & { reportedPaid: string | null }>(
+    `SELECT s."provider"::text AS "provider", s."providerLoanId", s."status", s."reportedPaid"::text AS "reportedPaid", s."reportedNumberOfPay", s."updatedAt"
+     FROM "LedgerLoanState" s JOIN unnest($1::text[], $2::text[]) AS k(provider, loan) ON s."provider" = k.provider::"Provider" AND s."providerLoanId" = k.loan`,
+    [loans.map((l) => l.provider), loans.map((l) => l.providerLoanId)],
+  );
+  return rows.map((r) => ({ ...r, reportedPaid: big(r.reportedPaid) }));
+}
+
+/** Bank settlements confirming the given repayment references. Amounts in integer rupiah. */
+export async function settlementsOf(sql: SqlExecutor, references: readonly string[]): Promise<Settlement[]> {
+  const rows = await sql.query<Settlement & { amount: string }>(
+    `SELECT "id", "bank", "partnerId", "externalId", "day", "reference", "account", "amount"::text AS "amount", "settledAt" FROM "Settlement" WHERE "reference" = ANY($1::text[])`,
+    [[...references]],
+  );
+  return rows.map((r) => ({ ...r, amount: big(r.amount)! }));
+}
+
+/** Cached provider data of the given (consent, account) pairs, every domain. */
+export function snapshotsOf(sql: SqlExecutor, pairs: readonly { consentId: string; accountId: string }[]): Promise<ProviderSnapshot[]> {
+  return sql.query<ProviderSnapshot>(
+    `SELECT s."id", s."consentId", s."accountId", s."domain"::text AS "domain", s."payload", s."contentHash", s."fetchedAt", s."eventAt"
+     FROM "ProviderSnapshot" s JOIN unnest($1::uuid[], $2::uuid[]) AS k(consent, account) ON s."consentId" = k.consent AND s."accountId" = k.account`,
+    [pairs.map((p) => p.consentId), pairs.map((p) => p.accountId)],
+  );
+}
