@@ -10,7 +10,7 @@ import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
 import { FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
 import { MoneyObject } from './money.type';
 
-@ObjectType('ScheduledPayment', { description: 'An installment together with its loan.' })
+@ObjectType('ScheduledPayment', { simpleResolvers: true, description: 'An installment together with its loan.' })
 export class ScheduledPaymentObject {
   @Field(() => LoanObject)
   loan!: LoanObject;

@@ -1,6 +1,11 @@
 /**
  * GraphQL `Loan` and its parts. Wraps a normalized domain `Loan`; every amount
  * is integer rupiah as `Money`, every date a Jakarta `Date`.
+ *
+ * Types marked `simpleResolvers: true` (here, `Money` and `ScheduledPayment`) resolve their fields with
+ * graphql-js's default resolver instead of type-graphql's wrapper: a credit view resolves thousands of them.
+ * type-graphql then runs no middleware on those fields, `@Authorized` included, so the option is only on
+ * types without `@Authorized` fields (their parent field carries the scope check where one is needed).
  */
 import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
@@ -31,7 +36,7 @@ import {
 import { MoneyObject } from './money.type';
 import { Node } from './node.type';
 
-@ObjectType('InterestRate', { description: 'A flat interest rate as the provider quotes it.' })
+@ObjectType('InterestRate', { simpleResolvers: true, description: 'A flat interest rate as the provider quotes it.' })
 export class InterestRateObject {
   @Field(() => String, { description: 'Percentage as a decimal string ("24" = 24%). Cairin `annualRatePct`, Finfra `interest_rate`, Dompet Kilat `references.interest`.' })
   percent!: string;
@@ -40,7 +45,7 @@ export class InterestRateObject {
   period!: string;
 }
 
-@ObjectType('Tenor', { description: 'Length of a loan with its unit (Cairin `tenorDays`, Finfra `tenor`+`tenor_unit`/frequency, Dompet Kilat `tenor`+`unit`).' })
+@ObjectType('Tenor', { simpleResolvers: true, description: 'Length of a loan with its unit (Cairin `tenorDays`, Finfra `tenor`+`tenor_unit`/frequency, Dompet Kilat `tenor`+`unit`).' })
 export class TenorObject {
   @Field(() => Int)
   value!: number;
@@ -102,7 +107,7 @@ export class InstallmentObject {
   }
 }
 
-@ObjectType('Repayment', { description: 'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`).' })
+@ObjectType('Repayment', { simpleResolvers: true, description: 'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`).' })
 export class RepaymentObject {
   constructor(private readonly r: RepaymentView) {}
 
@@ -142,7 +147,7 @@ export class RepaymentObject {
   }
 }
 
-@ObjectType('Disbursement', { description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`).' })
+@ObjectType('Disbursement', { simpleResolvers: true, description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`).' })
 export class DisbursementObject {
   constructor(private readonly d: Disbursement) {}
 
@@ -172,7 +177,7 @@ export class DisbursementObject {
   }
 }
 
-@ObjectType('Freshness', { description: 'How fresh provider data is: when it was fetched, from where, and whether it is stale.' })
+@ObjectType('Freshness', { simpleResolvers: true, description: 'How fresh provider data is: when it was fetched, from where, and whether it is stale.' })
 export class FreshnessObject {
   constructor(private readonly f: Freshness) {}
 
@@ -197,7 +202,7 @@ export class FreshnessObject {
   }
 }
 
-@ObjectType('OutstandingBalance', { description: 'What is still owed on a loan, split. Counts cleared money only; pending (unsettled) money is shown separately and not deducted.' })
+@ObjectType('OutstandingBalance', { simpleResolvers: true, description: 'What is still owed on a loan, split. Counts cleared money only; pending (unsettled) money is shown separately and not deducted.' })
 export class OutstandingBalanceObject {
   constructor(private readonly b: LoanBalances) {}
 
@@ -227,7 +232,7 @@ export class OutstandingBalanceObject {
   }
 }
 
-@ObjectType('ReconciliationIssue', { description: "A place where the provider's schedule, the payments and the running balance do not agree." })
+@ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
   constructor(private readonly i: ReconciliationIssue) {}
 
@@ -250,7 +255,7 @@ export class ReconciliationIssueObject {
   }
 }
 
-@ObjectType('PayoffQuote', { description: 'The amount that closes the loan if paid on `asOf`, with its breakdown.' })
+@ObjectType('PayoffQuote', { simpleResolvers: true, description: 'The amount that closes the loan if paid on `asOf`, with its breakdown.' })
 export class PayoffQuoteObject {
   constructor(private readonly q: PayoffQuote) {}
 

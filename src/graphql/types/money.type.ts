@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { CurrencyCodeEnum } from './enums';
 
 /** Money: exact integer rupiah as a decimal string (Shopify MoneyV2 convention), never a Float or Int. */
-@ObjectType('Money', { description: 'An exact amount. `amount` is a decimal string of integer rupiah (IDR has no minor unit in use).' })
+@ObjectType('Money', { simpleResolvers: true, description: 'An exact amount. `amount` is a decimal string of integer rupiah (IDR has no minor unit in use).' })
 export class MoneyObject {
   @Field(() => String, { description: 'Decimal string, e.g. "1000000" for IDR 1,000,000.' })
   amount!: string;
