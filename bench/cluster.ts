@@ -35,10 +35,9 @@
  */
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -49,7 +48,8 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { signClientToken } from '../src/app';
 import { jakartaDate } from '../src/domain/dates';
-import { generateDataset, linkRequests } from '../src/sandbox';
+import { generateDataset, linkRequests, mulberry32 } from '../src/sandbox';
+import { allPostgresCpuSeconds, cpuSecondsOf, cpuSplitOf, freePort, machineCpu, rssOf } from './proc';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -173,112 +173,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Small helpers: ports, percentiles, /proc sampling
 // ---------------------------------------------------------------------------
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The q-quantile of sorted numbers (nearest rank). */
 function quantile(sorted: readonly number[], q: number): number | null {
   if (!sorted.length) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** Resident set size of a process in bytes (/proc, else `ps -o rss=`), or null when it is gone. */
-function rssOf(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    /* fall back to ps */
-  }
-  try {
-    const kb = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
-    return Number.isFinite(kb) && kb > 0 ? kb * 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
-/** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat; null when unreadable. */
-function cpuSecondsOf(pid: number): number | null {
-  const c = cpuSplitOf(pid);
-  return c ? c.user + c.system : null;
-}
-
-/** User and system CPU seconds a process used so far (/proc/<pid>/stat); null when unreadable. */
-function cpuSplitOf(pid: number): { user: number; system: number } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command: state(0) ... utime(11) stime(12).
-    return { user: Number(f[11]) / CLK_TCK, system: Number(f[12]) / CLK_TCK };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds of every PostgreSQL process on this machine so far, exited backends included (the postmaster's
- * reaped children's time): all databases, so other users of the server count too. Null when /proc is unreadable.
- */
-function allPostgresCpuSeconds(): number | null {
-  try {
-    let sum = 0;
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      let s: string;
-      try {
-        s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      sum += Number(f[11]) + Number(f[12]);
-      // The postmaster (its parent is not postgres): add its reaped children (backends that exited).
-      const ppid = Number(f[1]);
-      let parentComm = '';
-      try {
-        const ps = readFileSync(`/proc/${ppid}/stat`, 'utf8');
-        parentComm = ps.slice(ps.indexOf('(') + 1, ps.lastIndexOf(')'));
-      } catch {
-        /* parent gone */
-      }
-      if (parentComm !== 'postgres') sum += Number(f[13]) + Number(f[14]);
-    }
-    return sum / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** The machine's busy and total CPU seconds so far (/proc/stat), summed over all cores. */
-function machineCpu(): { busy: number; total: number } | null {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = v.reduce((a, b) => a + b, 0);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-  } catch {
-    return null;
-  }
 }
 
 function commit(): string {
@@ -651,18 +549,6 @@ const newCounters = (n: number): Counters => ({
   ackedByInstance: Array.from({ length: n }, () => 0),
 });
 
-/** A small seeded PRNG (mulberry32) so a run's mix is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 class Generator {
   readonly callbacks = new Map<string, Callback>();
   /** Callbacks acknowledged at least once: replay candidates. */
@@ -672,7 +558,7 @@ class Generator {
   phase: 'warmup' | 'measure' | 'after' = 'warmup';
   stopped = false;
   private payments = 0;
-  private readonly rand = rng(P.seed * 7919 + 1);
+  private readonly rand = mulberry32(P.seed * 7919 + 1);
   private readonly agents: http.Agent[];
   private readonly targets: { host: string; port: number }[];
   private readonly path = '/webhooks/finfra/api/core/payment-gateway/va/status';

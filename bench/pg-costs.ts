@@ -19,41 +19,15 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openDatabase } from '../src/app';
+import { allPostgresCpuSeconds } from './proc';
 
 const { values: argv } = parseArgs({ options: { 'database-url': { type: 'string' }, n: { type: 'string' } } });
 const ADMIN = argv['database-url'] ?? process.env.BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const N = Math.max(20, Number(argv.n ?? 400));
-
-/** CPU seconds of every PostgreSQL process on this machine, the postmaster's reaped children included. */
-function postgresCpu(): number {
-  let sum = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let s: string;
-    try {
-      s = readFileSync(`/proc/${d}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')) !== 'postgres') continue;
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    sum += Number(f[11]) + Number(f[12]);
-    let parent = '';
-    try {
-      const ps = readFileSync(`/proc/${f[1]}/stat`, 'utf8');
-      parent = ps.slice(ps.indexOf('(') + 1, ps.lastIndexOf(')'));
-    } catch {
-      /* gone */
-    }
-    if (parent !== 'postgres') sum += Number(f[13]) + Number(f[14]);
-  }
-  return sum / 100;
-}
 
 const clientCpu = () => {
   const u = process.cpuUsage();
@@ -63,10 +37,10 @@ const clientCpu = () => {
 const rows: { op: string; clientMs: number; serverMs: number; wallMs: number; note?: string }[] = [];
 async function measure(op: string, n: number, fn: (i: number) => Promise<unknown>, note?: () => string): Promise<void> {
   const c0 = clientCpu();
-  const s0 = postgresCpu();
+  const s0 = (allPostgresCpuSeconds() ?? 0);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await fn(i);
-  rows.push({ op, clientMs: (clientCpu() - c0) / n, serverMs: ((postgresCpu() - s0) * 1000) / n, wallMs: (performance.now() - t0) / n, note: note?.() });
+  rows.push({ op, clientMs: (clientCpu() - c0) / n, serverMs: (((allPostgresCpuSeconds() ?? 0) - s0) * 1000) / n, wallMs: (performance.now() - t0) / n, note: note?.() });
 }
 
 const name = `satukredit_probe_${randomBytes(5).toString('hex')}`;

@@ -21,7 +21,6 @@
  */
 import { execFileSync } from 'node:child_process';
 import { type ChildProcess, fork } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { allPostgresCpuSeconds, cpuSecondsOf, memoryOf } from './proc';
 import type { ChildConfig, EndReport, ReadyMessage, SqlCount } from './server';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -678,74 +678,6 @@ const r3 = (x: number) => Math.round(x * 1000) / 1000;
 // ---------------------------------------------------------------------------
 // Per-process figures from /proc (the reference server, PostgreSQL), and the load average
 // ---------------------------------------------------------------------------
-
-/** Clock ticks per second of /proc/<pid>/stat's CPU times. */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system) a process used so far (/proc/<pid>/stat); null when unreadable. */
-function cpuSecondsOf(pid: number): number | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // Fields after the command: state(0) ... utime(11) stime(12).
-    return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
-
-/** A process's resident set size now (VmRSS) and its kernel high-water mark (VmHWM), bytes; null when unreadable. */
-function memoryOf(pid: number): { rss: number; hwm: number } | null {
-  try {
-    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN) * 1024;
-    return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
-  } catch {
-    return null;
-  }
-}
-
-/**
- * CPU seconds of every PostgreSQL process on this machine so far, exited backends included (the postmaster's
- * reaped children's time): all databases, so other users of the server count too (an upper bound for the
- * benchmark database). Null when /proc is unreadable. Copied from bench/cluster.ts (importing it would run it).
- */
-function allPostgresCpuSeconds(): number | null {
-  try {
-    let sum = 0;
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      let s: string;
-      try {
-        s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
-      if (comm !== 'postgres') continue;
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      sum += Number(f[11]) + Number(f[12]);
-      // The postmaster (its parent is not postgres): add its reaped children (backends that exited).
-      let parentComm = '';
-      try {
-        const ps = readFileSync(`/proc/${Number(f[1])}/stat`, 'utf8');
-        parentComm = ps.slice(ps.indexOf('(') + 1, ps.lastIndexOf(')'));
-      } catch {
-        /* parent gone */
-      }
-      if (parentComm !== 'postgres') sum += Number(f[13]) + Number(f[14]);
-    }
-    return sum / CLK_TCK;
-  } catch {
-    return null;
-  }
-}
 
 /** The machine's 1, 5 and 15 minute load averages, two decimals. */
 const loadAverage = (): number[] => os.loadavg().map(r2);

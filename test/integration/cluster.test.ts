@@ -7,13 +7,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signClientToken } from '../../src/app';
 import { createSandboxBanks, generateDataset, linkRequests, WebhookSender } from '../../src/sandbox';
 import { jakartaDate } from '../../src/domain/dates';
 import { until } from '../support/clock';
+import { freePort } from '../support/ports';
 import { openTestDatabase } from '../support/stack';
 
 const ON_SERVER = Boolean(process.env.TEST_DATABASE_URL);
@@ -25,17 +25,6 @@ const LIMITED_CLIENT = 'cluster-limited';
 const BUDGET_QUERY = '{ borrowers(first: 1) { totalCount } }';
 const LIMITED_BUDGET = 20;
 const FINFRA_CALLBACK_KEY = randomBytes(18).toString('hex');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A child process with its output collected. */
 function run(args: string[], env: Record<string, string>): { child: ChildProcess; out: () => string } {
