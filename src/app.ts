@@ -17,6 +17,7 @@ import { type Config, normalizeIp, SETTLEMENT_BANKS } from './config';
 import { Core, DEFAULT_CODE_POLICY } from './core';
 import { DEFAULT_EVENT_POLICY, type EventPolicy } from './core/events.service';
 import { type AccessLogPolicy, DEFAULT_ACCESS_LOG_POLICY } from './core/access-log';
+import type { ResponseCachePolicy } from './core/response-cache';
 import { ClientRegistry } from './core/client-registry';
 import { DEFAULT_LAG_MINUTES, type LagMinutes } from './core/ledger.service';
 import { Redis } from 'ioredis';
@@ -76,6 +77,8 @@ export interface AppOverrides {
   eventWorker?: boolean;
   /** How access-log entries are batched (default: DEFAULT_ACCESS_LOG_POLICY). */
   accessLogPolicy?: Partial<AccessLogPolicy>;
+  /** Size and lifetime of the response cache (default: RESPONSE_CACHE_MB and RESPONSE_CACHE_TTL_MS). */
+  responseCache?: Partial<ResponseCachePolicy>;
 }
 
 /** Background jobs of a running app. */
@@ -312,6 +315,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const core = new Core({ prisma, sql: database.sql, work: database.work, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey, clients: new ClientRegistry(config.API_CLIENTS), publicUrl: () => config.PUBLIC_URL ?? server?.url ?? `http://${config.HOST}:${config.PORT}`,
     eventPolicy: { ...DEFAULT_EVENT_POLICY, ...overrides.eventPolicy },
     accessLogPolicy: { ...DEFAULT_ACCESS_LOG_POLICY, ...overrides.accessLogPolicy },
+    responseCachePolicy: { maxBytes: Math.round(config.RESPONSE_CACHE_MB * 1024 * 1024), maxTtlMs: config.RESPONSE_CACHE_TTL_MS, ...overrides.responseCache },
     codePolicy: { ...DEFAULT_CODE_POLICY, sendsPerNik: config.OTP_SENDS_PER_NIK, sendsPerIp: config.OTP_SENDS_PER_IP },
   });
 
@@ -403,6 +407,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await scheduler?.stop();
       await core.events.stop();
       await core.accessLog.close();
+      core.close();
       await tracing.shutdown();
       await sharedPublisher?.close();
       redis?.disconnect();

@@ -229,6 +229,10 @@ const Env = z.object({
    * second, half of what one instance serves (README, "Configuration").
    */
   GRAPHQL_COST_PER_MINUTE: CostPerMinute.default(200_000),
+  /** Memory for stored answers of read operations, MB (src/core/response-cache.ts); 0 turns the response cache off. */
+  RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
+  /** Longest a stored answer is served, ms (writers' invalidations drop it earlier). */
+  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
   ...otelVariables(),
   ...bankVariables(),
 });

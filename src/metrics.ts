@@ -64,6 +64,12 @@ export const cacheLookups = new client.Counter({
   labelNames: ['provider', 'result'] as const,
   registers: [registry],
 });
+export const responseCacheLookups = new client.Counter({
+  name: 'satukredit_response_cache_total',
+  help: 'Read operations by how the response cache answered: hit (a stored answer), miss (computed, then stored when it could be), bypass (not cacheable, or the cache is off).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
 export const webhookEvents = new client.Counter({
   name: 'satukredit_webhook_events_total',
   help: 'Webhook deliveries by source, kind and outcome (accepted, duplicate, rejected).',

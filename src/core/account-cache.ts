@@ -15,6 +15,7 @@ import type { Consent, PrismaClient, ProviderAccount, ProviderSnapshot } from '.
 import type { Logger } from '../logger';
 import type { AccountRef, ProviderReads } from '../providers/connector';
 import { saveSnapshot } from '../store/snapshots';
+import { accountTag, type Invalidation, type ReadRecord } from './response-cache';
 import { providerFailure } from './errors';
 import { type ReadFailure, recordPendingRepayments } from './ledger.service';
 
@@ -45,15 +46,18 @@ export class AccountCache {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly log: Logger,
+    /** The response cache's invalidation: a refresh drops every stored answer that read this account, on every instance. */
+    private readonly invalidation?: Invalidation,
   ) {}
 
   /**
    * Reads the account live and stores, under each consent, every snapshot kind it covers, stamped
    * `now` (the fetch time). Repayments and disbursements are read when any consent covers them; their
    * failure is kept in the answer (loans are still returned). Also records pending repayments in the ledger.
+   * @param reader the read making this refresh, whose own answer is not spoiled by the invalidation it causes.
    * @throws ProviderError when the loans cannot be read (nothing is stored then); database errors.
    */
-  async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date): Promise<AccountData> {
+  async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date, reader?: ReadRecord): Promise<AccountData> {
     const wants = (d: ConsentDomain) => consents.some((c) => covers(c, account.provider, d));
     const ref = accountRef(account);
     const list = <T>(domain: ConsentDomain, read: () => Promise<T[]>): Promise<ReadList<T>> =>
@@ -79,6 +83,7 @@ export class AccountCache {
       if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) await save('DISBURSEMENTS', disbursements.rows);
     }
     await recordPendingRepayments(this.prisma, account.provider, repayments.rows);
+    this.invalidation?.tags([accountTag(account.id)], reader);
     return { loans, repayments, disbursements, fetchedAt: now, eventAt: null };
   }
 

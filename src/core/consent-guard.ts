@@ -16,6 +16,7 @@ import type { ConsentService } from './consent.service';
 import { ConsentDenied } from './errors';
 import { consentDenials } from '../metrics';
 import type { AccessEntry, AccessKind, AccessLogWriter, AccessSource } from './access-log';
+import { borrowerTag, type ReadRecord } from './response-cache';
 
 export type { AccessKind } from './access-log';
 
@@ -33,9 +34,14 @@ export class ConsentGuard {
     readonly clientId: string,
     private readonly clock: Clock,
     private readonly requestId: string,
+    /** Where what the decisions depended on is recorded (the borrower's tag; when a consent's status moves with time). */
+    private readonly record: ReadRecord,
   ) {
     this.consents = new DataLoader(async (borrowerIds) => {
       const rows = await consentsOfClient(sql, clientId, borrowerIds);
+      const now = this.clock.now().getTime();
+      for (const id of borrowerIds) record.tag(borrowerTag(id));
+      for (const c of rows) for (const t of [c.startsAt, c.expiresAt, c.requestExpiresAt]) if (t && t.getTime() > now) record.changesAt(t.getTime());
       const by = new Map<string, Consent[]>();
       for (const r of rows) if (r.borrowerId) by.set(r.borrowerId, [...(by.get(r.borrowerId) ?? []), r]);
       return borrowerIds.map((id) => by.get(id) ?? []);
@@ -93,6 +99,23 @@ export class ConsentGuard {
   /** Records where the data of this request's provider reads of (borrower, provider) came from: the provider or the cache. */
   source(borrowerId: string, provider: ProviderCode, source: AccessSource): void {
     for (const e of this.access.values()) if (e.kind === 'PROVIDER_READ' && e.borrowerId === borrowerId && e.provider === provider) e.source = source;
+  }
+
+  /** The access entries recorded so far (what a stored answer replays on each hit). */
+  entries(): AccessEntry[] {
+    return [...this.access.values()];
+  }
+
+  /**
+   * Records the access entries of a stored answer served to this request: this request's id and time, and
+   * CACHE as the source of provider reads (no provider was called).
+   */
+  replay(entries: readonly AccessEntry[]): void {
+    const at = this.clock.now();
+    for (const e of entries) {
+      const key = `${e.borrowerId}|${e.provider}|${e.domain}|${e.kind}`;
+      this.access.set(key, { ...e, requestId: this.requestId, at, source: e.kind === 'PROVIDER_READ' ? 'CACHE' : e.source });
+    }
   }
 
   /** Hands the access entries of this request to the access-log writer (called once when the response is sent; written within 100 ms). */

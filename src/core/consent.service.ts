@@ -13,6 +13,7 @@ import { isDatabaseUnavailable } from '../store/database';
 import { maskNik } from '../domain/nik';
 import type { Clock } from '../providers/connector';
 import { NotFound } from './errors';
+import { borrowerTag, clientTag, type Invalidation } from './response-cache';
 import type { AccessLogWriter } from './access-log';
 import type { Publisher } from './publisher';
 
@@ -36,11 +37,17 @@ export class ConsentService {
     private readonly publisher: Publisher,
     /** The access log's writer: flushed before the log is read, so this instance's own reads are listed. */
     private readonly accessLogWriter: AccessLogWriter,
+    /** The response cache's invalidation: a consent change drops the client's and the borrower's stored answers. */
+    private readonly invalidation: Invalidation,
   ) {}
 
-  /** Publishes a consent's status change (after its transaction committed). */
-  announce(c: Pick<Consent, 'id' | 'clientId' | 'status'>, type: string): void {
-    this.publisher.publishConsent({ consentId: c.id, clientId: c.clientId, status: c.status, type, at: this.clock.now() });
+  /**
+   * Publishes a consent's status change (after its transaction committed). This instance's stored answers of
+   * the client and the borrower are dropped at once; the other instances drop theirs when the change arrives.
+   */
+  announce(c: Pick<Consent, 'id' | 'clientId' | 'status' | 'borrowerId'>, type: string): void {
+    this.invalidation.local([clientTag(c.clientId), ...(c.borrowerId ? [borrowerTag(c.borrowerId)] : [])]);
+    this.publisher.publishConsent({ consentId: c.id, clientId: c.clientId, borrowerId: c.borrowerId, status: c.status, type, at: this.clock.now() });
   }
 
   /** One of this client's consents by id, or null (another client's consent is not found either). */

@@ -5,7 +5,8 @@
  * last copy marked stale), keeping a provider's failure to its own part so
  * the others' data is still returned.
  */
-import { jakartaDate, type LocalDate } from '../domain/dates';
+import { jakartaDate, type LocalDate, nextJakartaMidnight } from '../domain/dates';
+import { accountTag, loanTag } from './response-cache';
 import type { ConsentDomain } from '../domain/consent';
 import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
 import type { LoanView } from '../domain/loan-view';
@@ -79,7 +80,9 @@ export class CreditService {
 
   /** Jakarta calendar date of the scope's clock. */
   today(scope: RequestScope): LocalDate {
-    return jakartaDate(scope.clock.now());
+    const now = scope.clock.now();
+    scope.record.changesAt(nextJakartaMidnight(now));
+    return jakartaDate(now);
   }
 
   /** Linked accounts of a borrower at the providers this client's consents name. */
@@ -97,6 +100,8 @@ export class CreditService {
    */
   async providerParts(scope: RequestScope, borrowerId: string, maxAgeSeconds?: number | null): Promise<ProviderPart[]> {
     const maxAge = checkMaxAge(maxAgeSeconds);
+    // A freshness demand is the client asking for a read not served from a stored answer.
+    if (maxAge !== null) scope.record.dontStore();
     const accounts = await this.consentedAccounts(scope, borrowerId);
     return Promise.all(accounts.map((a) => this.readPart(scope, a, maxAge)));
   }
@@ -114,6 +119,8 @@ export class CreditService {
    * @throws ConsentDenied when the consent is not ACTIVE (no provider call is made); ProviderFailure when the provider failed with nothing cached.
    */
   async loan(scope: RequestScope, accountId: string, providerLoanId: string): Promise<LoanRead | null> {
+    // loan(id) reads the provider live on every request: never answered from a stored answer.
+    scope.record.dontStore();
     const account = await scope.loaders.account.load(accountId);
     if (!account || !(await scope.guard.providersNamed(account.borrowerId)).has(account.provider)) return null;
     const part = await this.readPart(scope, account, null, true);
@@ -197,6 +204,13 @@ export class CreditService {
     const cached = this.cache.cached({ LOANS: loanSnaps!, REPAYMENTS: repaymentSnaps, DISBURSEMENTS: disbursementSnaps });
     const consents = [...new Map([consent, repaymentsAllowed.consent, disbursementsAllowed.consent].filter((c): c is Consent => c !== null).map((c) => [c.id, c])).values()];
     const build = async (d: AccountData, source: 'LIVE' | 'CACHE', stale: boolean): Promise<LoanView[]> => {
+      // The answer depends on this account's cached data and on each loan's ledger; a cached part's age
+      // (ageSeconds) changes at each whole second after its fetch.
+      scope.record.tag(accountTag(a.id));
+      for (const l of d.loans) scope.record.tag(loanTag(a.provider, l.providerLoanId));
+      if (source === 'CACHE') scope.record.changesAt(d.fetchedAt.getTime() + (Math.floor((now.getTime() - d.fetchedAt.getTime()) / 1000) + 1) * 1000);
+      else scope.record.dontStore();
+      if (stale) scope.record.dontStore();
       const repayments = repaymentsDenial ? null : d.repayments.rows;
       const views = await loanViews(scope, this.lagMinutes, d.loans, repayments, repaymentsDenial ?? d.repayments.failure);
       const freshness = freshnessOf(d, now, source, stale);
@@ -209,6 +223,8 @@ export class CreditService {
       const age = (now.getTime() - cached.fetchedAt.getTime()) / 1000;
       const limit = Math.min(ttlSeconds(cached.loans, cached.repayments.rows, jakartaDate(now), this.freshness), maxAge ?? Number.POSITIVE_INFINITY);
       if (age <= limit) {
+        // Past the limit this part is read live instead.
+        scope.record.changesAt(cached.fetchedAt.getTime() + limit * 1000 + 1);
         cacheLookups.inc({ provider: a.provider, result: 'hit' });
         scope.guard.source(borrowerId, a.provider, 'CACHE');
         return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null };
@@ -218,7 +234,7 @@ export class CreditService {
     // A provider call is made (whatever it answers): the access log says so; a stale copy served instead says CACHE.
     scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
-      const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now);
+      const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record);
       return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null };
     } catch (e) {
       // The database failing while the read is stored is not the provider's fault: the request fails as such.

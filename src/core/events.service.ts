@@ -25,6 +25,7 @@
  * for operators and replayable. Operational times (leases, backoff) are database time; business times
  * (appliedAt) come from the application's clock. The embedded database runs the same code in one process.
  */
+import { type Invalidation, loanTag } from './response-cache';
 import { randomUUID } from 'node:crypto';
 import { type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { LedgerEvent } from '../domain/events';
@@ -133,6 +134,8 @@ export class EventApplier {
     private readonly clock: Clock,
     private readonly log: Logger,
     readonly policy: EventPolicy = DEFAULT_EVENT_POLICY,
+    /** The response cache's invalidation: this instance drops stored answers of the loans it applied to at once, others on the change's arrival. */
+    private readonly invalidation?: Invalidation,
   ) {}
 
   /**
@@ -296,8 +299,10 @@ export class EventApplier {
       for (const p of group) await this.failed(p, e as Error);
       return;
     }
+    const changes = this.changes(applied, at);
+    this.invalidation?.local([...new Set(changes.map((c) => loanTag(c.provider, c.providerLoanId)))]);
     // A publisher that cannot notify inside the transaction (in process, Redis) pushes after commit.
-    if (!within) for (const c of this.changes(applied, at)) this.publisher.publish(c);
+    if (!within) for (const c of changes) this.publisher.publish(c);
     const mine = new Set(applied.map((a) => a.p));
     for (const p of group) {
       p.span.setAttribute('satukredit.event.outcome', mine.has(p) ? p.outcome : 'SKIPPED');

@@ -22,12 +22,13 @@ import { CreditService } from './credit.service';
 import { EventApplier, type EventPolicy } from './events.service';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
-import { createRequestLoaders } from './loaders';
+import { createRequestLoaders, type RequestLoaders } from './loaders';
 import type { Notifier } from './notifier';
 import { OneTimeCodes, type OneTimeCodePolicy } from './one-time-codes';
 import type { Publisher } from './publisher';
 import type { RequestScope } from './scope';
 import { SyncService } from './sync.service';
+import { clientTag, DEFAULT_RESPONSE_CACHE_POLICY, Invalidation, ReadRecord, ResponseCache, type ResponseCachePolicy } from './response-cache';
 
 /** What the core is built from. */
 export interface CoreDeps {
@@ -59,6 +60,8 @@ export interface CoreDeps {
   readonly accessLogPolicy?: AccessLogPolicy;
   /** Limits of one-time codes (defaults: DEFAULT_CODE_POLICY). */
   readonly codePolicy?: OneTimeCodePolicy;
+  /** Size and lifetime of the response cache (default: DEFAULT_RESPONSE_CACHE_POLICY; maxBytes 0 turns it off). */
+  readonly responseCachePolicy?: ResponseCachePolicy;
 }
 
 /** The application services. */
@@ -75,36 +78,59 @@ export class Core {
   readonly portal: BorrowerPortal;
   /** Writes every request's access-log entries in batches (closed by the app's graceful shutdown). */
   readonly accessLog: AccessLogWriter;
+  /** Whole answers of read operations, dropped by the writers' invalidations (src/core/response-cache.ts). */
+  readonly responses: ResponseCache;
+  /** How writers invalidate the response cache here and on the other instances. */
+  readonly invalidation: Invalidation;
+  private readonly stopListening = new AbortController();
 
   constructor(readonly deps: CoreDeps) {
     const { prisma, clock, log } = deps;
     this.accessLog = new AccessLogWriter(deps.sql, log, deps.accessLogPolicy);
-    this.cache = new AccountCache(prisma, log);
+    this.responses = new ResponseCache(deps.responseCachePolicy ?? DEFAULT_RESPONSE_CACHE_POLICY, () => deps.publisher.epoch());
+    this.invalidation = new Invalidation(this.responses, deps.publisher);
+    this.invalidation.listen(log, this.stopListening.signal);
+    this.cache = new AccountCache(prisma, log, this.invalidation);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
-    this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog);
-    this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy);
+    this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog, this.invalidation);
+    this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy, this.invalidation);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
     this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);
     this.portal = new BorrowerPortal(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.codeKey, log);
-    this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId));
+    this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId, new ReadRecord()));
   }
 
   /** Opens the scope of one request (or subscription) of a verified client. */
   openScope(client: ApiClient, requestId: string, log: Logger): RequestScope {
+    const record = new ReadRecord();
+    // Every answer depends on the client's consents (a consent change invalidates this tag).
+    record.tag(clientTag(client.id));
+    let loaders: RequestLoaders | undefined;
+    const { sql, connectors } = this.deps;
     return {
       client,
       clock: this.deps.clock,
       requestId,
       log,
-      loaders: createRequestLoaders(this.deps.sql, this.deps.connectors),
-      guard: this.guard(client, requestId),
+      // Made on first use: an answer served from the response cache needs none.
+      get loaders() {
+        return (loaders ??= createRequestLoaders(sql, connectors));
+      },
+      guard: this.guard(client, requestId, record),
+      record,
     };
   }
 
-  private guard(client: ApiClient, requestId: string): ConsentGuard {
-    return new ConsentGuard(this.deps.sql, this.accessLog, this.consents, client.id, this.deps.clock, requestId);
+  /** Stops applying other instances' invalidations (the app's shutdown). */
+  close(): void {
+    this.stopListening.abort();
+    this.responses.clear();
+  }
+
+  private guard(client: ApiClient, requestId: string, record: ReadRecord): ConsentGuard {
+    return new ConsentGuard(this.deps.sql, this.accessLog, this.consents, client.id, this.deps.clock, requestId, record);
   }
 }
 

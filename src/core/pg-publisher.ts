@@ -19,7 +19,7 @@ export const CHANGES_CHANNEL = 'satukredit_changes';
 /** NOTIFY's payload limit is 8000 bytes; ours stay far below. */
 const MAX_PAYLOAD_BYTES = 7900;
 
-type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChange };
+type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChange } | { t: 'invalidate'; tags: string[] };
 
 /** A publisher over LISTEN/NOTIFY, with `close` to end its connection. */
 export interface ClosablePublisher extends Publisher {
@@ -31,19 +31,21 @@ export interface ClosablePublisher extends Publisher {
  * @throws when the first connection cannot be made (the app does not start without its publisher).
  */
 export async function pgPublisher(url: string, log: Logger): Promise<ClosablePublisher> {
-  const local = createPubSub<{ ledger: [LedgerChange]; consent: [ConsentChange] }>();
+  const local = createPubSub<{ ledger: [LedgerChange]; consent: [ConsentChange]; invalidate: [readonly string[]] }>();
   let client: pg.Client | null = null;
   let closed = false;
   let retry: NodeJS.Timeout | null = null;
   let backoffMs = 250;
+  /** Incremented on each (re)connection of the listening connection. */
+  let epoch = 0;
 
   const deliver = (raw: string | undefined) => {
     if (!raw) return;
     try {
       const m = JSON.parse(raw) as Message;
-      const at = new Date(m.c.at);
-      if (m.t === 'ledger') local.publish('ledger', { ...m.c, at });
-      else if (m.t === 'consent') local.publish('consent', { ...m.c, at });
+      if (m.t === 'invalidate') local.publish('invalidate', m.tags);
+      else if (m.t === 'ledger') local.publish('ledger', { ...m.c, at: new Date(m.c.at) });
+      else if (m.t === 'consent') local.publish('consent', { ...m.c, at: new Date(m.c.at) });
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'unreadable change notification');
     }
@@ -60,6 +62,7 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
     await c.connect();
     await c.query(`LISTEN ${CHANGES_CHANNEL}`);
     client = c;
+    epoch++;
     backoffMs = 250;
   };
 
@@ -85,20 +88,33 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
 
   await connect();
 
-  // Notifications sent on the listening connection go one after another (pg deprecates queueing a query on a busy client).
-  let sending: Promise<unknown> = Promise.resolve();
+  // Notifications go out on a connection of their own, one after another (a pool of one keeps their order),
+  // so a change is still pushed while the listening connection is being re-opened.
+  const sender = new pg.Pool({ connectionString: url, max: 1, application_name: 'satukredit-notify', idleTimeoutMillis: 30_000 });
+  sender.on('error', (e) => log.warn({ err: e.message }, 'change sender connection failed'));
   const send = (m: Message) => {
     const payload = JSON.stringify(m);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       log.error({ bytes: Buffer.byteLength(payload), kind: m.t }, 'change notification too large; not sent');
       return;
     }
-    const c = client;
-    if (!c) {
-      log.warn({ kind: m.t }, 'change not pushed: the listener connection is down');
-      return;
+    sender.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]).catch((e: Error) => log.warn({ err: e.message, kind: m.t }, 'change notification failed'));
+  };
+
+  /** Tags go in notifications under the payload limit (several when many). */
+  const sendTags = (tags: readonly string[]) => {
+    let batch: string[] = [];
+    let bytes = 0;
+    for (const t of tags) {
+      if (bytes + t.length + 4 > MAX_PAYLOAD_BYTES - 64 && batch.length) {
+        send({ t: 'invalidate', tags: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(t);
+      bytes += Buffer.byteLength(t) + 3;
     }
-    sending = sending.then(() => c.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload])).catch((e: Error) => log.warn({ err: e.message }, 'change notification failed'));
+    if (batch.length) send({ t: 'invalidate', tags: batch });
   };
 
   return {
@@ -113,12 +129,16 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
     subscribe: () => local.subscribe('ledger'),
     publishConsent: (change) => send({ t: 'consent', c: change }),
     consentChanges: () => local.subscribe('consent'),
+    publishInvalidation: (tags) => sendTags(tags),
+    invalidations: () => local.subscribe('invalidate'),
+    epoch: () => (client ? epoch : null),
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
       const c = client;
       client = null;
       await c?.end().catch(() => undefined);
+      await sender.end().catch(() => undefined);
     },
   };
 }

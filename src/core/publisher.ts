@@ -24,6 +24,8 @@ export interface ConsentChange {
   readonly consentId: string;
   /** The API client the consent was given to. */
   readonly clientId: string;
+  /** The borrower who gave it (null while a consent request is not yet tied to a borrower). */
+  readonly borrowerId?: string | null;
   /** Its status after the change (a ConsentStatus). */
   readonly status: string;
   /** The consent event's type, e.g. APPROVED, REJECTED, REVOKED, EXPIRED. */
@@ -47,6 +49,16 @@ export interface Publisher {
    * right after. Absent on publishers that cannot: callers `publish` after commit instead.
    */
   publishWithin?(tx: SqlRunner, changes: readonly LedgerChange[]): Promise<void>;
+  /** Publishes response-cache invalidation tags (src/core/response-cache.ts) to every instance, this one included. */
+  publishInvalidation(tags: readonly string[]): void;
+  /** Every invalidation published from now on, until the iterator is returned. */
+  invalidations(): AsyncIterable<readonly string[]>;
+  /**
+   * A number that changes each time the publisher's listening connection is (re)established, or null while
+   * it is down: messages may have been missed across a change. In-process publishers always answer 0; the
+   * response cache is only used where the publisher reaches every instance that writes.
+   */
+  epoch(): number | null;
 }
 
 /** What `publishWithin` runs its statement on: the applying transaction's executor (src/store/database.ts `SqlStore.transaction`). */
@@ -56,14 +68,18 @@ export interface SqlRunner {
 
 const TOPIC = 'ledger:change';
 const CONSENT_TOPIC = 'consent:change';
+const INVALIDATION_TOPIC = 'cache:invalidate';
 
 /** The in-process publisher (`createPubSub` from @graphql-yoga/subscription): correct for one instance. */
 export function inProcessPublisher(): Publisher {
-  const pubsub = createPubSub<{ [TOPIC]: [LedgerChange]; [CONSENT_TOPIC]: [ConsentChange] }>();
+  const pubsub = createPubSub<{ [TOPIC]: [LedgerChange]; [CONSENT_TOPIC]: [ConsentChange]; [INVALIDATION_TOPIC]: [readonly string[]] }>();
   return {
     publish: (change) => pubsub.publish(TOPIC, change),
     subscribe: () => pubsub.subscribe(TOPIC),
     publishConsent: (change) => pubsub.publish(CONSENT_TOPIC, change),
     consentChanges: () => pubsub.subscribe(CONSENT_TOPIC),
+    publishInvalidation: (tags) => pubsub.publish(INVALIDATION_TOPIC, tags),
+    invalidations: () => pubsub.subscribe(INVALIDATION_TOPIC),
+    epoch: () => 0,
   };
 }

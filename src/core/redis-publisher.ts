@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import type { ClosablePublisher } from './pg-publisher';
 import type { ConsentChange, LedgerChange } from './publisher';
 
-type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChange };
+type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChange } | { t: 'invalidate'; tags: string[] };
 
 /**
  * Connects both Redis connections and returns the publisher.
@@ -19,20 +19,23 @@ type Message = { t: 'ledger'; c: LedgerChange } | { t: 'consent'; c: ConsentChan
  */
 export async function redisPublisher(url: string, prefix: string, log: Logger): Promise<ClosablePublisher> {
   const channel = `${prefix}changes`;
-  const local = createPubSub<{ ledger: [LedgerChange]; consent: [ConsentChange] }>();
+  const local = createPubSub<{ ledger: [LedgerChange]; consent: [ConsentChange]; invalidate: [readonly string[]] }>();
   const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   const sub = new Redis(url, { lazyConnect: true });
   for (const c of [pub, sub]) c.on('error', (e: Error) => log.warn({ err: e.message }, 'redis publisher connection error'));
   await pub.connect();
   await sub.connect();
   await sub.subscribe(channel);
+  /** Incremented each time the subscribing connection is ready again (ioredis re-subscribes on reconnect). */
+  let epoch = 0;
+  sub.on('ready', () => epoch++);
   sub.on('message', (ch: string, raw: string) => {
     if (ch !== channel) return;
     try {
       const m = JSON.parse(raw) as Message;
-      const at = new Date(m.c.at);
-      if (m.t === 'ledger') local.publish('ledger', { ...m.c, at });
-      else local.publish('consent', { ...m.c, at });
+      if (m.t === 'invalidate') local.publish('invalidate', m.tags);
+      else if (m.t === 'ledger') local.publish('ledger', { ...m.c, at: new Date(m.c.at) });
+      else local.publish('consent', { ...m.c, at: new Date(m.c.at) });
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'unreadable change message');
     }
@@ -45,6 +48,9 @@ export async function redisPublisher(url: string, prefix: string, log: Logger): 
     subscribe: () => local.subscribe('ledger'),
     publishConsent: (change) => send({ t: 'consent', c: change }),
     consentChanges: () => local.subscribe('consent'),
+    publishInvalidation: (tags) => send({ t: 'invalidate', tags: [...tags] }),
+    invalidations: () => local.subscribe('invalidate'),
+    epoch: () => (sub.status === 'ready' ? epoch : null),
     async close() {
       sub.disconnect();
       pub.disconnect();

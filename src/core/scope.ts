@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
 import type { ConsentGuard } from './consent-guard';
 import type { RequestLoaders } from './loaders';
+import type { ReadRecord } from './response-cache';
 
 /** One request's view of the core. */
 export interface RequestScope {
@@ -19,4 +20,10 @@ export interface RequestScope {
   readonly loaders: RequestLoaders;
   /** Consent decisions of this request (every provider read passes it). */
   readonly guard: ConsentGuard;
+  /**
+   * What this request's answer depends on (tags, the instants it changes at), for the response cache
+   * (src/core/response-cache.ts). Code that reads data no tag covers, or must not be answered from a copy,
+   * calls `record.dontStore()`.
+   */
+  readonly record: ReadRecord;
 }

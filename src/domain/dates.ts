@@ -74,6 +74,12 @@ export function jakartaDate(instant: Date): LocalDate {
   return utcIsoDate(instant.getTime() + WIB_OFFSET_MS);
 }
 
+/** The instant (epoch ms) of the next Jakarta midnight after `instant`: when `jakartaDate` changes. */
+export function nextJakartaMidnight(instant: Date): number {
+  const day = 86_400_000;
+  return Math.floor((instant.getTime() + WIB_OFFSET_MS) / day) * day + day - WIB_OFFSET_MS;
+}
+
 /**
  * Parses an ISO-8601 instant with offset ("2021-10-25T15:20:16.921Z", "...+07:00").
  * A bare `YYYY-MM-DD` is read as 00:00 WIB that day.

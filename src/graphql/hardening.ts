@@ -16,7 +16,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Lexer, Source, TokenKind } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Lexer, Source, TokenKind } from 'graphql';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
@@ -219,18 +219,37 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitS
     return out;
   }
 
+  /**
+   * Costs by document (Apollo keeps one parsed document per query text, so the same object comes back) and by
+   * operation name and variables: an operation's cost is computed once, not on every request (computing it
+   * walks the whole document and was a fifth of a warm credit view's CPU).
+   */
+  const costs = new WeakMap<DocumentNode, Map<string, number>>();
+  const costOf = (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number => {
+    let byVars = costs.get(document);
+    if (!byVars) costs.set(document, (byVars = new Map()));
+    const key = `${operationName ?? ''}\n${JSON.stringify(variables)}`;
+    let cost = byVars.get(key);
+    if (cost === undefined) {
+      try {
+        cost = getComplexity({ schema, query: document, variables, operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+      } catch {
+        // Invalid variables: execution answers them with BAD_USER_INPUT (HTTP 400); charge the minimum.
+        cost = 1;
+      }
+      // Bounded: one document seen with ever-new variables keeps its latest 1000 costs.
+      if (byVars.size >= 1000) byVars.clear();
+      byVars.set(key, cost);
+    }
+    return cost;
+  };
+
   const rateLimit: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, contextValue, operation }) {
           if (operation?.operation === 'subscription') return;
-          let cost: number;
-          try {
-            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, operationName: request.operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
-          } catch {
-            // Invalid variables: execution answers them with BAD_USER_INPUT (HTTP 400); charge the minimum.
-            cost = 1;
-          }
+          const cost = costOf(document, request.operationName, request.variables ?? {});
           const refused = await limiter.consume(contextValue.scope.client.id, Math.max(1, cost));
           if (refused) {
             throw new RateLimitedError(`rate limit: this client's GraphQL work is over ${refused.budget} cost points per minute (this operation costs ${cost})`, refused.retryAfter);

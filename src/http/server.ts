@@ -22,6 +22,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, formatError, UnauthenticatedError } from 
 import { defaultHardening, hardening, type HardeningOptions, type LimiterStore } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
 import { traceOperation, tracingPlugin } from '../graphql/tracing';
+import { responseCachePlugin } from '../graphql/response-cache';
 import type { Logger } from '../logger';
 import { isDatabaseUnavailable } from '../store/database';
 import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../metrics';
@@ -317,7 +318,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     formatError: (formatted, error) => hard.formatError(formatError(formatted, error), error),
     // No cache hints are used (responses are per client and consent, never shared): Apollo's cache-control
     // plugin, on by default, would only wrap every field resolver to compute a policy nobody reads.
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), responseCachePlugin(deps.core.responses), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
   });
   await apollo.start();
 

@@ -1,0 +1,66 @@
+/**
+ * The response cache as an Apollo Server plugin: a read operation whose root fields are all cacheable
+ * (`creditView`, `borrower`, `borrowers`) is answered from a stored answer of the same client and token scopes, document
+ * (Apollo's query hash), operation name and variables when one is stored and valid; otherwise it is executed
+ * and its answer stored when nothing forbids it (src/core/response-cache.ts has the rules). A stored answer
+ * replays the access-log entries of the read that made it, with this request's id and time and CACHE as
+ * source, so the access log keeps one entry per (request, borrower, provider, domain).
+ *
+ * Not cached: mutations and subscriptions; operations naming any other root field (`loan` reads the provider
+ * live, `accessLog`, `consents`, `webhookEvents` and the export read data no tag covers); answers with errors;
+ * reads that passed `maxAgeSeconds` or went to a provider.
+ */
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import type { OperationDefinitionNode } from 'graphql';
+import type { ResponseCache } from '../core/response-cache';
+import { responseCacheLookups } from '../metrics';
+import type { GraphQLContext } from './context';
+
+/** Root fields whose answers may be stored. */
+export const CACHEABLE_ROOT_FIELDS: ReadonlySet<string> = new Set(['creditView', 'borrower', 'borrowers', '__typename']);
+
+/** Whether an operation may be answered from (and stored in) the response cache. */
+export function cacheableOperation(op: OperationDefinitionNode | undefined): boolean {
+  return op?.operation === 'query' && op.selectionSet.selections.every((s) => s.kind === 'Field' && CACHEABLE_ROOT_FIELDS.has(s.name.value));
+}
+
+/** The plugin serving and storing answers in `cache`. */
+export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      let key: string | null = null;
+      let tracked = false;
+      return {
+        async responseForOperation({ operation, queryHash, operationName, request, contextValue }) {
+          if (!cacheableOperation(operation) || !cache.enabled) {
+            responseCacheLookups.inc({ result: 'bypass' });
+            return null;
+          }
+          const scope = contextValue.scope;
+          // The client and its token's scopes (identity:read unmasks NIKs), the document, the operation and its variables.
+          key = `${scope.client.id}\n${[...scope.client.scopes].sort().join(' ')}\n${queryHash}\n${operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
+          const hit = cache.get(key, scope.clock.now().getTime());
+          if (hit) {
+            responseCacheLookups.inc({ result: 'hit' });
+            scope.guard.replay(hit.access);
+            key = null;
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: hit.value as Record<string, unknown> } } };
+          }
+          responseCacheLookups.inc({ result: 'miss' });
+          cache.track(scope.record);
+          tracked = true;
+          return null;
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (!tracked) return;
+          const scope = contextValue.scope;
+          cache.untrack(scope.record);
+          if (key === null || response.body.kind !== 'single') return;
+          const r = response.body.singleResult;
+          if (!r.data || r.errors?.length || contextValue.partial.list().length) return;
+          cache.set(key, scope.record, { value: r.data, access: scope.guard.entries() }, JSON.stringify(r.data).length, scope.clock.now().getTime());
+        },
+      };
+    },
+  };
+}
