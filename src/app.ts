@@ -425,7 +425,7 @@ export { createLogger, type Logger } from './logger';
 export { openDatabase, type Database } from './store/database';
 export type { LedgerChange } from './core/publisher';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
-export { defaultHardening, type HardeningOptions } from './graphql/hardening';
+export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';
 export { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from './graphql/playground';
 export { toGlobalId } from './graphql/ids';

@@ -97,6 +97,8 @@ export class ResponseCache<V = unknown> {
   private readonly entries: LRUCache<string, Entry<V>>;
   private readonly byTag = new Map<string, Set<string>>();
   private readonly inFlight = new Set<ReadRecord>();
+  /** Answers being computed, by key: identical reads arriving meanwhile wait for them instead of computing again. */
+  private readonly computing = new Map<string, Promise<CachedAnswer<V> | undefined>>();
   /** The publisher epoch the stored answers were made under (null: none stored yet). */
   private epoch: number | null = null;
   private hits = 0;
@@ -133,6 +135,31 @@ export class ResponseCache<V = unknown> {
       this.epoch = epoch;
     }
     return true;
+  }
+
+  /**
+   * The answer under `key` being computed by another request, if any: resolves to it once stored, or to
+   * undefined when it could not be stored (then the waiter computes its own).
+   */
+  pending(key: string): Promise<CachedAnswer<V> | undefined> | undefined {
+    return this.computing.get(key);
+  }
+
+  /**
+   * Declares that this request computes the answer under `key`; identical reads wait for it (`pending`).
+   * @returns the function to call, exactly once or more (later calls are ignored), with the stored answer or undefined.
+   */
+  lead(key: string): (answer: CachedAnswer<V> | undefined) => void {
+    let settle!: (a: CachedAnswer<V> | undefined) => void;
+    const p = new Promise<CachedAnswer<V> | undefined>((r) => (settle = r));
+    this.computing.set(key, p);
+    let done = false;
+    return (answer) => {
+      if (done) return;
+      done = true;
+      if (this.computing.get(key) === p) this.computing.delete(key);
+      settle(answer);
+    };
   }
 
   /** Tracks a read in flight from now on, so invalidations meanwhile spoil it (pair with `untrack`). */

@@ -137,24 +137,67 @@ export function costLimiter(o: Pick<HardeningOptions, 'costPerMinute' | 'clientC
   }
   /** The client's budget: its own, else the default. */
   const budgetOf = (clientId: string): number => (Object.hasOwn(budgets, clientId) ? budgets[clientId]! : o.costPerMinute);
+  /** Points this instance took from a client's shared budget and has not spent yet, until the window ends. */
+  const leases = new Map<string, { remaining: number; until: number; exact: boolean }>();
+  /** Takes exactly `cost` points from the shared budget. */
+  const exactly = async (clientId: string, budget: number, cost: number): Promise<CostRefusal | null> => {
+    try {
+      await limiter(budget).consume(limiterKey(clientId), cost);
+      return null;
+    } catch (e) {
+      if (!(e instanceof RateLimiterRes)) throw e;
+      return { budget, retryAfter: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) };
+    }
+  };
   return {
     budgetOf,
     /**
      * Takes `cost` points from the client's budget of this minute.
+     *
+     * With a shared store (PostgreSQL, Redis) an instance takes points in blocks of LEASE_SHARE of the budget and
+     * spends them in memory, so a client's operations cost one round trip to the store per block, not one each.
+     * A block the store refuses is given back and the operation's own points are asked for instead; from then on
+     * until the window ends this instance asks the store for each operation's points exactly. So a client is never
+     * let through over its budget; it may be refused up to one block per instance early (blocks taken, not spent).
      * @returns null when within budget, else the refusal (the points are counted all the same, as they are in memory).
      */
     async consume(clientId: string, cost: number): Promise<CostRefusal | null> {
       const budget = budgetOf(clientId);
+      if (!store) return exactly(clientId, budget, cost);
+      const now = Date.now();
+      let lease = leases.get(clientId);
+      if (lease && lease.until <= now) {
+        leases.delete(clientId);
+        lease = undefined;
+      }
+      if (lease && !lease.exact && lease.remaining >= cost) {
+        lease.remaining -= cost;
+        return null;
+      }
+      if (lease?.exact) return exactly(clientId, budget, cost);
+      const block = Math.max(cost, Math.ceil(budget * LEASE_SHARE));
+      if (block === cost) return exactly(clientId, budget, cost);
+      const key = limiterKey(clientId);
       try {
-        await limiter(budget).consume(limiterKey(clientId), cost);
+        const r = await limiter(budget).consume(key, block);
+        // Operations taking blocks at the same time add theirs up.
+        const cur = leases.get(clientId);
+        if (cur && !cur.exact && cur.until > now) cur.remaining += block - cost;
+        else leases.set(clientId, { remaining: block - cost, until: now + r.msBeforeNext, exact: false });
         return null;
       } catch (e) {
         if (!(e instanceof RateLimiterRes)) throw e;
-        return { budget, retryAfter: Math.max(1, Math.ceil(e.msBeforeNext / 1000)) };
+        // Not a whole block left: give it back, take only this operation's points, and go exact until the window ends.
+        await limiter(budget).reward(key, block).catch(() => undefined);
+        leases.set(clientId, { remaining: 0, until: now + e.msBeforeNext, exact: true });
+        return exactly(clientId, budget, cost);
       }
     },
   };
 }
+
+/** Share of a client's budget an instance takes from the shared store at a time (see `costLimiter`). */
+export const LEASE_SHARE = 0.02;
 
 /** graphql-js's suggestion sentences: `Did you mean "a", "b", or "c"?`, `Did you mean the enum value "X"?`, ... (names never hold "?"). */
 const SUGGESTION = /\s*Did you mean\b[^?]*\?/g;

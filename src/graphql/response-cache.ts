@@ -4,7 +4,9 @@
  * (Apollo's query hash), operation name and variables when one is stored and valid; otherwise it is executed
  * and its answer stored when nothing forbids it (src/core/response-cache.ts has the rules). A stored answer
  * replays the access-log entries of the read that made it, with this request's id and time and CACHE as
- * source, so the access log keeps one entry per (request, borrower, provider, domain).
+ * source, so the access log keeps one entry per (request, borrower, provider, domain). Identical reads arriving
+ * while one of them computes wait for its answer instead of computing it again (when an answer expires under
+ * load, one request recomputes it, not every connection at once).
  *
  * Not cached: mutations and subscriptions; operations naming any other root field (`loan` reads the provider
  * live, `accessLog`, `consents`, `webhookEvents` and the export read data no tag covers); answers with errors;
@@ -12,7 +14,7 @@
  */
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import type { OperationDefinitionNode } from 'graphql';
-import type { ResponseCache } from '../core/response-cache';
+import type { CachedAnswer, ResponseCache } from '../core/response-cache';
 import { responseCacheLookups } from '../metrics';
 import type { GraphQLContext } from './context';
 
@@ -30,6 +32,7 @@ export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<Gr
     async requestDidStart() {
       let key: string | null = null;
       let tracked = false;
+      let settle: ((a: CachedAnswer<unknown> | undefined) => void) | null = null;
       return {
         async responseForOperation({ operation, queryHash, operationName, request, contextValue }) {
           if (!cacheableOperation(operation) || !cache.enabled) {
@@ -38,15 +41,17 @@ export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<Gr
           }
           const scope = contextValue.scope;
           // The client and its token's scopes (identity:read unmasks NIKs), the document, the operation and its variables.
-          key = `${scope.client.id}\n${[...scope.client.scopes].sort().join(' ')}\n${queryHash}\n${operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
-          const hit = cache.get(key, scope.clock.now().getTime());
-          if (hit) {
+          const k = `${scope.client.id}\n${[...scope.client.scopes].sort().join(' ')}\n${queryHash}\n${operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
+          // Stored, or being computed by an identical read that started earlier (when many ask at once, one computes).
+          const waiting = cache.get(k, scope.clock.now().getTime()) ?? (await cache.pending(k));
+          if (waiting) {
             responseCacheLookups.inc({ result: 'hit' });
-            scope.guard.replay(hit.access);
-            key = null;
-            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: hit.value as Record<string, unknown> } } };
+            scope.guard.replay(waiting.access);
+            return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: waiting.value as Record<string, unknown> } } };
           }
           responseCacheLookups.inc({ result: 'miss' });
+          key = k;
+          if (!cache.pending(k)) settle = cache.lead(k);
           cache.track(scope.record);
           tracked = true;
           return null;
@@ -55,10 +60,19 @@ export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<Gr
           if (!tracked) return;
           const scope = contextValue.scope;
           cache.untrack(scope.record);
-          if (key === null || response.body.kind !== 'single') return;
-          const r = response.body.singleResult;
-          if (!r.data || r.errors?.length || contextValue.partial.list().length) return;
-          cache.set(key, scope.record, { value: r.data, access: scope.guard.entries() }, JSON.stringify(r.data).length, scope.clock.now().getTime());
+          let stored: CachedAnswer<unknown> | undefined;
+          if (key !== null && response.body.kind === 'single') {
+            const r = response.body.singleResult;
+            if (r.data && !r.errors?.length && !contextValue.partial.list().length) {
+              const answer: CachedAnswer<unknown> = { value: r.data, access: scope.guard.entries() };
+              if (cache.set(key, scope.record, answer, JSON.stringify(r.data).length, scope.clock.now().getTime())) stored = answer;
+            }
+          }
+          settle?.(stored);
+        },
+        async didEncounterErrors() {
+          // An answer with errors is not stored: identical reads waiting for it compute their own.
+          settle?.(undefined);
         },
       };
     },

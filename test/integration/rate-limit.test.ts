@@ -5,7 +5,7 @@
  * unaffected on one instance) is in hardening.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp, createLogger, loadConfig } from '../../src/app';
+import { type App, createApp, createLogger, LEASE_SHARE, loadConfig } from '../../src/app';
 import { startStack, TEST_CLIENTS, TEST_REDIRECT_URI, type Stack } from '../support/stack';
 
 /** GRAPHQL_COST_PER_MINUTE of these tests. */
@@ -13,6 +13,8 @@ const BUDGET = 20;
 /** The operation every call sends, and its cost (one point per selected field: `borrowers`, `totalCount`). */
 const QUERY = '{ borrowers(first: 1) { totalCount } }';
 const COST = 2;
+/** A budget large enough to be taken from the shared table in blocks (see costLimiter). */
+const LEASED = 1000;
 
 /** API_CLIENTS: the stack's test clients, plus clients registered with a budget of their own. */
 function apiClients(budgets: Record<string, number>): string {
@@ -102,7 +104,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('one budget per client across in
   let second: App;
   let both: string[];
   beforeAll(async () => {
-    s = await startStack({ seed: 44, borrowers: 1, link: false, env: { GRAPHQL_COST_PER_MINUTE: String(BUDGET), API_CLIENTS: apiClients({ 'client-generous': 3 * BUDGET }) } });
+    s = await startStack({ seed: 44, borrowers: 1, link: false, env: { GRAPHQL_COST_PER_MINUTE: String(BUDGET), API_CLIENTS: apiClients({ 'client-generous': 3 * BUDGET, 'client-leased': LEASED }) } });
     second = await createApp({ ...s.app.config, DATABASE_URL: s.db.url! }, { clock: s.clock, log: createLogger('silent', false), scheduler: false });
     const server = await second.start({ host: '127.0.0.1', port: 0 });
     both = [s.server.url, server.url];
@@ -130,6 +132,16 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('one budget per client across in
     const { answered, refused } = await spend(s, both, 'client-generous');
     expect(answered).toBe((3 * BUDGET) / COST);
     expectRefused(refused, 3 * BUDGET);
+  });
+
+  it('takes a large budget from the table in blocks, never letting a client over it', async () => {
+    // Blocks of LEASE_SHARE of the budget (here 20 points, 10 calls): each instance asks the table once per block.
+    const { answered, refused } = await spend(s, both, 'client-leased', LEASED);
+    expectRefused(refused, LEASED);
+    // Never over the budget; early by at most one block per instance (taken, not yet spent).
+    const block = Math.ceil(LEASED * LEASE_SHARE);
+    expect(answered).toBeLessThanOrEqual(LEASED / COST);
+    expect(answered).toBeGreaterThanOrEqual((LEASED - both.length * block) / COST);
   });
 
   it('limits each instance on its own while the shared table cannot be reached', async () => {
