@@ -11,13 +11,14 @@ import { covers } from '../domain/consent';
 import type { ConsentDomain } from '../domain/consent';
 import { type Freshness, reviveDisbursements, reviveLoans, reviveRepayments } from '../domain/freshness';
 import type { Disbursement, Loan, Repayment } from '../domain/types';
-import type { Consent, PrismaClient, ProviderAccount, ProviderSnapshot } from '../generated/prisma/client';
+import type { Consent, ProviderAccount, ProviderSnapshot } from '../generated/prisma/client';
 import type { Logger } from '../logger';
 import type { AccountRef, ProviderReads } from '../providers/connector';
-import { saveSnapshot } from '../store/snapshots';
+import { recordPendingRepayments, saveSnapshots, type SnapshotWrite } from '../store/snapshots';
+import type { SqlExecutor } from '../store/migrate';
 import { accountTag, type Invalidation, type ReadRecord } from './response-cache';
 import { providerFailure } from './errors';
-import { type ReadFailure, recordPendingRepayments } from './ledger.service';
+import type { ReadFailure } from './ledger.service';
 
 /** A ProviderAccount row as the connectors see it. */
 export function accountRef(a: ProviderAccount): AccountRef {
@@ -44,7 +45,8 @@ export interface AccountData {
 /** Reads and caches provider accounts. */
 export class AccountCache {
   constructor(
-    private readonly prisma: PrismaClient,
+    /** Where refreshes are stored (plain SQL, src/store/snapshots.ts). */
+    private readonly sql: SqlExecutor,
     private readonly log: Logger,
     /** The response cache's invalidation: a refresh drops every stored answer that read this account, on every instance. */
     private readonly invalidation?: Invalidation,
@@ -76,13 +78,14 @@ export class AccountCache {
       list('REPAYMENTS', () => reads.repayments(ref)),
       list('DISBURSEMENTS', () => reads.disbursements(ref)),
     ]);
+    const writes: SnapshotWrite[] = [];
     for (const c of consents) {
-      const save = (domain: ConsentDomain, data: unknown) => saveSnapshot(this.prisma, { consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
-      await save('LOANS', loans);
-      if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) await save('REPAYMENTS', repayments.rows);
-      if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) await save('DISBURSEMENTS', disbursements.rows);
+      const save = (domain: ConsentDomain, data: unknown) => writes.push({ consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
+      save('LOANS', loans);
+      if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) save('REPAYMENTS', repayments.rows);
+      if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) save('DISBURSEMENTS', disbursements.rows);
     }
-    await recordPendingRepayments(this.prisma, account.provider, repayments.rows);
+    await Promise.all([saveSnapshots(this.sql, writes), recordPendingRepayments(this.sql, account.provider, repayments.rows)]);
     this.invalidation?.tags([accountTag(account.id)], reader);
     return { loans, repayments, disbursements, fetchedAt: now, eventAt: null };
   }

@@ -90,7 +90,7 @@ export class Core {
     this.responses = new ResponseCache(deps.responseCachePolicy ?? DEFAULT_RESPONSE_CACHE_POLICY, () => deps.publisher.epoch());
     this.invalidation = new Invalidation(this.responses, deps.publisher);
     this.invalidation.listen(log, this.stopListening.signal);
-    this.cache = new AccountCache(prisma, log, this.invalidation);
+    this.cache = new AccountCache(deps.sql, log, this.invalidation);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
     this.borrowers = new BorrowerService(prisma);
     this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog, this.invalidation);

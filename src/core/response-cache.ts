@@ -256,11 +256,24 @@ export class Invalidation {
     private readonly publisher: Publisher,
   ) {}
 
-  /** Invalidates `tags` here and on every other instance. @param except this instance's read making the write. */
+  /** Tags to send to the other instances at the end of this turn of the event loop (one message for all). */
+  private outgoing: Set<string> | null = null;
+
+  /**
+   * Invalidates `tags` here at once and on every other instance with the next message (the tags of one turn of
+   * the event loop go in one notification). @param except this instance's read making the write.
+   */
   tags(tags: readonly string[], except?: ReadRecord): void {
     if (!tags.length) return;
     this.cache.invalidate(tags, except);
-    this.publisher.publishInvalidation(tags);
+    if (!this.outgoing) {
+      const out = (this.outgoing = new Set());
+      setImmediate(() => {
+        this.outgoing = null;
+        this.publisher.publishInvalidation([...out]);
+      });
+    }
+    for (const t of tags) this.outgoing.add(t);
   }
 
   /** Invalidates `tags` here only (the change itself travels to the others as a ledger or consent change). */
