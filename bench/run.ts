@@ -66,6 +66,8 @@ const HELP = `Usage: tsx bench/run.ts [options]
                           benchmark client can saturate the server (limits and cost analysis still run);
                           default: keep the server's default budget (one client then gets RATE_LIMITED / 429)
   --cpu-prof <dir>        write a V8 CPU profile of the server during each measured window to <dir>/scenario-<n>.cpuprofile
+  --no-response-cache     run the server child with RESPONSE_CACHE_MB=0 (response cache off: every read is computed;
+                          for measuring the computation itself)
   --sql-log <dir>         write the distinct SQL statements the server sent during each measured window, with their
                           counts, to <dir>/scenario-<n>.sql.txt (with --both: scenario-<n>-<database>.sql.txt)
   --write / --no-write    write bench/results.json and docs/benchmarks.md (default: write unless --quick)
@@ -95,6 +97,7 @@ const { values: argv } = parseArgs({
     'rate-limit': { type: 'string' },
     both: { type: 'boolean', default: false },
     'no-reference': { type: 'boolean', default: false },
+    'no-response-cache': { type: 'boolean', default: false },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean' },
     markdown: { type: 'boolean', default: false },
@@ -192,6 +195,16 @@ function tsxImport(): string {
 const cpuProfDir = argv['cpu-prof'] ? path.resolve(argv['cpu-prof']) : null;
 const sqlLogDir = argv['sql-log'] ? path.resolve(argv['sql-log']) : null;
 
+let compiled: string | null = null;
+/** bench/server.ts compiled to dist/bench/server.mjs (once per run). */
+function compiledServer(): string {
+  if (!compiled) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--bench'], { cwd: ROOT, stdio: 'inherit' });
+    compiled = path.join(ROOT, 'dist', 'bench', 'server.mjs');
+  }
+  return compiled;
+}
+
 async function startChild(name: string, db: Db): Promise<Child> {
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
   if (sqlLogDir) await mkdir(sqlLogDir, { recursive: true });
@@ -206,9 +219,12 @@ async function startChild(name: string, db: Db): Promise<Child> {
     databaseUrl: db === 'postgres' ? databaseUrl : null,
     rateLimit: params.rateLimit,
   };
-  const cp = fork(path.join(HERE, 'server.ts'), [JSON.stringify(cfg)], {
+  // The server child runs compiled JavaScript (scripts/build.mjs), as `npm start` does: no TypeScript loader in the measurement.
+  const cp = fork(compiledServer(), [JSON.stringify(cfg)], {
     cwd: ROOT,
-    execArgv: ['--import', tsxImport()],
+    execArgv: ['--enable-source-maps'],
+    // --no-response-cache: the child's configuration reads RESPONSE_CACHE_MB from its environment.
+    env: argv['no-response-cache'] ? { ...process.env, RESPONSE_CACHE_MB: '0' } : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(cp);

@@ -231,6 +231,8 @@ const config = loadConfig({
   API_CLIENTS: JSON.stringify({ 'bench-client': { displayName: 'Benchmark', redirectUris: [sandboxRedirectUri(sandbox)] } }),
   OTP_SENDS_PER_IP: '1000000',
   OTP_SENDS_PER_NIK: '1000000',
+  // bench/run.ts --no-response-cache sets RESPONSE_CACHE_MB=0 for this child.
+  ...(process.env.RESPONSE_CACHE_MB !== undefined ? { RESPONSE_CACHE_MB: process.env.RESPONSE_CACHE_MB } : {}),
 });
 const app = await createApp(config, {
   clock,

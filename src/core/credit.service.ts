@@ -18,6 +18,7 @@ import { AccountCache, type AccountData, freshnessOf } from './account-cache';
 import type { AccessKind } from './consent-guard';
 import { ConsentDenied, InvalidInput, ProviderFailure, type ProviderFailureCode, providerFailure } from './errors';
 import { type LagMinutes, loanViews } from './ledger.service';
+import { ALLOWED, type ConsentDecision, decisionKey } from './loaders';
 import type { RequestScope } from './scope';
 import { isDatabaseUnavailable } from '../store/database';
 
@@ -102,13 +103,26 @@ export class CreditService {
     const maxAge = checkMaxAge(maxAgeSeconds);
     // A freshness demand is the client asking for a read not served from a stored answer.
     if (maxAge !== null) scope.record.dontStore();
-    const accounts = await this.consentedAccounts(scope, borrowerId);
-    return Promise.all(accounts.map((a) => this.readPart(scope, a, maxAge)));
+    // Once per request for the same borrower and freshness demand (Borrower.loans and Borrower.creditView read
+    // the same parts): the same consents, accounts and snapshots would give the same answer. The parts are shared:
+    // callers never modify them.
+    return scope.loaders.memo.get(`providerParts|${borrowerId}|${maxAge}`, async () => {
+      const accounts = await this.consentedAccounts(scope, borrowerId);
+      return Promise.all(accounts.map((a) => this.readPart(scope, a, maxAge)));
+    });
   }
 
-  /** The borrower's credit view. @throws InvalidInput when maxAgeSeconds is negative. */
+  /**
+   * The borrower's credit view, computed once per request for the same borrower and freshness demand (the same
+   * object is returned to every field asking). @throws InvalidInput when maxAgeSeconds is negative.
+   */
   async creditView(scope: RequestScope, borrowerId: string, maxAgeSeconds?: number | null): Promise<CreditView> {
-    return { borrowerId, parts: await this.providerParts(scope, borrowerId, maxAgeSeconds), today: this.today(scope) };
+    const maxAge = checkMaxAge(maxAgeSeconds);
+    return scope.loaders.memo.get(`creditView|${borrowerId}|${maxAge}`, async (): Promise<CreditView> => ({
+      borrowerId,
+      parts: await this.providerParts(scope, borrowerId, maxAge),
+      today: this.today(scope),
+    }));
   }
 
   /**
@@ -198,6 +212,11 @@ export class CreditService {
     const [repaymentsAllowed, disbursementsAllowed] = await Promise.all([allowing('REPAYMENTS'), allowing('DISBURSEMENTS')]);
     const repaymentsDenial = repaymentsAllowed.denial;
     const disbursementsDenial = disbursementsAllowed.denial;
+    // The loan fields reading repayments and disbursements ask the guard the same (PROVIDER_READ) question: they
+    // take these decisions from the request's memo instead of asking again for each loan.
+    for (const [domain, d] of [['REPAYMENTS', repaymentsAllowed], ['DISBURSEMENTS', disbursementsAllowed]] as const) {
+      scope.loaders.memo.set<ConsentDecision>(decisionKey(borrowerId, a.provider, domain, 'PROVIDER_READ'), d.consent ? ALLOWED : { allowed: false, denial: d.denial!.code as ConsentDenied['denial'] });
+    }
     const now = scope.clock.now();
     const snapshotsOf = (c: Consent | null) => (c ? scope.loaders.snapshots.load(`${c.id}|${a.id}`) : Promise.resolve(null));
     const [loanSnaps, repaymentSnaps, disbursementSnaps] = await Promise.all([snapshotsOf(consent), snapshotsOf(repaymentsAllowed.consent), snapshotsOf(disbursementsAllowed.consent)]);

@@ -8,7 +8,7 @@
 import { jakartaDate } from '../domain/dates';
 import { buildLoanView, type LoanView } from '../domain/loan-view';
 import type { BankChannel, Loan, LoanStatus, ProviderCode, Repayment } from '../domain/types';
-import type { PrismaClient } from '../generated/prisma/client';
+import type { PrismaClient, Settlement } from '../generated/prisma/client';
 import { ledgerKey } from './loaders';
 import type { RequestScope } from './scope';
 
@@ -48,10 +48,18 @@ export async function recordPendingRepayments(prisma: PrismaClient, provider: Pr
   });
 }
 
+/** A batch loader's results, or the first error among them (`DataLoader.loadMany` gives errors as values). */
+function orThrow<T>(results: readonly (T | Error)[]): T[] {
+  for (const r of results) if (r instanceof Error) throw r;
+  return results as T[];
+}
+
 /**
- * Ledger views of `loans`, given the provider's repayments for the account
+ * Ledger views of `loans` (one account's), given the provider's repayments for the account
  * (null when the client's consent does not cover REPAYMENTS: the provider's own
- * installment status is kept then).
+ * installment status is kept then). The ledger rows of all the loans are asked of the request's loaders at
+ * once (one batch per loader for the account, not one per loan).
+ * @throws database errors from the loaders.
  */
 export async function loanViews(
   scope: RequestScope,
@@ -62,24 +70,30 @@ export async function loanViews(
 ): Promise<LoanView[]> {
   const now = scope.clock.now();
   const today = jakartaDate(now);
-  return Promise.all(
-    loans.map(async (loan) => {
-      const key = ledgerKey(loan.provider, loan.providerLoanId);
-      const [events, state] = await Promise.all([scope.loaders.eventRepayments.load(key), scope.loaders.loanState.load(key)]);
-      const own = providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null;
-      const pendingIds = [...(own ?? []), ...events].filter((r) => r.status === 'PENDING').map((r) => r.id);
-      const settlements = (await scope.loaders.settlements.loadMany(pendingIds)).flatMap((s) => (s instanceof Error ? [] : s));
-      const view = buildLoanView({
-        loan,
-        providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own ?? []),
-        eventRepayments: events,
-        settlements,
-        reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay } : null,
-        today,
-        now,
-        lagMinutes,
-      });
-      return repaymentsFailure ? { ...view, repaymentsFailure } : view;
-    }),
-  );
+  const keys = loans.map((loan) => ledgerKey(loan.provider, loan.providerLoanId));
+  const [eventLists, states] = await Promise.all([scope.loaders.eventRepayments.loadMany(keys).then(orThrow), scope.loaders.loanState.loadMany(keys).then(orThrow)]);
+  const own = loans.map((loan) => providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null);
+  const pendingIds = loans.map((_, k) => [...(own[k] ?? []), ...eventLists[k]!].filter((r) => r.status === 'PENDING').map((r) => r.id));
+  const flat = pendingIds.flat();
+  // Settlements by the repayment reference they confirm (an error for a reference means none known, as before).
+  const found = flat.length ? await scope.loaders.settlements.loadMany(flat) : [];
+  const byRef = new Map<string, readonly Settlement[]>();
+  flat.forEach((id, k) => {
+    const s = found[k];
+    byRef.set(id, s instanceof Error || s === undefined ? [] : s);
+  });
+  return loans.map((loan, k) => {
+    const state = states[k];
+    const view = buildLoanView({
+      loan,
+      providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own[k] ?? []),
+      eventRepayments: eventLists[k]!,
+      settlements: pendingIds[k]!.flatMap((id) => byRef.get(id) ?? []),
+      reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay } : null,
+      today,
+      now,
+      lagMinutes,
+    });
+    return repaymentsFailure ? { ...view, repaymentsFailure } : view;
+  });
 }

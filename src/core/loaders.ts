@@ -17,6 +17,8 @@ import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Sett
 import type { SqlExecutor } from '../store/migrate';
 import { accountsById, accountsOfBorrowers, borrowersById, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotsOf } from '../store/reads';
 import type { BankChannel, Repayment } from '../domain/types';
+import type { ConsentDenial, ConsentDomain } from '../domain/consent';
+import type { AccessKind } from './access-log';
 
 /** Loaders of one request. */
 export interface RequestLoaders {
@@ -36,6 +38,58 @@ export interface RequestLoaders {
   settlements: DataLoader<string, Settlement[]>;
   /** Cached provider data by `consentId|accountId` (one row per domain). */
   snapshots: DataLoader<string, ProviderSnapshot[]>;
+  /** Values computed once per request (credit views, consent decisions of loan fields): see `RequestMemo`. */
+  memo: RequestMemo;
+}
+
+/**
+ * Values computed once per request and reused by every field that asks for the same thing (a borrower's
+ * credit view read under the same freshness demand, a consent decision). Lives in the request's loaders, so
+ * it is never shared between requests or clients (a subscription's scope lives as long as the subscription:
+ * nothing on a subscription's path keeps values here). Keys are strings whose first segment names what is
+ * kept, and a key always maps to values of one type: `providerParts|<borrowerId>|<maxAge>` and
+ * `creditView|<borrowerId>|<maxAge>` (CreditService), `decision|...` (`decisionKey`: consent decisions of the
+ * loan fields), `borrowerObject|<borrowerId>` (the GraphQL layer's borrower objects).
+ */
+export class RequestMemo {
+  private readonly values = new Map<string, unknown>();
+
+  /** The value kept under `key`, made by `make` (and kept) on first use. A promise is kept as is, rejected or not. */
+  get<T>(key: string, make: () => T): T {
+    if (this.values.has(key)) return this.values.get(key) as T;
+    const v = make();
+    this.values.set(key, v);
+    return v;
+  }
+
+  /** The value kept under `key`, or undefined. */
+  peek<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
+  }
+
+  /** Keeps `value` under `key` (replacing what was kept). */
+  set<T>(key: string, value: T): void {
+    this.values.set(key, value);
+  }
+
+  /** Forgets what was kept under `key` (the next `get` makes it again). */
+  delete(key: string): void {
+    this.values.delete(key);
+  }
+}
+
+/** A consent decision kept in a request's memo: allowed, or the denial code. */
+export type ConsentDecision = { readonly allowed: true } | { readonly allowed: false; readonly denial: ConsentDenial };
+
+/** The allowed decision (one object for all). */
+export const ALLOWED: ConsentDecision = { allowed: true };
+
+/**
+ * Memo key of the guard's decision on a read of `domain` from `provider` about `borrowerId` with access `kind`
+ * (the guard records one access entry per such key and request).
+ */
+export function decisionKey(borrowerId: string, provider: ProviderCode, domain: ConsentDomain, kind: AccessKind): string {
+  return `decision|${borrowerId}|${provider}|${domain}|${kind}`;
 }
 
 /** Key of a loan in the ledger loaders. */
@@ -114,5 +168,6 @@ export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors): 
       return keys.map((k) => by.get(k) ?? []);
     }),
     reads: Object.fromEntries(Object.entries(connectors).map(([code, c]) => [code, c.openReads()])) as Record<ProviderCode, ProviderReads>,
+    memo: new RequestMemo(),
   };
 }

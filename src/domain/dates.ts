@@ -49,9 +49,33 @@ function dayOf(d: LocalDate): number {
   return t;
 }
 
-/** True when `s` is a valid `YYYY-MM-DD` calendar date. */
+/** The number written by the ASCII digits of `s` from `from` to `to` (exclusive), or -1 when one is not a digit. */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Days in month `m` (1..12) of year `y` (proleptic Gregorian, as `Date.UTC`). */
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+/**
+ * True when `s` is a valid `YYYY-MM-DD` calendar date. Years 0000-0099 are not (as before: `Date.UTC` reads
+ * them as 19xx). Checked digit by digit, without allocating: every `Date` field of an answer is checked.
+ */
 export function isLocalDate(s: string): s is LocalDate {
-  return ISO_DATE.test(s) && !Number.isNaN(utcDay(s));
+  if (s.length !== 10 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const y = digitsAt(s, 0, 4);
+  const m = digitsAt(s, 5, 7);
+  const d = digitsAt(s, 8, 10);
+  return y >= 100 && m >= 1 && m <= 12 && d >= 1 && d <= daysInMonth(y, m);
 }
 
 /**

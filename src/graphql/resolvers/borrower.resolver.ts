@@ -8,6 +8,7 @@ import { expectGlobalId } from '../ids';
 import { BorrowerConnection, BorrowerObject, ProviderAccountObject } from '../types/borrower.type';
 import { CreditViewObject } from '../types/credit-view.type';
 import { LoanObject } from '../types/loan.type';
+import { rememberBorrower } from '../types/loan-access';
 
 /** Reports a credit view's failed providers as partial errors at the field's path. */
 export function reportParts(ctx: GraphQLContext, info: GraphQLResolveInfo, v: CreditView): CreditView {
@@ -36,7 +37,12 @@ export class BorrowerResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<BorrowerConnection> {
     const p = await ctx.core.borrowers.page(ctx.scope, first, after);
-    const edges = p.edges.map((e) => ({ cursor: e.cursor, node: new BorrowerObject(e.node) }));
+    // The page's rows are the borrower loader's rows (page primes it): the borrower of their loans and views.
+    const edges = p.edges.map((e) => {
+      const node = new BorrowerObject(e.node);
+      rememberBorrower(ctx, node);
+      return { cursor: e.cursor, node };
+    });
     return {
       edges,
       totalCount: p.totalCount,
@@ -80,7 +86,7 @@ export class BorrowerResolver {
     @Arg('maxAgeSeconds', () => Int, { nullable: true, description: MAX_AGE_DOC }) maxAgeSeconds?: number | null,
   ): Promise<LoanObject[]> {
     const v = reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds));
-    return new CreditViewObject(v).loans;
+    return CreditViewObject.of(v).loans;
   }
 
   @FieldResolver(() => CreditViewObject, { description: "The borrower's credit view (same as Query.creditView)." })
@@ -90,6 +96,6 @@ export class BorrowerResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('maxAgeSeconds', () => Int, { nullable: true, description: MAX_AGE_DOC }) maxAgeSeconds?: number | null,
   ): Promise<CreditViewObject> {
-    return new CreditViewObject(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds)));
+    return CreditViewObject.of(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds)));
   }
 }

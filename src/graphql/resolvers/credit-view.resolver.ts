@@ -6,6 +6,7 @@ import { DateScalar } from '../scalars';
 import { BorrowerObject } from '../types/borrower.type';
 import { CreditViewObject, ScheduledPaymentObject } from '../types/credit-view.type';
 import { MoneyObject } from '../types/money.type';
+import { borrowerById } from '../types/loan-access';
 import { loadBorrower, reportParts } from './borrower.resolver';
 
 @Resolver(() => CreditViewObject)
@@ -26,7 +27,7 @@ export class CreditViewResolver {
     maxAgeSeconds?: number | null,
   ): Promise<CreditViewObject | null> {
     const b = await loadBorrower(ctx, borrowerId, 'borrowerId');
-    return b ? new CreditViewObject(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds))) : null;
+    return b ? CreditViewObject.of(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds))) : null;
   }
 
   @FieldResolver(() => ScheduledPaymentObject, {
@@ -47,7 +48,7 @@ export class CreditViewResolver {
   }
 
   @FieldResolver(() => BorrowerObject)
-  async borrower(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<BorrowerObject> {
-    return new BorrowerObject(await ctx.core.borrowers.byId(ctx.scope, v.borrowerId));
+  borrower(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): BorrowerObject | Promise<BorrowerObject> {
+    return borrowerById(ctx, v.borrowerId);
   }
 }

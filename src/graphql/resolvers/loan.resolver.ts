@@ -1,12 +1,16 @@
-/** Loan query and relations. Thin: arguments in, a core service call, a GraphQL type out. */
+/**
+ * Loan query and the loan's payoff quote. Thin: arguments in, a core service call, a GraphQL type out. The
+ * loan's other consent-gated fields (schedule, repayments, disbursements, borrower) are on LoanObject itself
+ * (src/graphql/types/loan.type.ts), resolved synchronously once the request knows the consent decision.
+ */
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../context';
 import { ProviderPartError } from '../errors';
 import { fromGlobalId } from '../ids';
 import { DateScalar } from '../scalars';
-import { BorrowerObject } from '../types/borrower.type';
-import { DisbursementObject, InstallmentObject, LoanObject, PayoffQuoteObject, RepaymentObject } from '../types/loan.type';
+import { requireDomain } from '../types/loan-access';
+import { LoanObject, PayoffQuoteObject } from '../types/loan.type';
 
 import { isUuid } from '../../domain/ids';
 
@@ -23,11 +27,6 @@ export async function loadLoan(ctx: GraphQLContext, id: string, info?: GraphQLRe
   return r ? new LoanObject(r.view, r.borrowerId, r.today) : null;
 }
 
-/** Checks the client's consent covers `domain` of the loan's provider. @throws ConsentDenied. */
-function requireDomain(ctx: GraphQLContext, l: LoanObject, domain: 'REPAYMENTS' | 'DISBURSEMENTS' | 'INSTALLMENTS'): Promise<void> {
-  return ctx.core.credit.requireDomain(ctx.scope, l.borrowerId, l.loan.provider, domain, domain === 'INSTALLMENTS' ? 'API_READ' : 'PROVIDER_READ');
-}
-
 @Resolver(() => LoanObject)
 export class LoanResolver {
   @Authorized('credit:read')
@@ -40,37 +39,6 @@ export class LoanResolver {
     return loadLoan(ctx, id, info);
   }
 
-  @FieldResolver(() => [InstallmentObject], { nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
-  async installments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<InstallmentObject[]> {
-    await requireDomain(ctx, l, 'INSTALLMENTS');
-    return l.schedule();
-  }
-
-  @FieldResolver(() => InstallmentObject, {
-    nullable: true,
-    description: 'The earliest-due installment with an unpaid amount (an overdue one comes first); null when nothing is owed. Needs a consent covering INSTALLMENTS.',
-  })
-  async nextInstallment(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<InstallmentObject | null> {
-    await requireDomain(ctx, l, 'INSTALLMENTS');
-    return l.next();
-  }
-
-  @FieldResolver(() => BorrowerObject)
-  async borrower(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<BorrowerObject> {
-    return new BorrowerObject(await ctx.core.borrowers.byId(ctx.scope, l.borrowerId));
-  }
-
-  @FieldResolver(() => [RepaymentObject], {
-    nullable: true,
-    description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
-  })
-  async repayments(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<RepaymentObject[] | null> {
-    await requireDomain(ctx, l, 'REPAYMENTS');
-    const f = l.view.repaymentsFailure;
-    if (f) throw new ProviderPartError(l.loan.provider, f.code as never, f.message);
-    return l.view.repayments.map((r) => new RepaymentObject(r));
-  }
-
   @Authorized('payoff:read')
   @FieldResolver(() => PayoffQuoteObject, {
     nullable: true,
@@ -81,13 +49,5 @@ export class LoanResolver {
     await requireDomain(ctx, l, 'INSTALLMENTS');
     const q = ctx.core.credit.payoffQuote(l.view, asOf, l.today);
     return q ? new PayoffQuoteObject(q) : null;
-  }
-
-  @FieldResolver(() => [DisbursementObject], { nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
-  async disbursements(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext): Promise<DisbursementObject[] | null> {
-    await requireDomain(ctx, l, 'DISBURSEMENTS');
-    const f = l.view.disbursementsFailure;
-    if (f) throw new ProviderPartError(l.loan.provider, f.code as never, f.message);
-    return (l.view.disbursements ?? []).map((d) => new DisbursementObject(d));
   }
 }

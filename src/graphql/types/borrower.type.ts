@@ -10,16 +10,16 @@ import { Node } from './node.type';
 export class BorrowerObject implements Node {
   readonly __typename = 'Borrower';
 
-  constructor(readonly row: Borrower) {}
+  // Plain properties with `simple`: graphql-js's default resolver (type-graphql wraps getters); no `@Authorized` here.
+  @Field(() => ID, { simple: true })
+  readonly id: string;
 
-  @Field(() => ID)
-  get id(): string {
-    return toGlobalId('Borrower', this.row.id);
-  }
+  @Field(() => DateTimeScalar, { simple: true, description: 'When Satu Kredit first linked this borrower.' })
+  readonly createdAt: Date;
 
-  @Field(() => DateTimeScalar, { description: 'When Satu Kredit first linked this borrower.' })
-  get createdAt(): Date {
-    return this.row.createdAt;
+  constructor(readonly row: Borrower) {
+    this.id = toGlobalId('Borrower', row.id);
+    this.createdAt = row.createdAt;
   }
 }
 

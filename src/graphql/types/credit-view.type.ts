@@ -71,11 +71,17 @@ export class ProviderCreditStatusObject {
   }
 }
 
+/** The object of each credit view (a request's credit views are computed once: see CreditService.creditView). */
+const objects = new WeakMap<CreditView, CreditViewObject>();
+
 @ObjectType('CreditView', { description: "A borrower's whole credit picture across providers. Totals cover the providers that answered; `complete` is false when any did not." })
 export class CreditViewObject {
   readonly borrowerId: string;
   readonly parts: readonly ProviderPart[];
   readonly todayDate: string;
+  private viewList?: LoanView[];
+  private loanObjects?: LoanObject[];
+  private loanObjectOf?: Map<LoanView, LoanObject>;
 
   constructor(readonly view: CreditView) {
     this.borrowerId = view.borrowerId;
@@ -83,9 +89,19 @@ export class CreditViewObject {
     this.todayDate = view.today;
   }
 
+  /**
+   * The one object of `view`: every field showing the same credit view (Borrower.loans, Borrower.creditView)
+   * shares it, and with it the loans' objects. Keyed by the view, which belongs to one request.
+   */
+  static of(view: CreditView): CreditViewObject {
+    let o = objects.get(view);
+    if (!o) objects.set(view, (o = new CreditViewObject(view)));
+    return o;
+  }
+
   /** Loan views of the providers that answered. */
-  get views() {
-    return loansOf(this.parts);
+  get views(): LoanView[] {
+    return (this.viewList ??= loansOf(this.parts));
   }
 
   @Field(() => DateScalar, { description: 'Jakarta date the figures are computed for.' })
@@ -136,15 +152,23 @@ export class CreditViewObject {
   nextOf(views: readonly LoanView[], n: ReturnType<typeof creditTotals>['next']): ScheduledPaymentObject | null {
     if (!n) return null;
     const view = views.find((v) => v.loan === n.loan)!;
-    return Object.assign(new ScheduledPaymentObject(), {
-      loan: new LoanObject(view, this.borrowerId, this.todayDate),
-      installment: new InstallmentObject(n.installment),
-    });
+    const loan = this.loanObject(view);
+    return Object.assign(new ScheduledPaymentObject(), { loan, installment: loan.installmentObject(n.installment) });
+  }
+
+  /** The loan object of `view` (the one `loans` lists when the view is one of this credit view's). */
+  loanObject(view: LoanView): LoanObject {
+    return this.loanObjectMap().get(view) ?? new LoanObject(view, this.borrowerId, this.todayDate);
+  }
+
+  /** One loan object per loan view, in the views' order; made once. */
+  private loanObjectMap(): Map<LoanView, LoanObject> {
+    return (this.loanObjectOf ??= new Map(this.views.map((v) => [v, new LoanObject(v, this.borrowerId, this.todayDate)])));
   }
 
   @Field(() => [LoanObject], { description: 'Loans at every provider that answered.' })
   get loans(): LoanObject[] {
-    return this.views.map((v) => new LoanObject(v, this.borrowerId, this.todayDate));
+    return (this.loanObjects ??= [...this.loanObjectMap().values()]);
   }
 
   @Field(() => [ProviderCreditStatusObject], { description: 'Per-provider status, one per consented, linked provider.' })

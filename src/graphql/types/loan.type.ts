@@ -2,12 +2,30 @@
  * GraphQL `Loan` and its parts. Wraps a normalized domain `Loan`; every amount
  * is integer rupiah as `Money`, every date a Jakarta `Date`.
  *
- * Types marked `simpleResolvers: true` (here, `Money` and `ScheduledPayment`) resolve their fields with
- * graphql-js's default resolver instead of type-graphql's wrapper: a credit view resolves thousands of them.
- * type-graphql then runs no middleware on those fields, `@Authorized` included, so the option is only on
- * types without `@Authorized` fields (their parent field carries the scope check where one is needed).
+ * A credit view resolves tens of thousands of fields, so the loan's types are plain data: each object is
+ * built once with its field values as own properties (money as `MoneyObject`s), and its fields resolve with
+ * graphql-js's default resolver (type-graphql's `simpleResolvers`, or `simple` on the field). type-graphql makes
+ * its own resolver, whatever the option says, for a field declared on a getter or a method: only plain
+ * properties get the default one. The option also means no type-graphql middleware, `@Authorized` included,
+ * so it is only on types and fields without `@Authorized`.
+ *
+ * The scope-restricted fields of the loan and its installments (`payoff:read`) are properties holding a
+ * shared function (`payoffField`): graphql-js's default resolver calls a function-valued property with the
+ * field's arguments, the request's context and info, and the function checks the request's scopes with
+ * `checkScopes`, the check `@Authorized` makes through the schema's authChecker (the same FORBIDDEN error),
+ * when the field resolves, synchronously. `@Authorized` would run type-graphql's asynchronous middleware chain,
+ * several promises per field, for each of the thousands of installment amounts of a credit view.
+ *
+ * The loan's consent-gated fields (schedule, next installment, repayments, disbursements) and its borrower are
+ * function-valued properties too (`LoanField`): they take the consent decision and the borrower object from
+ * the request's memo (src/graphql/types/loan-access.ts), synchronously once the request knows them. Only
+ * `payoffQuote` (an argument, `@Authorized`) stays a type-graphql field resolver (LoanResolver).
+ *
+ * A `LoanObject` is made once per loan view and request (`CreditViewObject` keeps them), so a loan that
+ * appears under both `Borrower.loans` and `Borrower.creditView.loans` is one object, its schedule, repayments
+ * and disbursements made once.
  */
-import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
 import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
 import type { LoanView, RepaymentView } from '../../domain/loan-view';
@@ -16,6 +34,8 @@ import type { Freshness } from '../../domain/freshness';
 import type { LocalDate } from '../../domain/dates';
 import { formatPercent } from '../../domain/money';
 import type { Disbursement, Installment } from '../../domain/types';
+import type { GraphQLContext } from '../context';
+import { checkScopes, ProviderPartError } from '../errors';
 import { toGlobalId } from '../ids';
 import { DateScalar, DateTimeScalar } from '../scalars';
 import {
@@ -33,8 +53,44 @@ import {
   ScheduleSourceEnum,
   TenorUnitEnum,
 } from './enums';
+import { BorrowerObject } from './borrower.type';
+import { after, borrowerById, requireDomain } from './loan-access';
 import { MoneyObject } from './money.type';
 import { Node } from './node.type';
+
+/** Scopes of the payoff figures (outstanding amounts, amounts paid). */
+const PAYOFF: readonly string[] = ['payoff:read'];
+
+/**
+ * A field restricted to `payoff:read`, as graphql-js's default resolver calls a function-valued property:
+ * `(args, context, info)` with `this` the object. The value, or a rejected promise when refused.
+ */
+export type PayoffField<T> = (this: unknown, args: unknown, ctx: GraphQLContext) => T | Promise<never>;
+
+/**
+ * A `payoff:read` field whose value `value(object)` gives: checks the request's scopes when the field resolves
+ * (what `@Authorized('payoff:read')` does), then computes the value, synchronously.
+ * @returns the value; a promise rejected with ForbiddenError (FORBIDDEN) when the request's token does not hold
+ *   `payoff:read`. Refused asynchronously, as `@Authorized` refuses: these fields are non-null, and graphql-js
+ *   stops resolving an object's other fields when a non-null one throws synchronously, so a synchronous throw
+ *   would drop the other fields' errors and access records that a refusal leaves in place.
+ */
+function payoffField<O, T>(value: (o: O) => T): PayoffField<T> {
+  return function (this: unknown, _args: unknown, ctx: GraphQLContext): T | Promise<never> {
+    try {
+      checkScopes(ctx.scope.client.scopes, PAYOFF);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return value(this as O);
+  };
+}
+
+const installmentAmountPaid = payoffField((o: InstallmentObject) => MoneyObject.of(o.i.amountPaid));
+const installmentOutstandingAmount = payoffField((o: InstallmentObject) => MoneyObject.of(installmentOutstanding(o.i)));
+const installmentPendingAmount = payoffField((o: InstallmentObject) => MoneyObject.of(o.i.pendingAmount ?? 0n));
+const loanOutstandingBalance = payoffField((o: LoanObject) => new OutstandingBalanceObject(o.view.balances));
+const loanOverdueAmount = payoffField((o: LoanObject) => MoneyObject.of(o.view.arrears.overdueAmount));
 
 @ObjectType('InterestRate', { simpleResolvers: true, description: 'A flat interest rate as the provider quotes it.' })
 export class InterestRateObject {
@@ -56,244 +112,325 @@ export class TenorObject {
 
 @ObjectType('Installment', { description: 'One scheduled payment (Cairin `installments[]`, Finfra `installments[]`, reconstructed for Dompet Kilat). Status and paid amount are derived from the ledger.' })
 export class InstallmentObject {
-  constructor(private readonly i: Installment & { pendingAmount?: bigint }) {}
+  @Field(() => Int, { simple: true, description: '1-based sequence number (`seq`, `installment_number`).' })
+  readonly seq: number;
 
-  @Field(() => Int, { description: '1-based sequence number (`seq`, `installment_number`).' })
-  get seq(): number {
-    return this.i.seq;
-  }
+  @Field(() => DateScalar, { simple: true, description: 'Due date, Jakarta calendar date.' })
+  readonly dueDate: LocalDate;
 
-  @Field(() => DateScalar, { description: 'Due date, Jakarta calendar date.' })
-  get dueDate(): LocalDate {
-    return this.i.dueDate;
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Principal part.' })
+  readonly principal: MoneyObject;
 
-  @Field(() => MoneyObject, { description: 'Principal part.' })
-  get principal(): MoneyObject {
-    return MoneyObject.of(this.i.principal);
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Interest part.' })
+  readonly interest: MoneyObject;
 
-  @Field(() => MoneyObject, { description: 'Interest part.' })
-  get interest(): MoneyObject {
-    return MoneyObject.of(this.i.interest);
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Amount due: principal + interest (`amountDue`, `total_amount`).' })
+  readonly amountDue: MoneyObject;
 
-  @Field(() => MoneyObject, { description: 'Amount due: principal + interest (`amountDue`, `total_amount`).' })
-  get amountDue(): MoneyObject {
-    return MoneyObject.of(this.i.amountDue);
-  }
+  @Field(() => InstallmentStatusEnum, { simple: true })
+  readonly status: string;
 
-  @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Cleared money applied to this installment (`amountPaid`, `paid_amount`). Needs `payoff:read` (with amountDue it gives the outstanding).' })
-  get amountPaid(): MoneyObject {
-    return MoneyObject.of(this.i.amountPaid);
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Cleared money applied to this installment (`amountPaid`, `paid_amount`). Needs `payoff:read` (with amountDue it gives the outstanding).' })
+  readonly amountPaid: PayoffField<MoneyObject> = installmentAmountPaid;
 
-  @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Still owed on this installment: amountDue - amountPaid. Needs `payoff:read`.' })
-  get outstanding(): MoneyObject {
-    return MoneyObject.of(installmentOutstanding(this.i));
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Still owed on this installment: amountDue - amountPaid. Needs `payoff:read`.' })
+  readonly outstanding: PayoffField<MoneyObject> = installmentOutstandingAmount;
 
-  @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Money received for this installment but not yet confirmed by bank settlement. Needs `payoff:read`.' })
-  get pendingAmount(): MoneyObject {
-    return MoneyObject.of(this.i.pendingAmount ?? 0n);
-  }
+  @Field(() => MoneyObject, { simple: true, description: 'Money received for this installment but not yet confirmed by bank settlement. Needs `payoff:read`.' })
+  readonly pendingAmount: PayoffField<MoneyObject> = installmentPendingAmount;
 
-  @Field(() => InstallmentStatusEnum)
-  get status(): string {
-    return this.i.status;
+  /** @param i the derived installment (amounts integer rupiah). */
+  constructor(readonly i: Installment & { pendingAmount?: bigint }) {
+    this.seq = i.seq;
+    this.dueDate = i.dueDate;
+    this.principal = MoneyObject.of(i.principal);
+    this.interest = MoneyObject.of(i.interest);
+    this.amountDue = MoneyObject.of(i.amountDue);
+    this.status = i.status;
   }
 }
 
 @ObjectType('Repayment', { simpleResolvers: true, description: 'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`).' })
 export class RepaymentObject {
-  constructor(private readonly r: RepaymentView) {}
-
   @Field(() => String, { description: "Provider's transaction id (`txnId`, `payment_id`)." })
-  get transactionId(): string {
-    return this.r.id;
-  }
+  readonly transactionId: string;
 
   @Field(() => MoneyObject)
-  get amount(): MoneyObject {
-    return MoneyObject.of(this.r.amount);
-  }
+  readonly amount: MoneyObject;
 
   @Field(() => BankChannelEnum)
-  get channel(): string {
-    return this.r.channel;
-  }
+  readonly channel: string;
 
   @Field(() => RepaymentStatusEnum)
-  get status(): string {
-    return this.r.status;
-  }
+  readonly status: string;
 
   @Field(() => DateTimeScalar, { description: 'When the borrower paid.' })
-  get paidAt(): Date {
-    return this.r.paidAt;
-  }
+  readonly paidAt: Date;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the bank settlement confirmed it; null while PENDING.' })
-  get clearedAt(): Date | null {
-    return this.r.clearedAt;
-  }
+  readonly clearedAt: Date | null;
 
   @Field(() => Boolean, { description: "PENDING for longer than its bank channel's expected settlement lag (configuration, per bank)." })
-  get settlementOverdue(): boolean {
-    return this.r.settlementOverdue;
+  readonly settlementOverdue: boolean;
+
+  constructor(r: RepaymentView) {
+    this.transactionId = r.id;
+    this.amount = MoneyObject.of(r.amount);
+    this.channel = r.channel;
+    this.status = r.status;
+    this.paidAt = r.paidAt;
+    this.clearedAt = r.clearedAt;
+    this.settlementOverdue = r.settlementOverdue;
   }
 }
 
 @ObjectType('Disbursement', { simpleResolvers: true, description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`).' })
 export class DisbursementObject {
-  constructor(private readonly d: Disbursement) {}
-
   @Field(() => String, { description: "Provider's transaction id." })
-  get transactionId(): string {
-    return this.d.id;
-  }
+  readonly transactionId: string;
 
   @Field(() => MoneyObject)
-  get amount(): MoneyObject {
-    return MoneyObject.of(this.d.amount);
-  }
+  readonly amount: MoneyObject;
 
   @Field(() => BankChannelEnum)
-  get channel(): string {
-    return this.d.channel;
-  }
+  readonly channel: string;
 
   @Field(() => DisbursementStatusEnum)
-  get status(): string {
-    return this.d.status;
-  }
+  readonly status: string;
 
   @Field(() => DateTimeScalar, { nullable: true })
-  get disbursedAt(): Date | null {
-    return this.d.disbursedAt;
+  readonly disbursedAt: Date | null;
+
+  constructor(d: Disbursement) {
+    this.transactionId = d.id;
+    this.amount = MoneyObject.of(d.amount);
+    this.channel = d.channel;
+    this.status = d.status;
+    this.disbursedAt = d.disbursedAt;
   }
 }
 
 @ObjectType('Freshness', { simpleResolvers: true, description: 'How fresh provider data is: when it was fetched, from where, and whether it is stale.' })
 export class FreshnessObject {
-  constructor(private readonly f: Freshness) {}
-
   @Field(() => DateTimeScalar, { description: 'When the data was last fetched from the provider or changed by an event.' })
-  get fetchedAt(): Date {
-    return this.f.fetchedAt;
-  }
+  readonly fetchedAt: Date;
 
   @Field(() => Int, { description: 'Seconds since the provider was last read.' })
-  get ageSeconds(): number {
-    return this.f.ageSeconds;
-  }
+  readonly ageSeconds: number;
 
   @Field(() => FreshnessSourceEnum)
-  get source(): string {
-    return this.f.source;
-  }
+  readonly source: string;
 
   @Field(() => Boolean, { description: 'True when served although older than the freshness policy or the requested maxAgeSeconds, because the provider could not answer.' })
-  get stale(): boolean {
-    return this.f.stale;
+  readonly stale: boolean;
+
+  constructor(f: Freshness) {
+    this.fetchedAt = f.fetchedAt;
+    this.ageSeconds = f.ageSeconds;
+    this.source = f.source;
+    this.stale = f.stale;
   }
 }
 
 @ObjectType('OutstandingBalance', { simpleResolvers: true, description: 'What is still owed on a loan, split. Counts cleared money only; pending (unsettled) money is shown separately and not deducted.' })
 export class OutstandingBalanceObject {
-  constructor(private readonly b: LoanBalances) {}
-
   @Field(() => MoneyObject, { description: 'Unpaid principal (payments are applied to interest first within each installment).' })
-  get principal(): MoneyObject {
-    return MoneyObject.of(this.b.principal);
-  }
+  readonly principal: MoneyObject;
 
   @Field(() => MoneyObject, { description: 'Unpaid scheduled interest.' })
-  get interest(): MoneyObject {
-    return MoneyObject.of(this.b.interest);
-  }
+  readonly interest: MoneyObject;
 
   @Field(() => MoneyObject, { description: 'Late fees owed (none of the three providers reports late fees; zero until one does).' })
-  get lateFees(): MoneyObject {
-    return MoneyObject.of(this.b.lateFees);
-  }
+  readonly lateFees: MoneyObject;
 
   @Field(() => MoneyObject, { description: 'Repayments received but not yet confirmed by bank settlement (not deducted from total).' })
-  get pending(): MoneyObject {
-    return MoneyObject.of(this.b.pending);
-  }
+  readonly pending: MoneyObject;
 
   @Field(() => MoneyObject, { description: 'principal + interest + lateFees.' })
-  get total(): MoneyObject {
-    return MoneyObject.of(this.b.total);
+  readonly total: MoneyObject;
+
+  constructor(b: LoanBalances) {
+    this.principal = MoneyObject.of(b.principal);
+    this.interest = MoneyObject.of(b.interest);
+    this.lateFees = MoneyObject.of(b.lateFees);
+    this.pending = MoneyObject.of(b.pending);
+    this.total = MoneyObject.of(b.total);
   }
 }
 
 @ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
-  constructor(private readonly i: ReconciliationIssue) {}
-
   @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT or PROVIDER_TOTAL_MISMATCH.' })
-  get kind(): string {
-    return this.i.kind;
-  }
+  readonly kind: string;
 
   @Field(() => String)
-  get message(): string {
-    return this.i.message;
-  }
+  readonly message: string;
 
   @Field(() => MoneyObject, { nullable: true, description: 'The amount at issue, when there is one.' })
-  get amount(): MoneyObject | null {
-    const i = this.i;
-    if ('amount' in i) return MoneyObject.of(i.amount);
-    if (i.kind !== 'PROVIDER_TOTAL_MISMATCH' || i.field === 'amountPaid') return MoneyObject.of(i.expected > i.actual ? i.expected - i.actual : i.actual - i.expected);
-    return null;
+  readonly amount: MoneyObject | null;
+
+  constructor(i: ReconciliationIssue) {
+    this.kind = i.kind;
+    this.message = i.message;
+    this.amount =
+      'amount' in i
+        ? MoneyObject.of(i.amount)
+        : i.kind !== 'PROVIDER_TOTAL_MISMATCH' || i.field === 'amountPaid'
+          ? MoneyObject.of(i.expected > i.actual ? i.expected - i.actual : i.actual - i.expected)
+          : null;
   }
 }
 
 @ObjectType('PayoffQuote', { simpleResolvers: true, description: 'The amount that closes the loan if paid on `asOf`, with its breakdown.' })
 export class PayoffQuoteObject {
-  constructor(private readonly q: PayoffQuote) {}
-
   @Field(() => DateScalar, { description: 'Jakarta date the quote is for.' })
-  get asOf(): string {
-    return this.q.asOf;
-  }
+  readonly asOf: string;
 
   @Field(() => DateScalar, { description: 'Last Jakarta date the quote is valid (the day it is quoted for: interest accrues daily).' })
-  get expiresOn(): string {
-    return this.q.expiresOn;
-  }
+  readonly expiresOn: string;
 
   @Field(() => MoneyObject, { description: 'Outstanding principal.' })
-  get principal(): MoneyObject {
-    return MoneyObject.of(this.q.principal);
-  }
+  readonly principal: MoneyObject;
 
   @Field(() => MoneyObject, { description: "Interest accrued to asOf under the provider's flat convention (unpaid interest of installments due by asOf, plus the current period pro-rata by days)." })
-  get interest(): MoneyObject {
-    return MoneyObject.of(this.q.interest);
-  }
+  readonly interest: MoneyObject;
 
   @Field(() => MoneyObject)
-  get lateFees(): MoneyObject {
-    return MoneyObject.of(this.q.lateFees);
-  }
+  readonly lateFees: MoneyObject;
 
   @Field(() => MoneyObject, { description: 'principal + interest + lateFees.' })
-  get total(): MoneyObject {
-    return MoneyObject.of(this.q.total);
+  readonly total: MoneyObject;
+
+  constructor(q: PayoffQuote) {
+    this.asOf = q.asOf;
+    this.expiresOn = q.expiresOn;
+    this.principal = MoneyObject.of(q.principal);
+    this.interest = MoneyObject.of(q.interest);
+    this.lateFees = MoneyObject.of(q.lateFees);
+    this.total = MoneyObject.of(q.total);
   }
 }
+
+/**
+ * A field of the loan that needs the request (its consent decisions, its borrower objects), as graphql-js's
+ * default resolver calls a function-valued property: `(args, context, info)` with `this` the loan.
+ */
+export type LoanField<T> = (this: LoanObject, args: unknown, ctx: GraphQLContext) => T | Promise<T>;
+
+const loanInstallments: LoanField<InstallmentObject[]> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'INSTALLMENTS'), () => this.schedule());
+};
+
+const loanNextInstallment: LoanField<InstallmentObject | null> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'INSTALLMENTS'), () => this.next());
+};
+
+const loanRepayments: LoanField<RepaymentObject[]> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'REPAYMENTS'), () => {
+    const f = this.view.repaymentsFailure;
+    if (f) throw new ProviderPartError(this.loan.provider, f.code as never, f.message);
+    return this.repaymentObjects();
+  });
+};
+
+const loanDisbursements: LoanField<DisbursementObject[]> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'DISBURSEMENTS'), () => {
+    const f = this.view.disbursementsFailure;
+    if (f) throw new ProviderPartError(this.loan.provider, f.code as never, f.message);
+    return this.disbursementObjects();
+  });
+};
+
+const loanBorrower: LoanField<BorrowerObject> = function (_args, ctx) {
+  return borrowerById(ctx, this.borrowerId);
+};
 
 @ObjectType('Loan', { implements: Node, description: 'One credit agreement at one provider, normalized and reconciled against the ledger.' })
 export class LoanObject implements Node {
   readonly __typename = 'Loan';
   readonly loan: LoanView['loan'];
+  // Made on first use (a LoanObject serves every place its loan appears in a request).
+  private installmentObjects?: InstallmentObject[];
+  private nextObject?: InstallmentObject | null;
+  private repaymentList?: RepaymentObject[];
+  private disbursementList?: DisbursementObject[];
+
+  @Field(() => ID, { simple: true })
+  readonly id: string;
+
+  @Field(() => ProviderEnum, { simple: true })
+  readonly provider: string;
+
+  @Field(() => String, { simple: true, description: "The provider's loan id: Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo` (its callbacks' `loanCode`)." })
+  readonly providerLoanId: string;
+
+  @Field(() => LoanTypeEnum, { simple: true })
+  readonly type: string;
+
+  @Field(() => LoanStatusEnum, { simple: true, description: "The provider's status, moved forward by events (never back) and to PAID_OFF when cleared money covers the schedule." })
+  readonly status: string;
+
+  @Field(() => MoneyObject, { simple: true, description: 'Amount lent (Cairin `principal`, Finfra `amount`, Dompet Kilat `loanData.amount`).' })
+  readonly principal: MoneyObject;
+
+  @Field(() => Int, { simple: true, description: "Days past due: Jakarta calendar days since the oldest unpaid installment's due date (0 when none is late)." })
+  readonly daysPastDue: number;
+
+  @Field(() => QualityClassEnum, { simple: true, description: 'OJK quality class from days past due (POJK 10/2022).' })
+  readonly qualityClass: string;
+
+  @Field(() => [ReconciliationIssueObject], { simple: true, description: 'Mismatches between schedule, payments and running balance found by the ledger.' })
+  readonly reconciliationIssues: ReconciliationIssueObject[];
+
+  @Field(() => InterestRateObject, { simple: true, nullable: true })
+  readonly rate: InterestRateObject | null;
+
+  @Field(() => TenorObject, { simple: true })
+  readonly tenor: TenorObject;
+
+  @Field(() => FrequencyEnum, { simple: true, nullable: true, description: 'Installment frequency; null for single-payment loans.' })
+  readonly frequency: string | null;
+
+  @Field(() => DateScalar, { simple: true, nullable: true, description: 'Date the money was disbursed (Jakarta); null before disbursement.' })
+  readonly disbursedOn: LocalDate | null;
+
+  @Field(() => DateScalar, { simple: true, nullable: true, description: 'Due date of the last installment.' })
+  readonly maturityDate: LocalDate | null;
+
+  @Field(() => ScheduleSourceEnum, { simple: true })
+  readonly scheduleSource: string;
+
+  @Field(() => FreshnessObject, { simple: true, description: 'When and from where this loan was read, and whether it is stale.' })
+  readonly freshness: FreshnessObject;
+
+  @Field(() => OutstandingBalanceObject, { simple: true, description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless ACTIVE. Needs `payoff:read`.' })
+  readonly outstanding: PayoffField<OutstandingBalanceObject> = loanOutstandingBalance;
+
+  @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
+  readonly overdueAmount: PayoffField<MoneyObject> = loanOverdueAmount;
+
+  @Field(() => [InstallmentObject], { simple: true, nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
+  readonly installments: LoanField<InstallmentObject[]> = loanInstallments;
+
+  @Field(() => InstallmentObject, {
+    simple: true,
+    nullable: true,
+    description: 'The earliest-due installment with an unpaid amount (an overdue one comes first); null when nothing is owed. Needs a consent covering INSTALLMENTS.',
+  })
+  readonly nextInstallment: LoanField<InstallmentObject | null> = loanNextInstallment;
+
+  @Field(() => BorrowerObject, { simple: true })
+  readonly borrower: LoanField<BorrowerObject> = loanBorrower;
+
+  @Field(() => [RepaymentObject], {
+    simple: true,
+    nullable: true,
+    description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
+  })
+  readonly repayments: LoanField<RepaymentObject[]> = loanRepayments;
+
+  @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
+  readonly disbursements: LoanField<DisbursementObject[]> = loanDisbursements;
 
   constructor(
     readonly view: LoanView,
@@ -301,110 +438,50 @@ export class LoanObject implements Node {
     /** Jakarta "today" the derived figures (overdue, DPD) are computed for. */
     readonly today: LocalDate,
   ) {
-    this.loan = view.loan;
+    const loan = view.loan;
+    this.loan = loan;
+    this.id = toGlobalId('Loan', loan.accountId, loan.providerLoanId);
+    this.provider = loan.provider;
+    this.providerLoanId = loan.providerLoanId;
+    this.type = loan.type;
+    this.status = loan.status;
+    this.principal = MoneyObject.of(loan.principal);
+    this.daysPastDue = view.arrears.dpd;
+    this.qualityClass = view.arrears.class;
+    this.reconciliationIssues = view.issues.map((i) => new ReconciliationIssueObject(i));
+    this.rate = loan.rate ? Object.assign(new InterestRateObject(), { percent: formatPercent(loan.rate.rate), period: loan.rate.period }) : null;
+    this.tenor = Object.assign(new TenorObject(), loan.tenor);
+    this.frequency = loan.frequency;
+    this.disbursedOn = loan.disbursedOn;
+    this.maturityDate = loan.maturityDate;
+    this.scheduleSource = loan.scheduleSource;
+    this.freshness = new FreshnessObject(view.freshness ?? { fetchedAt: new Date(), ageSeconds: 0, source: 'LIVE', stale: false });
   }
 
-  @Field(() => ID)
-  get id(): string {
-    return toGlobalId('Loan', this.loan.accountId, this.loan.providerLoanId);
-  }
-
-  @Field(() => ProviderEnum)
-  get provider(): string {
-    return this.loan.provider;
-  }
-
-  @Field(() => String, { description: "The provider's loan id: Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo` (its callbacks' `loanCode`)." })
-  get providerLoanId(): string {
-    return this.loan.providerLoanId;
-  }
-
-  @Field(() => LoanTypeEnum)
-  get type(): string {
-    return this.loan.type;
-  }
-
-  @Field(() => LoanStatusEnum, { description: "The provider's status, moved forward by events (never back) and to PAID_OFF when cleared money covers the schedule." })
-  get status(): string {
-    return this.loan.status;
-  }
-
-  @Field(() => MoneyObject, { description: 'Amount lent (Cairin `principal`, Finfra `amount`, Dompet Kilat `loanData.amount`).' })
-  get principal(): MoneyObject {
-    return MoneyObject.of(this.loan.principal);
-  }
-
-  @Authorized('payoff:read')
-  @Field(() => OutstandingBalanceObject, { description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless ACTIVE. Needs `payoff:read`.' })
-  get outstanding(): OutstandingBalanceObject {
-    return new OutstandingBalanceObject(this.view.balances);
-  }
-
-  @Authorized('payoff:read')
-  @Field(() => MoneyObject, { description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
-  get overdueAmount(): MoneyObject {
-    return MoneyObject.of(this.view.arrears.overdueAmount);
-  }
-
-  @Field(() => Int, { description: "Days past due: Jakarta calendar days since the oldest unpaid installment's due date (0 when none is late)." })
-  get daysPastDue(): number {
-    return this.view.arrears.dpd;
-  }
-
-  @Field(() => QualityClassEnum, { description: 'OJK quality class from days past due (POJK 10/2022).' })
-  get qualityClass(): string {
-    return this.view.arrears.class;
-  }
-
-  @Field(() => [ReconciliationIssueObject], { description: 'Mismatches between schedule, payments and running balance found by the ledger.' })
-  get reconciliationIssues(): ReconciliationIssueObject[] {
-    return this.view.issues.map((i) => new ReconciliationIssueObject(i));
-  }
-
-  @Field(() => InterestRateObject, { nullable: true })
-  get rate(): InterestRateObject | null {
-    if (!this.loan.rate) return null;
-    return Object.assign(new InterestRateObject(), { percent: formatPercent(this.loan.rate.rate), period: this.loan.rate.period });
-  }
-
-  @Field(() => TenorObject)
-  get tenor(): TenorObject {
-    return Object.assign(new TenorObject(), this.loan.tenor);
-  }
-
-  @Field(() => FrequencyEnum, { nullable: true, description: 'Installment frequency; null for single-payment loans.' })
-  get frequency(): string | null {
-    return this.loan.frequency;
-  }
-
-  @Field(() => DateScalar, { nullable: true, description: 'Date the money was disbursed (Jakarta); null before disbursement.' })
-  get disbursedOn(): LocalDate | null {
-    return this.loan.disbursedOn;
-  }
-
-  @Field(() => DateScalar, { nullable: true, description: 'Due date of the last installment.' })
-  get maturityDate(): LocalDate | null {
-    return this.loan.maturityDate;
-  }
-
-  @Field(() => ScheduleSourceEnum)
-  get scheduleSource(): string {
-    return this.loan.scheduleSource;
-  }
-
-  @Field(() => FreshnessObject, { description: 'When and from where this loan was read, and whether it is stale.' })
-  get freshness(): FreshnessObject {
-    return new FreshnessObject(this.view.freshness ?? { fetchedAt: new Date(), ageSeconds: 0, source: 'LIVE', stale: false });
-  }
-
-  /** The installment schedule (exposed by LoanResolver behind the INSTALLMENTS consent domain). */
+  /** The installment schedule, by sequence (the `installments` field, behind the INSTALLMENTS consent domain). Made once; callers do not modify it. */
   schedule(): InstallmentObject[] {
-    return this.loan.installments.map((i) => new InstallmentObject(i));
+    return (this.installmentObjects ??= this.loan.installments.map((i) => new InstallmentObject(i)));
   }
 
-  /** The next installment owed (exposed by LoanResolver behind the INSTALLMENTS consent domain). */
+  /** The installment object of `i`: the one of `schedule()` when `i` is one of this loan's installments, else a new one. */
+  installmentObject(i: Installment): InstallmentObject {
+    return this.schedule().find((o) => o.i === i) ?? new InstallmentObject(i);
+  }
+
+  /** The next installment owed (the `nextInstallment` field, behind the INSTALLMENTS consent domain). */
   next(): InstallmentObject | null {
+    if (this.nextObject !== undefined) return this.nextObject;
     const i = nextInstallment(this.loan);
-    return i ? new InstallmentObject(i) : null;
+    return (this.nextObject = i ? this.installmentObject(i) : null);
+  }
+
+  /** This loan's repayments, newest first (the `repayments` field, behind the REPAYMENTS consent domain). Made once. */
+  repaymentObjects(): RepaymentObject[] {
+    return (this.repaymentList ??= this.view.repayments.map((r) => new RepaymentObject(r)));
+  }
+
+  /** This loan's disbursements (the `disbursements` field, behind the DISBURSEMENTS consent domain). Made once. */
+  disbursementObjects(): DisbursementObject[] {
+    return (this.disbursementList ??= (this.view.disbursements ?? []).map((d) => new DisbursementObject(d)));
   }
 }
