@@ -4,6 +4,9 @@
  * from the sandbox SMS gateway, then approve or decline. `npm start` seeds its demo consents with
  * it and tests use it; nothing here reaches the application other than over HTTP.
  */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import type { SandboxLinkRequest } from './dataset';
 
 /** How the borrower answers. */
@@ -17,6 +20,13 @@ export interface ConsentAnswer {
   readonly decision: 'APPROVE' | 'DECLINE';
   /** A wrong PIN for Cairin, or wrong codes, to exercise refusals (default none). */
   readonly wrongCodes?: number;
+  /**
+   * The local address the borrower's browser connects from (default: the system's choice). The demo seeding gives
+   * each borrower a loopback address of its own (`loopbackAddress`), as borrowers come from their own devices: the
+   * API counts one-time-code sends per client IP. Used only towards a 127.x.y.z origin; where the address cannot be
+   * bound, the default is used.
+   */
+  readonly clientAddress?: string;
 }
 
 /** Where the page sent the browser back to, and what it said. */
@@ -31,26 +41,110 @@ export interface ConsentOutcome {
 /** A tiny KTP photo and selfie (1×1 PNG); the sandbox Cairin checks only that both are given. */
 const PNG_1PX = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
 
+/**
+ * Keep-alive connections shared by every borrower this process plays (node:http rather than fetch: the demo
+ * seeding sends tens of thousands of page requests, and undici's per-request cost was a visible share of it).
+ * An idle connection is dropped after 4 s, before a Node server's 5 s keep-alive timeout closes it under us.
+ */
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: 256, timeout: 4000 };
+const AGENTS = { 'http:': new http.Agent(AGENT_OPTIONS), 'https:': new https.Agent(AGENT_OPTIONS) };
+
+/** A file field of a multipart form. */
+interface FilePart {
+  readonly filename: string;
+  readonly type: string;
+  readonly data: Buffer;
+}
+
+/** A form body: urlencoded, or multipart (fields and files, in order). */
+type Body = URLSearchParams | { readonly multipart: readonly (readonly [string, string | FilePart])[] };
+
+/** An answer as the driver reads it. */
+interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** Encodes a body and its content type. */
+function encode(body: Body | undefined): { type?: string; data?: Buffer } {
+  if (body === undefined) return {};
+  if (body instanceof URLSearchParams) return { type: 'application/x-www-form-urlencoded;charset=UTF-8', data: Buffer.from(body.toString()) };
+  const boundary = `----satukredit-driver-${randomBytes(12).toString('hex')}`;
+  const chunks: Buffer[] = [];
+  for (const [name, v] of body.multipart) {
+    const head = typeof v === 'string' ? `content-disposition: form-data; name="${name}"\r\n\r\n` : `content-disposition: form-data; name="${name}"; filename="${v.filename}"\r\ncontent-type: ${v.type}\r\n\r\n`;
+    chunks.push(Buffer.from(`--${boundary}\r\n${head}`), typeof v === 'string' ? Buffer.from(v) : v.data, Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { type: `multipart/form-data; boundary=${boundary}`, data: Buffer.concat(chunks) };
+}
+
+/**
+ * One HTTP exchange over the shared keep-alive agents; redirects are not followed. A request whose reused
+ * connection the server had already closed (reset before any answer: the server never read it) is sent
+ * again once on a new connection.
+ */
+function exchange(url: URL, method: string, headers: Record<string, string>, body?: Body, raw?: Buffer, localAddress?: string): Promise<Answer> {
+  const { type, data } = raw ? { type: undefined, data: raw } : encode(body);
+  const h: Record<string, string | number> = { ...headers };
+  if (type) h['content-type'] = type;
+  if (data || method === 'POST') h['content-length'] = data?.length ?? 0;
+  const lib = url.protocol === 'https:' ? https : http;
+  const once = (retry: boolean, from: string | undefined): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      let answered = false;
+      const req = lib.request(url, { method, headers: h, agent: AGENTS[url.protocol as keyof typeof AGENTS], ...(from ? { localAddress: from } : {}) }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (from && (e.code === 'EADDRNOTAVAIL' || e.code === 'EINVAL')) {
+          // This system has no such loopback address (only Linux routes all of 127.0.0.0/8): the default from now on.
+          unbindable = true;
+          resolve(once(retry, undefined));
+        } else if (retry && !answered && req.reusedSocket && e.code === 'ECONNRESET') resolve(once(false, from));
+        else reject(e);
+      });
+      req.end(data);
+    });
+  return once(true, unbindable || !/^127\.\d+\.\d+\.\d+$/.test(url.hostname) ? undefined : localAddress);
+}
+
+/** Set once binding a client address failed (EADDRNOTAVAIL): `clientAddress` is ignored from then on. */
+let unbindable = false;
+
+/**
+ * A loopback address of its own for the `n`th borrower (0-based), 127.0.0.2 onwards: where the demo seeding's
+ * borrowers connect from (`ConsentAnswer.clientAddress`).
+ */
+export function loopbackAddress(n: number): string {
+  const k = (n % 16_000_000) + 2;
+  return `127.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+}
+
 class Browser {
   private jar = new Map<string, string>();
 
-  constructor(private readonly origin: string) {}
+  constructor(
+    private readonly origin: string,
+    private readonly localAddress?: string,
+  ) {}
 
-  async send(path: string, init: { method?: string; body?: URLSearchParams | FormData } = {}): Promise<Response> {
+  async page(path: string, init: { method?: string; body?: Body } = {}): Promise<{ status: number; html: string; location: string | null }> {
     const headers: Record<string, string> = { accept: 'text/html', origin: this.origin };
     if (this.jar.size) headers.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(new URL(path, this.origin), { method: init.method ?? 'GET', body: init.body, headers, redirect: 'manual' });
-    for (const c of res.headers.getSetCookie()) {
+    const res = await exchange(new URL(path, this.origin), init.method ?? 'GET', headers, init.body, undefined, this.localAddress);
+    for (const c of res.headers['set-cookie'] ?? []) {
       const [pair] = c.split(';');
       const i = pair!.indexOf('=');
       this.jar.set(pair!.slice(0, i), pair!.slice(i + 1));
     }
-    return res;
-  }
-
-  async page(path: string, init: { method?: string; body?: URLSearchParams | FormData } = {}): Promise<{ status: number; html: string; location: string | null }> {
-    const res = await this.send(path, init);
-    return { status: res.status, html: await res.text(), location: res.headers.get('location') };
+    const location = res.headers.location;
+    return { status: res.status, html: res.text, location: typeof location === 'string' ? location : null };
   }
 }
 
@@ -59,12 +153,19 @@ function outcome(location: string): ConsentOutcome {
   return { redirect: location, consentId: u.searchParams.get('consent_id') ?? '', status: u.searchParams.get('status') ?? '', state: u.searchParams.get('state') };
 }
 
+/** The messages the sandbox SMS gateway holds for `phone`, oldest first. */
+async function smsMessages(smsUrl: string, phone: string): Promise<{ text: string }[]> {
+  const res = await exchange(new URL(`${smsUrl}/__sandbox/sms?phone=${encodeURIComponent(phone)}`), 'GET', { accept: 'application/json' });
+  if (res.status !== 200) throw new Error(`SMS gateway answered ${res.status}`);
+  return (JSON.parse(res.text) as { messages: { text: string }[] }).messages;
+}
+
 /** Reads the newest one-time code sent to `phone` after `after` messages, waiting for it to arrive. */
 async function codeFor(smsUrl: string, phone: string, after: number): Promise<string> {
   for (let i = 0; i < 200; i++) {
-    const r = (await (await fetch(`${smsUrl}/__sandbox/sms?phone=${encodeURIComponent(phone)}`)).json()) as { messages: { text: string }[] };
-    if (r.messages.length > after) {
-      const code = /\b(\d{6})\b/.exec(r.messages.at(-1)!.text)?.[1];
+    const messages = await smsMessages(smsUrl, phone);
+    if (messages.length > after) {
+      const code = /\b(\d{6})\b/.exec(messages.at(-1)!.text)?.[1];
       if (code) return code;
     }
     await new Promise((res) => setTimeout(res, 25));
@@ -73,8 +174,22 @@ async function codeFor(smsUrl: string, phone: string, after: number): Promise<st
 }
 
 async function smsCount(smsUrl: string, phone: string): Promise<number> {
-  const r = (await (await fetch(`${smsUrl}/__sandbox/sms?phone=${encodeURIComponent(phone)}`)).json()) as { messages: unknown[] };
-  return r.messages.length;
+  return (await smsMessages(smsUrl, phone)).length;
+}
+
+/**
+ * POSTs a JSON body (a client's GraphQL request) over the driver's keep-alive connections.
+ * @returns the HTTP status and the parsed JSON answer (null when the answer is not JSON).
+ */
+export async function postJson(url: string, headers: Record<string, string>, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await exchange(new URL(url), 'POST', { ...headers, 'content-type': 'application/json', accept: 'application/json' }, undefined, Buffer.from(JSON.stringify(body)));
+  let json: unknown = null;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    // not JSON: left null
+  }
+  return { status: res.status, json };
 }
 
 /**
@@ -84,7 +199,7 @@ async function smsCount(smsUrl: string, phone: string): Promise<number> {
 export async function answerConsent(a: ConsentAnswer): Promise<ConsentOutcome> {
   const url = new URL(a.consentUrl);
   const base = url.pathname;
-  const b = new Browser(url.origin);
+  const b = new Browser(url.origin, a.clientAddress);
   const first = await b.page(base);
   if (first.status === 303 && first.location) return outcome(first.location);
   if (first.status !== 200) throw new Error(`consent page answered ${first.status}`);
@@ -101,19 +216,18 @@ export async function answerConsent(a: ConsentAnswer): Promise<ConsentOutcome> {
   for (const m of [...html.matchAll(/<input type="hidden" name="provider" value="([A-Z_]+)">/g)]) {
     const provider = m[1]!;
     if (provider !== 'CAIRIN' || !a.person.cairin) throw new Error(`no login known for ${provider}`);
-    const form = () => {
-      const f = new FormData();
-      f.set('provider', provider);
-      f.set('phoneNumber', a.person.cairin!.phoneNumber);
-      f.set('pin', a.person.cairin!.pin);
-      return f;
-    };
-    let r = await b.page(`${base}/login`, { method: 'POST', body: form() });
+    const fields: [string, string | FilePart][] = [
+      ['provider', provider],
+      ['phoneNumber', a.person.cairin.phoneNumber],
+      ['pin', a.person.cairin.pin],
+    ];
+    let r = await b.page(`${base}/login`, { method: 'POST', body: { multipart: fields } });
     if (r.html.includes('name="ktpImage"')) {
-      const f = form();
-      f.set('ktpImage', new Blob([PNG_1PX], { type: 'image/png' }), 'ktp.png');
-      f.set('selfieImage', new Blob([PNG_1PX], { type: 'image/png' }), 'selfie.png');
-      r = await b.page(`${base}/login`, { method: 'POST', body: f });
+      const images: [string, FilePart][] = [
+        ['ktpImage', { filename: 'ktp.png', type: 'image/png', data: PNG_1PX }],
+        ['selfieImage', { filename: 'selfie.png', type: 'image/png', data: PNG_1PX }],
+      ];
+      r = await b.page(`${base}/login`, { method: 'POST', body: { multipart: [...fields, ...images] } });
     }
     if (r.status === 303 && r.location) return outcome(r.location);
     html = r.html;

@@ -124,12 +124,20 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
   const jwtSecret = randomBytes(32);
 
   const users = new Map<string, FinfraUserRecord>();
+  // The same users by NIK (id_number), in creation order: looked up once per consent flow, among thousands of users.
+  const byIdNumber = new Map<string, FinfraUserRecord[]>();
+  const addUser = (u: FinfraUserRecord) => {
+    users.set(u.userId, u);
+    const same = byIdNumber.get(u.idNumber);
+    if (same) same.push(u);
+    else byIdNumber.set(u.idNumber, [u]);
+  };
   const loans = new Map<string, FinfraLoanRecord>();
   let userSeq = 0;
   let loanSeq = 0;
   let paymentSeq = 0;
   for (const u of structuredClone(opts.users) as FinfraUserRecord[]) {
-    users.set(u.userId, u);
+    addUser(u);
     userSeq = Math.max(userSeq, Number(/(\d+)$/.exec(u.userId)?.[1] ?? 0));
     for (const l of u.loans) {
       loans.set(l.loanUniqueId, l);
@@ -306,7 +314,7 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
       handle: (req) => {
         const p = CreateUserBody.safeParse(req.body);
         if (!p.success) return badRequest(zodMessage(p.error));
-        if ([...users.values()].some((u) => u.idNumber === p.data.id_number)) return fail(409, 'conflict', `a borrower with id_number ${p.data.id_number} already exists`);
+        if (byIdNumber.has(p.data.id_number)) return fail(409, 'conflict', `a borrower with id_number ${p.data.id_number} already exists`);
         const u: FinfraUserRecord = {
           userId: `usr_${String(++userSeq).padStart(6, '0')}`,
           borrowerType: p.data.borrower_type,
@@ -318,7 +326,7 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
           createdAt: toJakartaIso(req.now),
           loans: [],
         };
-        users.set(u.userId, u);
+        addUser(u);
         return { status: 201, body: userJson(u) };
       },
     }),
@@ -328,7 +336,7 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
       handle: (req) => {
         const nik = req.query.get('id_number');
         if (!nik) return badRequest('id_number is required');
-        return { status: 200, body: { users: [...users.values()].filter((u) => u.idNumber === nik).map(userJson) } };
+        return { status: 200, body: { users: (byIdNumber.get(nik) ?? []).map(userJson) } };
       },
     }),
     core({

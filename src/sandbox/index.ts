@@ -88,7 +88,7 @@ export function demoApiClients(sb: Pick<Sandbox, 'sms'>): Record<string, { displ
 export const DEMO_LOAN = { provider: 'CAIRIN', providerLoanId: 'LN-0001' } as const;
 
 export { type SandboxSms, type SandboxSmsGateway, startSmsGateway } from './sms';
-export { answerConsent, type ConsentAnswer, type ConsentOutcome } from './consent-driver';
+export { answerConsent, type ConsentAnswer, type ConsentOutcome, loopbackAddress, postJson } from './consent-driver';
 export { bankSettings, createSandboxBanks, type SandboxBank, type SentEvent, startEventServer, WebhookSender } from './events';
 
 /** A value given once for all providers, or per provider. */

@@ -31,6 +31,9 @@ export interface SandboxSmsGateway {
 export async function startSmsGateway(opts: { key: string; port?: number; now?: () => Date }): Promise<SandboxSmsGateway> {
   const now = opts.now ?? (() => new Date());
   const sent: SandboxSms[] = [];
+  // Messages per phone too: the demo seeding reads a phone's messages twice per code, among thousands of phones.
+  const byPhone = new Map<string, SandboxSms[]>();
+  const read = (phone: string | null | undefined): SandboxSms[] => (phone ? [...(byPhone.get(phone) ?? [])] : [...sent]);
   const reply = (res: http.ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(body));
@@ -39,7 +42,7 @@ export async function startSmsGateway(opts: { key: string; port?: number; now?: 
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     if (req.method === 'GET' && url.pathname === '/__sandbox/sms') {
       const phone = url.searchParams.get('phone');
-      return reply(res, 200, { messages: sent.filter((m) => !phone || m.to === phone) });
+      return reply(res, 200, { messages: read(phone) });
     }
     if (req.method === 'GET' && url.pathname === '/__sandbox/client/callback') {
       const esc = (v: string | null) => (v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -63,7 +66,11 @@ export async function startSmsGateway(opts: { key: string; port?: number; now?: 
       if (typeof body.to !== 'string' || !/^\d{8,15}$/.test(body.to) || typeof body.text !== 'string' || !body.text) {
         return reply(res, 400, { error: 'bad_request', message: 'to (8-15 digits) and text are required' });
       }
-      sent.push({ to: body.to, text: body.text, at: now().toISOString() });
+      const m: SandboxSms = { to: body.to, text: body.text, at: now().toISOString() };
+      sent.push(m);
+      const mine = byPhone.get(m.to);
+      if (mine) mine.push(m);
+      else byPhone.set(m.to, [m]);
       return reply(res, 202, { accepted: true });
     });
   });
@@ -75,7 +82,7 @@ export async function startSmsGateway(opts: { key: string; port?: number; now?: 
   return {
     url: `http://127.0.0.1:${port}`,
     key: opts.key,
-    messages: (phone) => sent.filter((m) => !phone || m.to === phone),
+    messages: (phone) => read(phone),
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
