@@ -5,8 +5,10 @@
  *   npx tsx bench/startup.ts --borrowers 6000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
  *   npx tsx bench/startup.ts --borrowers 60 --embedded          # PGlite in a temporary DATA_DIR
  *
- * On a PostgreSQL server it creates a fresh database `satukredit_bench_<random>` (dropped at the end). It starts
- * `node bin/satukredit.mjs start` with DATABASE_URL (or DATA_DIR), SANDBOX_BORROWERS and a free PORT, and measures
+ * On a PostgreSQL server it creates a fresh database `satukredit_bench_<random>` (dropped at the end). As `npm start`
+ * does, it compiles first (`node scripts/build.mjs`, the prestart step; timed apart, not part of start-up), then starts
+ * `node --enable-source-maps dist/app/cli.mjs start` (`--tsx`: `node bin/satukredit.mjs start`, the sources through
+ * tsx) with DATABASE_URL (or DATA_DIR), SANDBOX_BORROWERS and a free PORT, and measures
  * the wall time until GET /readyz first answers 200 (the server listens; the demo consents are still being given)
  * and until the ready banner ("Satu Kredit GraphQL API: ...", printed once the consents are given), the child's
  * CPU (user + system, /proc), the CPU of the benchmark database's backends still connected at ready (a lower bound)
@@ -17,7 +19,7 @@
  * `--cpu-prof <dir>` runs the child under `node --cpu-prof` (profile written to <dir> when it stops).
  * Prints the machine's load average before and after, and one summary line per start.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +40,7 @@ const { values: args } = parseArgs({
     restart: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'table-stats': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
     'timeout-s': { type: 'string', default: '1800' },
   },
 });
@@ -64,11 +67,12 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
   const pg0 = args.embedded ? null : allPostgresCpuSeconds();
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'bin/satukredit.mjs', 'start'], {
+  const cli = args.tsx ? ['bin/satukredit.mjs'] : ['--enable-source-maps', 'dist/app/cli.mjs'];
+  const child: ChildProcess = (running = spawn(process.execPath, [...nodeArgs, ...cli, 'start'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), SANDBOX_BORROWERS: String(borrowers) },
     stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  }));
   // The output is read line by line (a 6000-borrower start logs ~100,000 request lines): the last 64 KiB kept
   // for errors, request lines counted, the seeding summary kept.
   let tail = '';
@@ -89,8 +93,8 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
     };
     const onLines = (lines: string[]) => {
       for (const line of lines) {
-        if (line.includes('"request completed"')) requests++;
-        else if (line.includes('demo consents given')) seedLine = line;
+        if (line.includes('demo consents given')) seedLine = line;
+        else if (line.includes('"request completed"')) requests++;
         else if (READY_LINE.test(line)) {
           clearTimeout(timer);
           resolve();
@@ -138,10 +142,25 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
   return { readyzMs, readyMs, cpu, pgCpu: pg0 !== null && pg1 !== null ? pg1 - pg0 : null, dbCpu, seedLog, requests };
 }
 
+/** The `satukredit start` child running now, and how to drop the benchmark database: for an interrupted run. */
+let running: ChildProcess | null = null;
+let dropDatabase: () => Promise<void> = async () => undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    running?.kill('SIGTERM');
+    void dropDatabase().finally(() => process.exit(130));
+  });
+}
+
 const f1 = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(1));
 const load = () => os.loadavg().map((n) => n.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
+  if (!args.tsx) {
+    const t = performance.now();
+    execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
+    process.stdout.write(`startup bench: compiled (node scripts/build.mjs, npm start's prestart) in ${f1((performance.now() - t) / 1000)} s\n`);
+  }
   const env: Record<string, string> = {};
   let cleanup: () => Promise<void> = async () => undefined;
   let backendCpu: () => Promise<number | null> = async () => null;
@@ -211,6 +230,7 @@ async function main(): Promise<void> {
       await d.end();
     };
   }
+  dropDatabase = cleanup;
   process.stdout.write(`startup bench: ${borrowers} borrowers on ${target}; ${os.cpus().length} cores; load average before ${load()}\n`);
   try {
     const runs = args.restart ? ['first start', 'restart'] : ['first start'];
