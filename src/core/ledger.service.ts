@@ -8,7 +8,7 @@
 import { jakartaDate } from '../domain/dates';
 import { buildLoanView, type LoanView } from '../domain/loan-view';
 import type { BankChannel, Loan, LoanStatus, ProviderCode, Repayment } from '../domain/types';
-import type { PrismaClient, Settlement } from '../generated/prisma/client';
+import type { Settlement } from '../generated/prisma/client';
 import { ledgerKey } from './loaders';
 import type { RequestScope } from './scope';
 
@@ -22,30 +22,6 @@ export const DEFAULT_LAG_MINUTES: LagMinutes = { BCA: 15, MANDIRI: 30, BNI: 45, 
 export interface ReadFailure {
   readonly code: string;
   readonly message: string;
-}
-
-/**
- * Records the pending repayments a live provider read shows in the ledger, so a
- * bank settlement arriving later is matched to its loan (and pushed to
- * subscribers) when it is applied. Idempotent (skipDuplicates).
- */
-export async function recordPendingRepayments(prisma: PrismaClient, provider: ProviderCode, repayments: readonly Repayment[] | null): Promise<void> {
-  const pending = (repayments ?? []).filter((r) => r.status === 'PENDING');
-  if (!pending.length) return;
-  await prisma.ledgerRepayment.createMany({
-    data: pending.map((r) => ({
-      provider,
-      providerLoanId: r.providerLoanId,
-      externalId: r.id,
-      amount: r.amount,
-      channel: r.channel,
-      reference: r.id,
-      status: 'PENDING',
-      paidAt: r.paidAt,
-      clearedAt: null,
-    })),
-    skipDuplicates: true,
-  });
 }
 
 /** A batch loader's results, or the first error among them (`DataLoader.loadMany` gives errors as values). */

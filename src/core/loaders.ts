@@ -11,7 +11,7 @@
  */
 import DataLoader from 'dataloader';
 import type { ProviderCode } from '../domain/types';
-import type { AccountRef, ProviderReads } from '../providers/connector';
+import type { ProviderReads } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
 import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { SqlExecutor } from '../store/migrate';
@@ -112,11 +112,6 @@ function groupBy<R>(rows: readonly R[], key: (r: R) => string): Map<string, R[]>
 function splitKey(k: string): { provider: ProviderCode; providerLoanId: string } {
   const i = k.indexOf('|');
   return { provider: k.slice(0, i) as ProviderCode, providerLoanId: k.slice(i + 1) };
-}
-
-/** A ProviderAccount row as the connectors see it. */
-export function accountRef(a: ProviderAccount): AccountRef {
-  return { id: a.id, provider: a.provider, externalId: a.externalId, credentials: a.credentials };
 }
 
 /**

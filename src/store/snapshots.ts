@@ -54,8 +54,9 @@ export async function saveSnapshots(sql: SqlExecutor, rows: readonly SnapshotWri
 }
 
 /**
- * Records the provider's PENDING repayments in the ledger (one statement), leaving those already known as they are:
- * the ledger learns a payment's later states from events, never from an older provider list.
+ * Records the provider's PENDING repayments in the ledger (one statement), so that a bank settlement arriving
+ * later is matched to its loan (and pushed to subscribers) when it is applied. Those already known are left as
+ * they are: the ledger learns a payment's later states from events, never from an older provider list.
  * @throws database errors.
  */
 export async function recordPendingRepayments(sql: SqlExecutor, provider: ProviderCode, repayments: readonly Repayment[] | null): Promise<void> {

@@ -139,17 +139,20 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the response cache on two instanc
     await b?.close();
   });
 
+  /** VIEW of a borrower, read on the second instance. */
+  const readOnSecond = (borrowerId: string, requestId: string) =>
+    fetch(`${b.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token()}`, 'x-request-id': requestId },
+      body: JSON.stringify({ query: VIEW, variables: { id: gid(borrowerId) } }),
+    }).then((r) => r.json() as Promise<any>);
+
   it('drops its stored answers when another instance changes a consent, and serves none while its listener is down', async () => {
     // A borrower with loans (the stack's borrowers #0 and #1 served the tests above).
     let id = '';
     for (const b of s.borrowerIds.slice(2)) if (!id && (await read(VIEW, { id: gid(b) }, `rc2-pick-${b}`)).data.creditView.loans.length) id = b;
     expect(id).not.toBe('');
-    const q = (rid: string) =>
-      fetch(`${b.server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token()}`, 'x-request-id': rid },
-        body: JSON.stringify({ query: VIEW, variables: { id: gid(id) } }),
-      }).then((r) => r.json() as Promise<any>);
+    const q = (rid: string) => readOnSecond(id, rid);
     await read(VIEW, { id: gid(id) }, 'rc2-warm');
     const first = await q('rc2-b-1');
     expect(first.data.creditView.loans.length, JSON.stringify(first)).toBeGreaterThan(0);
@@ -170,12 +173,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the response cache on two instanc
 
     // The listener's connection dies: nothing is served from the cache until it is back (and what was stored is gone).
     const other = s.borrowerIds.find((b, i) => i >= 2 && b !== id)!;
-    const view = (rid: string) =>
-      fetch(`${b.server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${b.token()}`, 'x-request-id': rid },
-        body: JSON.stringify({ query: VIEW, variables: { id: gid(other) } }),
-      }).then((r) => r.json() as Promise<any>);
+    const view = (rid: string) => readOnSecond(other, rid);
     await view('rc2-c-1');
     await view('rc2-c-2');
     expect(b.app.core.responses.stats().size).toBeGreaterThan(0);
