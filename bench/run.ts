@@ -5,9 +5,10 @@
  * and the server's peak RSS; rates and latencies also relative to a plain Apollo
  * Server `{ hello }` (bench/apollo-hello.ts) driven the same way in the same run.
  *
- * The server side (provider sandbox with injected latency, in-memory PGlite,
- * consents, API server) runs in a child process, bench/server.ts, so the RSS,
- * CPU and event-loop figures are the server's alone; autocannon runs here.
+ * The server side (in-memory PGlite or a PostgreSQL database, consents, API
+ * server) runs in a child process, bench/server.ts, and the provider sandbox with
+ * injected latency in a grandchild, bench/sandbox.ts, so the RSS, CPU and
+ * event-loop figures are the server's alone; autocannon runs here.
  * Each scenario gets a fresh child (fresh database, sandbox, caches and heap)
  * unless --shared-server is given. With --both every scenario runs twice, on the
  * embedded PGlite and on a fresh database of a PostgreSQL server.
@@ -825,7 +826,7 @@ interface ScenarioResult {
     heapUsedPeakMiB: number;
     maxRssSinceStartMiB: number;
     cpuCores: number;
-    /** The server child's CPU time from `begin` until the applier caught up, per unit received, ms (the sandbox runs in that process too). */
+    /** The server child's CPU time from `begin` until the applier caught up, per unit received, ms (the sandbox runs in a process of its own, bench/sandbox.ts). */
     cpuMsPerRequest: number;
     cpuMs: { window: number; total: number };
     eventLoopUtilization: number;
@@ -1088,7 +1089,7 @@ function markdown(report: Report): string {
     '',
     'Environment equivalents: `BENCH_DURATION`, `BENCH_CONNECTIONS`, `BENCH_BORROWERS`, `BENCH_SEED`, `BENCH_LATENCY_MIN_MS`, `BENCH_LATENCY_MAX_MS`, `BENCH_WARMUP`, `BENCH_TIMEOUT`, `BENCH_PROVIDER_TIMEOUT_MS`, `BENCH_LOG_LEVEL`, `BENCH_DATABASE_URL`, `BENCH_RATE_LIMIT`, `BENCH_BOTH=1` (flags win). `--database-url <admin url>` runs the server on a PostgreSQL server instead of the embedded PGlite (a fresh database per server process, dropped afterwards); `--both` runs every scenario on both; `--no-reference` skips the Apollo reference; `--cpu-prof <dir>` writes a V8 CPU profile of the server for each measured window.',
     '',
-    "How it works: before the scenarios, `bench/run.ts` starts `bench/apollo-hello.ts` (a bare Apollo Server 5 with `type Query { hello: String }`, no auth, context, plugins or database, in its own process) and drives it with autocannon exactly like a scenario (same connections, warm-up on one connection, same window), then stops it: the reference for this machine at this moment. For each scenario it then forks `bench/server.ts`, which starts the provider sandbox and the database (in-memory PGlite, or a fresh database on the PostgreSQL server), links the generated borrowers under consents to the client `bench-client` (all providers, all domains), switches the sandbox latency on, and serves the API on an ephemeral loopback port; it reports its URL and a bearer token over IPC. autocannon runs in the parent process, so the server figures (RSS, CPU, event loop, SQL statements) are the server process alone, but all processes share the machine's cores. The server process counts the SQL statements it sends (wrapping PGlite's wire-protocol entry point and `pg.Client.prototype.query` before the database opens; src/ is not changed). " +
+    "How it works: before the scenarios, `bench/run.ts` starts `bench/apollo-hello.ts` (a bare Apollo Server 5 with `type Query { hello: String }`, no auth, context, plugins or database, in its own process) and drives it with autocannon exactly like a scenario (same connections, warm-up on one connection, same window), then stops it: the reference for this machine at this moment. For each scenario it then forks `bench/server.ts`, which forks the provider sandbox into a process of its own (`bench/sandbox.ts`: providers are other machines in production) and opens the database (in-memory PGlite, or a fresh database on the PostgreSQL server), links the generated borrowers under consents to the client `bench-client` (all providers, all domains), switches the sandbox latency on, and serves the API on an ephemeral loopback port; it reports its URL and a bearer token over IPC. autocannon runs in the parent process, so the server figures (RSS, CPU, event loop, SQL statements) are the server process alone, but all processes share the machine's cores. The server process counts the SQL statements it sends (wrapping PGlite's wire-protocol entry point and `pg.Client.prototype.query` before the database opens; src/ is not changed). " +
       (p.sharedServer
         ? 'This run used one server per database for all scenarios (`--shared-server`): caches, ledger and heap carry over from scenario to scenario.'
         : 'Each scenario gets a fresh server process (fresh database, sandbox state, caches and heap), so scenarios do not influence each other.') +
@@ -1111,7 +1112,7 @@ function markdown(report: Report): string {
     '',
     table(report.scenarios, ref),
     '',
-    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the sandbox runs in the same process; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
+    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the provider sandbox runs in a process of its own, bench/sandbox.ts, not counted here; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
       (embedded.length
         ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the PGlite servers already had ${fmt(Math.min(...embedded.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...embedded.map((r) => r.server.rssStartMiB)), 0)} MiB)`
         : '') +

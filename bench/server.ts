@@ -1,8 +1,10 @@
 /**
  * Benchmark target, run as a child process of bench/run.ts (`fork`, over IPC):
- * the provider sandbox (latency injected once linking is done), an in-memory
- * PGlite database, consents from every generated borrower to the client
- * `bench-client`, and the API server on an ephemeral loopback port.
+ * the API server on an ephemeral loopback port, its database (in-memory PGlite or a
+ * fresh PostgreSQL database), and consents from every generated borrower to the client
+ * `bench-client`. The provider sandbox (latency injected once linking is done) runs in a
+ * process of its own (bench/sandbox.ts, forked from here), so that this process's CPU time
+ * and RSS are the API's alone, as in production where the providers are other machines.
  *
  * The application is built by `createApp` (src/app.ts) exactly as in production;
  * the benchmark passes overrides (database, hardening, banks), never its own
@@ -25,14 +27,18 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
+import { fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { createApp, createLogger, type Database, DEFAULT_LAG_MINUTES, defaultHardening, loadConfig, openDatabase, signClientToken, toGlobalId } from '../src/app';
 import { CONSENT_DOMAINS } from '../src/domain/consent';
 import { jakartaDate } from '../src/domain/dates';
-import { answerConsent, bankSettings, createSandboxBanks, linkRequests, sandboxProviderEnv, sandboxRedirectUri, startSandbox } from '../src/sandbox';
+import { answerConsent, bankSettings, createSandboxBanks, generateDataset, linkRequests, sandboxProviderEnv, sandboxRedirectUri, type SandboxTotals } from '../src/sandbox';
+import type { SandboxChildConfig, SandboxReady } from './sandbox';
 
 /** What the parent passes (JSON in argv[2]). */
 export interface ChildConfig {
@@ -74,6 +80,8 @@ export interface ReadyMessage {
   databaseVersion: string;
   /** This process's id (the parent reads /proc/<pid> for CPU and RSS). */
   pid: number;
+  /** The sandbox process's id (bench/sandbox.ts). */
+  sandboxPid: number;
   /** The sandbox servers (each has GET /__sandbox/stats). */
   sandboxUrls: { cairin: string; finfra: string; dompetKilat: string };
 }
@@ -194,8 +202,59 @@ const t0 = performance.now();
 const clock = { now: () => new Date() };
 const log = createLogger(cfg.logLevel, false);
 const today = jakartaDate(new Date());
+
+/**
+ * The sandbox process (bench/sandbox.ts, run from its TypeScript source: it is not measured) and its commands over
+ * IPC; the dataset is regenerated here from the same seed, count and date to know the borrowers.
+ */
+async function startSandboxProcess() {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // This file runs compiled from dist/bench/ (bench/run.ts) or as TypeScript from bench/.
+  const root = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
+  const sbCfg: SandboxChildConfig = { seed: cfg.seed, borrowers: cfg.borrowers, today };
+  let tsx: string;
+  try {
+    tsx = import.meta.resolve('tsx');
+  } catch {
+    tsx = 'tsx';
+  }
+  const cp = fork(path.join(root, 'bench', 'sandbox.ts'), [JSON.stringify(sbCfg)], { cwd: root, execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let nextId = 0;
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  const readyP = new Promise<SandboxReady>((resolve, reject) => {
+    cp.on('message', (m: { type: string; id?: number; ok?: boolean; result?: unknown; error?: string }) => {
+      if (m.type === 'ready') return resolve(m as unknown as SandboxReady);
+      const w = m.id !== undefined ? waiting.get(m.id) : undefined;
+      if (!w) return;
+      waiting.delete(m.id!);
+      if (m.ok) w.resolve(m.result);
+      else w.reject(new Error(m.error));
+    });
+    cp.once('exit', (code) => {
+      const e = new Error(`bench sandbox process exited (${code})`);
+      reject(e);
+      for (const w of waiting.values()) w.reject(e);
+      waiting.clear();
+    });
+  });
+  const call = <T>(cmd: string, extra: object = {}): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      cp.send({ id, cmd, ...extra });
+    });
+  const r = await readyP;
+  return {
+    ...r,
+    dataset: generateDataset({ seed: cfg.seed, borrowers: cfg.borrowers, today }),
+    setLatency: (latency: { minMs: number; maxMs: number }) => call<null>('latency', { latency }),
+    resetStats: () => call<null>('resetStats'),
+    stats: () => call<SandboxTotals>('stats'),
+    close: () => (cp.exitCode === null ? call<null>('close').catch(() => null) : Promise.resolve(null)),
+  };
+}
 // Linking runs without injected latency; the latency is switched on below, before any measurement.
-const sandbox = await startSandbox({ seed: cfg.seed, borrowers: cfg.borrowers, today });
+const sandbox = await startSandboxProcess();
 /** In-memory PGlite, or a fresh database on the PostgreSQL server named by `databaseUrl` (dropped by `close`). */
 async function openBenchDatabase(): Promise<Database> {
   if (!cfg.databaseUrl) return openDatabase({ dataDir: 'memory://' });
@@ -277,8 +336,8 @@ const borrowerIds = requests.flatMap((r) => {
   const id = borrowerIdByNik.get(r.nik);
   return id ? [toGlobalId('Borrower', id)] : [];
 });
-for (const s of [sandbox.cairin, sandbox.finfra, sandbox.dompetKilat]) s.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
-sandbox.resetStats();
+await sandbox.setLatency({ minMs: cfg.latency.minMs, maxMs: cfg.latency.maxMs });
+await sandbox.resetStats();
 
 // Requests seen by the HTTP server (a second 'request' listener only counts).
 let inFlight = 0;
@@ -329,7 +388,7 @@ async function begin(): Promise<void> {
     await profiler.post('Profiler.start');
     profiling = true;
   }
-  sandbox.resetStats();
+  await sandbox.resetStats();
   started = 0;
   answered = 0;
   rss = { start: process.memoryUsage().rss, peak: 0, end: 0, samples: 0 };
@@ -350,11 +409,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Waits until nothing is in flight and the provider counters stood still for `quietMs` (an aborted request may still be calling providers). */
 async function quiet(quietMs: number, limitMs: number): Promise<number> {
   const t = performance.now();
-  let last = sandbox.stats().total;
+  let last = (await sandbox.stats()).total;
   let stillSince = performance.now();
   while (performance.now() - t < limitMs) {
     await sleep(50);
-    const now = sandbox.stats().total;
+    const now = (await sandbox.stats()).total;
     if (now !== last || inFlight > 0) {
       last = now;
       stillSince = performance.now();
@@ -392,7 +451,7 @@ async function end(): Promise<EndReport> {
   if (sampler) clearInterval(sampler);
   sampler = null;
   rss.end = process.memoryUsage().rss;
-  const st = sandbox.stats();
+  const st = await sandbox.stats();
   return {
     windowMs: Math.round(windowMs),
     serverRequests: started,
@@ -479,6 +538,7 @@ const ready: ReadyMessage = {
   database: db.kind,
   databaseVersion: (await db.sql.query<{ server_version: string }>('SHOW server_version'))[0]?.server_version ?? 'unknown',
   pid: process.pid,
+  sandboxPid: sandbox.pid,
   sandboxUrls: sandbox.urls,
 };
 send(ready);

@@ -59,7 +59,7 @@ export { FaultSpec, FaultsBody, LatencySpec, mergeStats, type SandboxServerHandl
  * the Finfra client credentials) and its one-time codes at the sandbox SMS gateway, to lay over the
  * environment given to `loadConfig`.
  */
-export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient' | 'sms'>): Record<string, string> {
+export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient'> & { sms: Pick<Sandbox['sms'], 'url' | 'key'> }): Record<string, string> {
   return {
     SMS_GATEWAY_URL: sb.sms.url,
     SMS_GATEWAY_KEY: sb.sms.key,
@@ -72,7 +72,7 @@ export function sandboxProviderEnv(sb: Pick<Sandbox, 'urls' | 'finfraClient' | '
 }
 
 /** Where the demo API clients' borrowers return from the consent page (the sandbox's client callback page). */
-export function sandboxRedirectUri(sb: Pick<Sandbox, 'sms'>): string {
+export function sandboxRedirectUri(sb: { sms: Pick<Sandbox['sms'], 'url'> }): string {
   return `${sb.sms.url}/__sandbox/client/callback`;
 }
 
@@ -80,7 +80,7 @@ export function sandboxRedirectUri(sb: Pick<Sandbox, 'sms'>): string {
 export const DEMO_CLIENT_NAMES = { 'demo-aggregator': 'Demo Aggregator', 'demo-refinancer': 'Demo Refinancing' } as const;
 
 /** The API_CLIENTS value registering the demo clients, sent back to this sandbox's client callback page. */
-export function demoApiClients(sb: Pick<Sandbox, 'sms'>): Record<string, { displayName: string; redirectUris: string[] }> {
+export function demoApiClients(sb: { sms: Pick<Sandbox['sms'], 'url'> }): Record<string, { displayName: string; redirectUris: string[] }> {
   return Object.fromEntries(Object.entries(DEMO_CLIENT_NAMES).map(([id, displayName]) => [id, { displayName, redirectUris: [sandboxRedirectUri(sb)] }]));
 }
 
