@@ -17,8 +17,27 @@
  * that presets one there (`presetsToken`).
  */
 import { createHash } from 'node:crypto';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createRequire } from 'node:module';
+import type { renderGraphiQL as RenderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { jakartaDate } from '../domain/dates';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * `renderGraphiQL`, loaded for one call and unloaded after it. The package is GraphiQL's whole build as string
+ * constants: about 34 MB of V8 heap (its 9 MB source and the strings it defines) for a page a browser asks for
+ * now and then (the caller caches the page). Loaded with `require` (its CommonJS build) rather than a static
+ * import, and dropped from the module cache after the call so that the collector can free it.
+ */
+function withRenderGraphiQL<T>(fn: (render: typeof RenderGraphiQL) => T): T {
+  const entry = require.resolve('@graphql-yoga/render-graphiql');
+  const before = new Set(Object.keys(require.cache));
+  try {
+    return fn((require(entry) as { renderGraphiQL: typeof RenderGraphiQL }).renderGraphiQL);
+  } finally {
+    for (const k of Object.keys(require.cache)) if (!before.has(k)) delete require.cache[k];
+  }
+}
 
 /** One saved example query. */
 export interface PlaygroundExample {
@@ -43,7 +62,8 @@ export interface PlaygroundOptions {
 const TITLE = 'Satu Kredit GraphiQL';
 
 /**
- * Renders the self-contained GraphiQL page.
+ * Renders the self-contained GraphiQL page (about 9 MB; loads `@graphql-yoga/render-graphiql` for the call:
+ * callers cache the page).
  *
  * @example
  *   const html = renderPlayground({ token, examples: defaultExamples(johnId) });
@@ -74,7 +94,7 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
   // render-graphiql writes JSON.stringify(options) into an inline <script> as is: a "</script>"
   // or "<!--" inside an example would end the script early. Put the same JSON back with "<" escaped.
   const raw = JSON.stringify(graphiql);
-  let html = renderGraphiQL(graphiql);
+  let html = withRenderGraphiQL((render) => render(graphiql));
   const at = html.lastIndexOf(raw);
   if (at < 0) throw new Error('renderPlayground: @graphql-yoga/render-graphiql no longer embeds its options as JSON; review playground.ts');
   html = html.slice(0, at) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
