@@ -839,6 +839,8 @@ interface ScenarioResult {
    * (all databases, exited backends included: an upper bound for the benchmark database), per unit received, ms.
    */
   postgresCpuMsPerRequest: number | null;
+  /** The provider sandbox process's CPU time over the same span as the server's, per unit received, ms (it serves the provider calls). */
+  sandboxCpuMsPerRequest: number | null;
   /** The machine's 1/5/15 minute load averages just before the measured window and just after it. */
   loadAverage: { before: number[]; after: number[] };
   /** CPU during the window, in cores: the server child, this process (autocannon), and everything else on the machine. */
@@ -875,6 +877,7 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
   const loadBefore = loadAverage();
   say(`#${def.n} ${DB_LABEL[db]}: load average before the window ${fmtLoad(loadBefore)}`);
   const pg0 = db === 'postgres' ? allPostgresCpuSeconds() : null;
+  const sb0 = child.ready.sandboxPid ? cpuSecondsOf(child.ready.sandboxPid) : null;
   const sys0 = systemBusyMs();
   const self0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -888,6 +891,7 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
   const benchCores = (selfUsage.user + selfUsage.system) / 1000 / wall;
   const end = await child.call<EndReport>('end');
   const pg1 = db === 'postgres' ? allPostgresCpuSeconds() : null;
+  const sb1 = child.ready.sandboxPid ? cpuSecondsOf(child.ready.sandboxPid) : null;
   const counts = def.n === 6 ? await child.call<{ webhookEvents: number; applied: number; failed: number; ledgerRepayments: number }>('counts') : null;
 
   const perUnit = def.httpPerUnit(fx);
@@ -972,6 +976,7 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
       setupMs: child.ready.setupMs,
     },
     postgresCpuMsPerRequest: pg0 !== null && pg1 !== null ? r2(perReq((pg1 - pg0) * 1000)) : null,
+    sandboxCpuMsPerRequest: sb0 !== null && sb1 !== null ? r2(perReq((sb1 - sb0) * 1000)) : null,
     loadAverage: { before: loadBefore, after: loadAfter },
     cpu: {
       serverCores: r2(end.cpuCores),
@@ -1055,7 +1060,7 @@ function table(results: ScenarioResult[], ref: ReferenceResult | null): string {
     if (r.graphqlErrors.responses) errs.push(`${r.graphqlErrors.responses} GraphQL (${Object.entries(r.graphqlErrors.codes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (r.http.non2xx) errs.push(`${r.http.non2xx} non-2xx (${Object.entries(r.http.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
     if (r.http.socketErrors) errs.push(`${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts)`);
-    const cpu = `${fmt(r.server.cpuMsPerRequest, 2)}${r.postgresCpuMsPerRequest !== null ? ` (+${fmt(r.postgresCpuMsPerRequest, 2)} PostgreSQL)` : ''}`;
+    const cpu = `${fmt(r.server.cpuMsPerRequest, 2)}${r.postgresCpuMsPerRequest !== null ? ` (+${fmt(r.postgresCpuMsPerRequest, 2)} PostgreSQL)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${fmt(r.sandboxCpuMsPerRequest, 2)})` : ''}`;
     const vsRef = r.ratioToReference ? [fmt(r.ratioToReference.reqPerSec, 3), fmt(r.ratioToReference.p50, 1), fmt(r.ratioToReference.p99, 1)] : ['n/a', 'n/a', 'n/a'];
     rows.push(
       `| ${r.n} | ${DB_LABEL[r.database]} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.sqlPerRequest, 2)} | ${cpu} | ${fmt(r.server.rssPeakMiB, 0)} | ${fmt(r.cpu.serverCores, 2)} | ${vsRef.join(' | ')} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${fmt(r.loadAverage.before[0], 2)} / ${fmt(r.loadAverage.after[0], 2)} | ${errs.join('; ') || 'none'} |`,
@@ -1112,7 +1117,7 @@ function markdown(report: Report): string {
     '',
     table(report.scenarios, ref),
     '',
-    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the provider sandbox runs in a process of its own, bench/sandbox.ts, not counted here; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
+    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the provider sandbox runs in a process of its own, bench/sandbox.ts, not counted here; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too; where providers were called, the sandbox process's CPU over the same span follows as `(sandbox x)`); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
       (embedded.length
         ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the PGlite servers already had ${fmt(Math.min(...embedded.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...embedded.map((r) => r.server.rssStartMiB)), 0)} MiB)`
         : '') +
@@ -1259,7 +1264,7 @@ async function main(): Promise<void> {
     const r = await runScenario(def, child, db);
     results.push(r);
     say(
-      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
+      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${r.sandboxCpuMsPerRequest})` : ''}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
     );
   };
   const childName = (base: string, db: Db) => (databases.length > 1 ? `${base}-${db}` : base);
