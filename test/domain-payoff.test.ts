@@ -32,12 +32,14 @@ describe('payoffQuote', () => {
   it('is the principal alone on the disbursement day', () => {
     expect(quote(disbursedOn, 0n)).toEqual({
       asOf: disbursedOn,
+      goodThrough: disbursedOn,
       expiresOn: disbursedOn,
       convention: 'FLAT_ACCRUED',
       principal: 1_000_000n,
       interest: 0n,
       lateFees: 0n,
       total: 1_000_000n,
+      pending: 0n,
     });
   });
 
@@ -79,12 +81,11 @@ describe('payoffQuote', () => {
     expect(() => quote(asOf, 0n, { lateFeePerDay: -1n })).toThrow(RangeError);
   });
 
-  it('refuses past dates and dates beyond maturity', () => {
+  it('refuses past dates and dates before disbursement', () => {
     expect(() => quote('2026-02-10', 0n, { today: '2026-02-11' })).toThrow(PayoffRangeError);
-    expect(() => quote(addDays(maturityDate, 1), 0n)).toThrow(PayoffRangeError);
     expect(() => quote('2025-12-31', 0n)).toThrow(PayoffRangeError);
     try {
-      quote(addDays(maturityDate, 1), 0n);
+      quote('2026-02-10', 0n, { today: '2026-02-11' });
     } catch (e) {
       expect(e).toBeInstanceOf(RangeError);
       expect((e as Error).name).toBe('PayoffRangeError');
@@ -92,6 +93,25 @@ describe('payoffQuote', () => {
     expect(() => quote('2026-13-01', 0n)).toThrow(RangeError);
     // A future date is fine.
     expect(quote('2026-02-10', 0n, { today: '2026-02-01' }).asOf).toBe('2026-02-10');
+  });
+
+  it('quotes past maturity: all unpaid principal and scheduled interest, late fees accruing to asOf', () => {
+    const after = addDays(maturityDate, 4);
+    // One installment paid: three installments' principal and interest are owed, nothing more accrues (flat).
+    const q = quote(after, 270_000n);
+    expect(q).toMatchObject({ asOf: after, goodThrough: after, principal: 750_000n, interest: 60_000n, lateFees: 0n, total: 810_000n, pending: 0n });
+    expect(quote(addDays(maturityDate, 400), 270_000n).total).toBe(810_000n);
+    // With a late fee, the days run from the oldest unpaid due date (installment 2) to asOf.
+    const fee = quote(after, 270_000n, { lateFeePerDay: 1_000n });
+    expect(fee.lateFees).toBe(1_000n * BigInt(daysBetween(planned[1]!.dueDate, after)));
+    expect(fee.total).toBe(810_000n + fee.lateFees);
+  });
+
+  it('shows pending money apart, never subtracted', () => {
+    const withPending = applySchedule(planned, [cleared('p', 270_000n)], maturityDate).installments.map((i, k) => (k === 1 ? { ...i, pendingAmount: 270_000n } : i));
+    const q = payoffQuote({ principal: 1_000_000n, rate, disbursedOn, maturityDate, installments: withPending, asOf: maturityDate, today: maturityDate, convention: 'FLAT_ACCRUED' });
+    expect(q.pending).toBe(270_000n);
+    expect(q.total).toBe(810_000n);
   });
 
   it('accrues a bullet loan by days on the flat monthly rate (Dompet Kilat style)', () => {

@@ -162,8 +162,10 @@ export class CreditService {
   }
 
   /**
-   * A payoff quote for an ACTIVE loan on `asOf`; null for loans that owe nothing.
-   * @throws InvalidInput when asOf is before today or after maturity.
+   * A payoff quote on `asOf` for an ACTIVE loan, also one past its maturity or in arrears (`payoffQuote` in
+   * src/domain/payoff.ts); null for a loan that owes nothing (not ACTIVE) or whose terms (rate, disbursement
+   * and maturity dates) the provider does not give.
+   * @throws InvalidInput when asOf is before today (or before the disbursement).
    */
   payoffQuote(view: LoanView, asOf: LocalDate, today: LocalDate): PayoffQuote | null {
     const loan = view.loan;
@@ -177,16 +179,13 @@ export class CreditService {
   }
 
   /**
-   * Sum of the payoff quotes on `asOf` over the ACTIVE loans whose schedules this client may read; a
-   * loan already past maturity counts its whole outstanding (flat interest stops at the schedule's end).
-   * @throws InvalidInput when asOf is in the past or beyond a loan's maturity that is still ahead.
+   * Sum of the payoff quotes (`payoffQuote`) on `asOf` over the loans whose schedules this client may read:
+   * the same figures `Loan.payoffQuote` gives, added up.
+   * @throws InvalidInput when asOf is in the past.
    */
   async payoffTotal(scope: RequestScope, v: CreditView, asOf: LocalDate): Promise<bigint> {
     let total = 0n;
-    for (const view of await this.readableSchedules(scope, v)) {
-      if (view.loan.status === 'ACTIVE' && view.loan.maturityDate && view.loan.maturityDate < asOf && asOf >= v.today) total += view.balances.total;
-      else total += this.payoffQuote(view, asOf, v.today)?.total ?? 0n;
-    }
+    for (const view of await this.readableSchedules(scope, v)) total += this.payoffQuote(view, asOf, v.today)?.total ?? 0n;
     return total;
   }
 

@@ -18,7 +18,7 @@ import type { Installment, InterestRate } from './types';
  */
 export type PayoffConvention = 'FLAT_ACCRUED';
 
-/** Thrown when a payoff is asked for a date it cannot be quoted for (in the past, before disbursement, after maturity). */
+/** Thrown when a payoff is asked for a date it cannot be quoted for (in the past, or before disbursement). */
 export class PayoffRangeError extends RangeError {
   override readonly name = 'PayoffRangeError';
   constructor(message: string) {
@@ -33,8 +33,11 @@ export interface PayoffInput {
   readonly rate: InterestRate;
   readonly disbursedOn: LocalDate;
   readonly maturityDate: LocalDate;
-  /** Derived installments (`applySchedule`), whose `amountPaid` is cleared money only. */
-  readonly installments: readonly Installment[];
+  /**
+   * Derived installments (`applySchedule`), whose `amountPaid` is cleared money only; `pendingAmount` (money
+   * received, awaiting bank settlement) is shown apart in the quote, never subtracted.
+   */
+  readonly installments: readonly (Installment & { readonly pendingAmount?: bigint })[];
   /** The Jakarta date the payoff would be paid on. */
   readonly asOf: LocalDate;
   /** Today's Jakarta date: a quote is never given for a past day. */
@@ -47,7 +50,9 @@ export interface PayoffInput {
 /** A payoff quote; amounts integer rupiah. */
 export interface PayoffQuote {
   readonly asOf: LocalDate;
-  /** Last day the quote is valid: `asOf` itself, because interest and late fees accrue daily. */
+  /** Last Jakarta day the quote is valid: `asOf` itself, because interest and late fees accrue daily. */
+  readonly goodThrough: LocalDate;
+  /** The same date as `goodThrough` (its earlier name). */
   readonly expiresOn: LocalDate;
   readonly convention: PayoffConvention;
   /** Outstanding principal (cleared money applied interest first within each installment). */
@@ -58,6 +63,11 @@ export interface PayoffQuote {
   readonly lateFees: bigint;
   /** principal + interest + lateFees. */
   readonly total: bigint;
+  /**
+   * Money received for the loan but not yet confirmed by bank settlement (the installments' `pendingAmount`):
+   * not subtracted from `total`; once it clears, the payoff falls by it.
+   */
+  readonly pending: bigint;
 }
 
 function requireDate(name: string, d: LocalDate): void {
@@ -80,8 +90,11 @@ function requireDate(name: string, d: LocalDate): void {
  *   before `asOf` to `asOf`.
  *
  * On the disbursement day the quote is the principal; on maturity it is all
- * that is unpaid of the schedule, plus late fees.
- * @throws PayoffRangeError when asOf is before `today`, before `disbursedOn` or after `maturityDate`.
+ * that is unpaid of the schedule, plus late fees. After maturity (a loan in
+ * arrears past its last due date) it stays all that is unpaid of the schedule:
+ * flat interest is scheduled interest and stops at maturity, while late fees
+ * keep accruing to `asOf`. `pending` (received, not yet cleared) is shown apart.
+ * @throws PayoffRangeError when asOf is before `today` or before `disbursedOn`.
  * @throws RangeError on a malformed date, a negative principal or a negative late fee.
  */
 export function payoffQuote(input: PayoffInput): PayoffQuote {
@@ -95,7 +108,6 @@ export function payoffQuote(input: PayoffInput): PayoffQuote {
   if (lateFeePerDay < 0n) throw new RangeError(`late fee per day cannot be negative: ${lateFeePerDay}`);
   if (compareDates(asOf, today) < 0) throw new PayoffRangeError(`cannot quote a payoff for ${asOf}, before today (${today})`);
   if (compareDates(asOf, disbursedOn) < 0) throw new PayoffRangeError(`cannot quote a payoff for ${asOf}, before disbursement (${disbursedOn})`);
-  if (compareDates(asOf, maturityDate) > 0) throw new PayoffRangeError(`cannot quote a payoff for ${asOf}, after maturity (${maturityDate})`);
 
   const sorted = [...input.installments].sort((a, b) => compareDates(a.dueDate, b.dueDate) || a.seq - b.seq);
   let principalOwed = 0n;
@@ -104,7 +116,9 @@ export function payoffQuote(input: PayoffInput): PayoffQuote {
   let periodStart = disbursedOn;
   let currentSeen = false;
   let oldestLate: LocalDate | null = null;
+  let pending = 0n;
   for (const inst of sorted) {
+    pending += inst.pendingAmount ?? 0n;
     const paid = splitPaid(inst);
     principalOwed += inst.principal - paid.principal;
     let accrued: bigint;
@@ -128,5 +142,5 @@ export function payoffQuote(input: PayoffInput): PayoffQuote {
   const creditToPrincipal = prepaidInterest - creditToInterest;
   const principal = principalOwed > creditToPrincipal ? principalOwed - creditToPrincipal : 0n;
   const lateFees = oldestLate === null ? 0n : lateFeePerDay * BigInt(daysBetween(oldestLate, asOf));
-  return { asOf, expiresOn: asOf, convention: input.convention, principal, interest, lateFees, total: principal + interest + lateFees };
+  return { asOf, goodThrough: asOf, expiresOn: asOf, convention: input.convention, principal, interest, lateFees, total: principal + interest + lateFees, pending };
 }

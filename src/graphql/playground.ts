@@ -204,11 +204,12 @@ query AggregatorCreditView($borrowerId: ID!) {
       pending { ${MONEY} }
       total { ${MONEY} }`;
   const quote = `asOf
-      expiresOn
+      goodThrough
       principal { ${MONEY} }
       interest { ${MONEY} }
       lateFees { ${MONEY} }
-      total { ${MONEY} }`;
+      total { ${MONEY} }
+      pending { ${MONEY} }`;
   const payoff: PlaygroundExample = loanId
     ? {
         name: "Refinancing partner: a loan's outstanding and payoff",
@@ -241,10 +242,9 @@ query RefinancerPayoff($borrowerId: ID!, $loanId: ID!, $asOf: Date!) {
     : {
         name: "Refinancing partner: outstanding and payoff of a borrower's loans",
         query: `# What is owed on each loan (cleared money only; pending payments shown apart),
-# the amount that closes it if paid on $asOf (today or later, Jakarta date; the
-# quote is valid that day only; a loan already past maturity answers
-# BAD_USER_INPUT: its outstanding is its payoff), and the payoff total across
-# providers. Needs payoff:read.
+# the amount that closes it if paid on $asOf (today or later, Jakarta date, also
+# for loans past maturity; the quote is good through that day only), and the
+# payoff total across providers. Needs payoff:read.
 query RefinancerPayoff($borrowerId: ID!, $asOf: Date!) {
   creditView(borrowerId: $borrowerId) {
     asOf

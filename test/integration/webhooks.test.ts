@@ -253,31 +253,40 @@ describe('arrears and payoff', () => {
     expect(late).toBeGreaterThan(0);
   });
 
-  it('quotes a payoff for today, refuses past and post-maturity dates, and sums quotes on the credit view', async () => {
+  it('quotes a payoff for today and later, loans past maturity included, refuses past dates, and sums quotes on the credit view', async () => {
     const id = await loanIdOf('LN-0001');
     const today = s.today;
     expect(today).toBe(jakartaDateOf(clock.now())); // "today" and "now" come from the same clock
-    const r = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { maturityDate outstanding { principal { amount } } payoffQuote(asOf: $d) { asOf expiresOn principal { amount } interest { amount } lateFees { amount } total { amount } } borrower { creditView { payoffTotal(asOf: $d) { amount } loans { status maturityDate outstanding { total { amount } } payoffQuote(asOf: $d) { total { amount } } } } } } }`, { id, d: today });
-    // Loans already past maturity answer payoffQuote with BAD_USER_INPUT (their whole outstanding is due); the rest are quoted.
-    r.errors = r.errors?.filter((e) => !(e.path?.includes('payoffQuote') && e.path?.includes('loans')));
-    if (r.errors?.length === 0) r.errors = undefined;
+    const r = await s.gql(
+      `query($id: ID!, $d: Date!) { loan(id: $id) { maturityDate outstanding { principal { amount } } payoffQuote(asOf: $d) { asOf goodThrough expiresOn principal { amount } interest { amount } lateFees { amount } total { amount } pending { amount } } borrower { creditView { payoffTotal(asOf: $d) { amount } loans { providerLoanId status maturityDate outstanding { total { amount } pending { amount } } payoffQuote(asOf: $d) { total { amount } pending { amount } } } } } } }`,
+      { id, d: today },
+    );
     expect(r.errors).toBeUndefined();
     const q = r.data.loan.payoffQuote;
     expect(q.asOf).toBe(today);
+    expect(q.goodThrough).toBe(today);
     expect(q.expiresOn).toBe(today);
     // Interest paid ahead of its period (installment 2 settled early above) is credited back, so the quote can be below the outstanding.
     expect(BigInt(q.principal.amount)).toBeLessThanOrEqual(BigInt(r.data.loan.outstanding.principal.amount));
     expect(BigInt(q.principal.amount)).toBeGreaterThan(0n);
     expect(BigInt(q.total.amount)).toBe(BigInt(q.principal.amount) + BigInt(q.interest.amount) + BigInt(q.lateFees.amount));
-    const sum = r.data.loan.borrower.creditView.loans.reduce(
-      (a: bigint, l: any) => a + BigInt(l.payoffQuote?.total.amount ?? (l.maturityDate && l.maturityDate < today && l.status === 'ACTIVE' ? l.outstanding.total.amount : 0)),
-      0n,
-    );
-    expect(r.data.loan.borrower.creditView.payoffTotal.amount).toBe(sum.toString());
-    for (const d of ['2020-01-01', '2099-01-01']) {
-      const bad = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { payoffQuote(asOf: $d) { total { amount } } } }`, { id, d });
-      expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const loans = r.data.loan.borrower.creditView.loans;
+    // Every ACTIVE loan is quoted, those past maturity too (all their unpaid schedule is due: the quote is the outstanding).
+    for (const l of loans) expect(l.payoffQuote === null).toBe(l.status !== 'ACTIVE');
+    const late = loans.filter((l: any) => l.status === 'ACTIVE' && l.maturityDate < today);
+    expect(late.length).toBeGreaterThan(0);
+    for (const l of late) {
+      expect(l.payoffQuote.total.amount).toBe(l.outstanding.total.amount);
+      expect(l.payoffQuote.pending.amount).toBe(l.outstanding.pending.amount);
     }
+    const sum = loans.reduce((a: bigint, l: any) => a + BigInt(l.payoffQuote?.total.amount ?? 0), 0n);
+    expect(r.data.loan.borrower.creditView.payoffTotal.amount).toBe(sum.toString());
+    // A date after maturity is quoted (the past-maturity loan owes what it owes on maturity, flat interest stops there).
+    const far = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { payoffQuote(asOf: $d) { asOf total { amount } } } }`, { id, d: '2099-01-01' });
+    expect(far.errors).toBeUndefined();
+    expect(far.data.loan.payoffQuote.asOf).toBe('2099-01-01');
+    const bad = await s.gql(`query($id: ID!, $d: Date!) { loan(id: $id) { payoffQuote(asOf: $d) { total { amount } } } }`, { id, d: '2020-01-01' });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
 

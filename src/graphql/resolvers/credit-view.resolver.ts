@@ -41,7 +41,7 @@ export class CreditViewResolver {
   @Authorized('payoff:read')
   @FieldResolver(() => MoneyObject, {
     description:
-      "Sum of Loan.payoffQuote(asOf).total over the ACTIVE loans whose schedules this client may read; a loan already past maturity counts its whole outstanding. BAD_USER_INPUT when asOf is in the past or beyond a loan's maturity that is still ahead. Needs `payoff:read`.",
+      "Sum of Loan.payoffQuote(asOf).total over the loans whose schedules this client may read (the quotes themselves, added up; loans past maturity included). BAD_USER_INPUT when asOf is in the past. Needs `payoff:read`.",
   })
   async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<MoneyObject> {
     return MoneyObject.of(await ctx.core.credit.payoffTotal(ctx.scope, v.view, asOf));

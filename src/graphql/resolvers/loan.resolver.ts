@@ -43,7 +43,7 @@ export class LoanResolver {
   @FieldResolver(() => PayoffQuoteObject, {
     nullable: true,
     description:
-      "The amount that closes the loan if paid on `asOf` (Jakarta date): outstanding principal, interest accrued to that date under the provider's flat convention, and fees, with the quote's validity. Null unless ACTIVE. BAD_USER_INPUT for a date in the past or beyond maturity. Needs `payoff:read`.",
+      "The amount that closes the loan if paid on `asOf` (Jakarta date, today or later, also past maturity): unpaid principal, interest due and accrued to that date under the provider's flat convention, late fees, pending money apart, and the date the quote is good through. Null for a loan that owes nothing (not ACTIVE). BAD_USER_INPUT for a date in the past. Needs `payoff:read` and a consent covering INSTALLMENTS.",
   })
   async payoffQuote(@Root() l: LoanObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<PayoffQuoteObject | null> {
     await requireDomain(ctx, l, 'INSTALLMENTS');

@@ -281,33 +281,48 @@ export class ReconciliationIssueObject {
   }
 }
 
-@ObjectType('PayoffQuote', { simpleResolvers: true, description: 'The amount that closes the loan if paid on `asOf`, with its breakdown.' })
+@ObjectType('PayoffQuote', {
+  simpleResolvers: true,
+  description:
+    "The amount that closes the loan if paid on `asOf` (src/domain/payoff.ts, FLAT_ACCRUED): the unpaid principal, interest due and accrued to `asOf` under the provider's flat convention, and late fees, with money awaiting bank settlement shown apart. Integer rupiah.",
+})
 export class PayoffQuoteObject {
-  @Field(() => DateScalar, { description: 'Jakarta date the quote is for.' })
+  @Field(() => DateScalar, { description: 'Jakarta date the quote is for (the day the payoff would be paid).' })
   readonly asOf: string;
 
-  @Field(() => DateScalar, { description: 'Last Jakarta date the quote is valid (the day it is quoted for: interest accrues daily).' })
+  @Field(() => DateScalar, { description: 'Last Jakarta date the quote is good for: the day it is quoted for, as interest and late fees accrue daily.' })
+  readonly goodThrough: string;
+
+  @Field(() => DateScalar, { description: 'The same date as goodThrough.', deprecationReason: 'Use goodThrough (the same date).' })
   readonly expiresOn: string;
 
-  @Field(() => MoneyObject, { description: 'Outstanding principal.' })
+  @Field(() => MoneyObject, { description: 'Unpaid principal of the schedule (cleared money applied interest first within each installment; interest paid ahead of its period credited).' })
   readonly principal: MoneyObject;
 
-  @Field(() => MoneyObject, { description: "Interest accrued to asOf under the provider's flat convention (unpaid interest of installments due by asOf, plus the current period pro-rata by days)." })
+  @Field(() => MoneyObject, {
+    description:
+      "Interest owed on asOf under the provider's flat convention: unpaid interest of installments due by asOf, plus the current period pro rata by days; after maturity, all unpaid scheduled interest (flat interest stops at maturity).",
+  })
   readonly interest: MoneyObject;
 
-  @Field(() => MoneyObject)
+  @Field(() => MoneyObject, { description: 'Late fees owed on asOf. None of the three providers reports late fees today, so this is 0.' })
   readonly lateFees: MoneyObject;
 
-  @Field(() => MoneyObject, { description: 'principal + interest + lateFees.' })
+  @Field(() => MoneyObject, { description: 'principal + interest + lateFees: the amount that closes the loan on asOf.' })
   readonly total: MoneyObject;
+
+  @Field(() => MoneyObject, { description: 'Money received for the loan but not yet confirmed by bank settlement: not subtracted from total; once it clears, the payoff falls by it.' })
+  readonly pending: MoneyObject;
 
   constructor(q: PayoffQuote) {
     this.asOf = q.asOf;
+    this.goodThrough = q.goodThrough;
     this.expiresOn = q.expiresOn;
     this.principal = MoneyObject.of(q.principal);
     this.interest = MoneyObject.of(q.interest);
     this.lateFees = MoneyObject.of(q.lateFees);
     this.total = MoneyObject.of(q.total);
+    this.pending = MoneyObject.of(q.pending);
   }
 }
 
