@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, overdueAmount, principalOutstanding } from '../src/domain/credit';
+import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, nextPaymentDue, overdueAmount, principalOutstanding } from '../src/domain/credit';
+import { arrears, totalArrears } from '../src/domain/delinquency';
 import { addDays, addMonths, daysBetween, fromDayMonthYear, isLocalDate, jakartaDate, toDayMonthYear, toJakartaIso } from '../src/domain/dates';
 import * as luxon from 'luxon';
 import { divRound, formatPercent, percent, toRupiah } from '../src/domain/money';
@@ -121,6 +122,27 @@ describe('balances', () => {
   it('owes nothing on loans that are not active', () => {
     expect(loanOutstanding({ ...l, status: 'PAID_OFF' })).toBe(0n);
     expect(loanOutstanding({ ...l, status: 'APPROVED' })).toBe(0n);
+  });
+  it('splits arrears into principal and interest (cleared money applied interest first) with the oldest unpaid due date', () => {
+    // Installment 2 has 100,000 paid: its 20,000 interest is covered, 170,000 of principal is late.
+    expect(arrears(l, '2026-03-01')).toEqual({ dpd: 0, class: 'LANCAR', overdueAmount: 0n, principal: 0n, interest: 0n, oldestDueDate: null });
+    expect(arrears(l, '2026-04-02')).toEqual({ dpd: 32, class: 'KURANG_LANCAR', overdueAmount: 440_000n, principal: 170_000n + 250_000n, interest: 20_000n, oldestDueDate: '2026-03-01' });
+    expect(arrears({ ...l, status: 'CLOSED' }, '2026-04-02')).toMatchObject({ overdueAmount: 0n, principal: 0n, interest: 0n, oldestDueDate: null });
+    const other = loan([inst(1, '2026-02-15', 0n, 'DUE')]);
+    expect(totalArrears([arrears(l, '2026-04-02'), arrears(other, '2026-04-02')])).toEqual({
+      dpd: daysBetween('2026-02-15', '2026-04-02'),
+      class: 'KURANG_LANCAR',
+      overdueAmount: 440_000n + 270_000n,
+      principal: 420_000n + 250_000n,
+      interest: 40_000n,
+      oldestDueDate: '2026-02-15',
+    });
+  });
+  it('gives as next payment the earliest installment not yet due, never a late one', () => {
+    expect(nextPaymentDue(l, '2026-03-02')?.seq).toBe(3);
+    expect(nextPaymentDue(l, '2026-03-01')?.seq).toBe(2); // due today is not late yet
+    expect(nextPaymentDue(l, '2026-05-02')).toBeNull();
+    expect(nextPaymentDue({ ...l, status: 'PAID_OFF' }, '2026-03-02')).toBeNull();
   });
   it('totals across loans and picks the earliest next installment', () => {
     const other = loan([inst(1, '2026-02-15', 0n, 'DUE')]);

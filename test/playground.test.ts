@@ -73,7 +73,7 @@ describe('saved examples', () => {
   it('cover the credit view, payoff, schedule and consent use cases', () => {
     const [view, payoff, schedule, consents] = defaultExamples(borrowerId, loanId, '2030-01-31');
     expect(view!.query).toMatch(/creditView\(borrowerId: \$borrowerId\)/);
-    for (const f of ['totalOutstanding', 'totalOverdue', 'worstQualityClass', 'nextInstallmentDue', 'providers', 'daysPastDue']) expect(view!.query).toContain(f);
+    for (const f of ['totalOutstanding', 'totalOverdue', 'worstQualityClass', 'nextPaymentDue', 'arrears', 'providers', 'daysPastDue']) expect(view!.query).toContain(f);
     expect(payoff!.query).toMatch(/loan\(id: \$loanId\)/);
     expect(payoff!.query).toMatch(/payoffQuote\(asOf: \$asOf\)/);
     expect(payoff!.query).toMatch(/payoffTotal\(asOf: \$asOf\)/);

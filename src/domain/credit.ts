@@ -49,6 +49,20 @@ export function nextInstallment(loan: Loan): Installment | null {
   return open[0] ?? null;
 }
 
+/**
+ * The next payment not yet due: the earliest installment due on or after `today` with an unpaid amount
+ * (installments already late are arrears, not the next payment). Null when none is ahead or the loan is not ACTIVE.
+ */
+export function nextPaymentDue<I extends Installment>(loan: Loan & { readonly installments: readonly I[] }, today: LocalDate): I | null {
+  if (!OWING.has(loan.status)) return null;
+  let best: I | null = null;
+  for (const i of loan.installments) {
+    if (i.dueDate < today || installmentOutstanding(i) === 0n) continue;
+    if (!best || i.dueDate < best.dueDate || (i.dueDate === best.dueDate && i.seq < best.seq)) best = i;
+  }
+  return best;
+}
+
 /** Days past due: Jakarta calendar days from the oldest unpaid installment's due date to `today` (0 when none is late). */
 export function daysPastDue(loan: Loan, today: LocalDate): number {
   const next = nextInstallment(loan);

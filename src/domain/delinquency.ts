@@ -7,7 +7,8 @@
  * installment counts as late from 00:00 WIB the day after its due date, and
  * only cleared money (`amountPaid`) reduces arrears.
  */
-import { daysPastDue, loanOutstanding, overdueAmount } from './credit';
+import { daysPastDue, installmentOutstanding, loanOutstanding, overdueAmount } from './credit';
+import { splitPaid } from './ledger';
 import type { LocalDate } from './dates';
 import type { Rate } from './money';
 import type { Loan } from './types';
@@ -56,14 +57,52 @@ export interface Arrears {
   /** Days past due of the oldest unpaid installment (0 when none is late). */
   readonly dpd: number;
   readonly class: QualityClass;
-  /** Unpaid amount of installments due before `today`, integer rupiah. */
+  /** Unpaid amount of installments due before `today`, integer rupiah (= principal + interest + any fee part of amountDue). */
   readonly overdueAmount: bigint;
+  /** Of `overdueAmount`, unpaid principal (cleared money applied interest first within each installment), integer rupiah. */
+  readonly principal: bigint;
+  /** Of `overdueAmount`, unpaid scheduled interest, integer rupiah. */
+  readonly interest: bigint;
+  /** Due date of the oldest installment unpaid past its due date; null when none is late. */
+  readonly oldestDueDate: LocalDate | null;
 }
 
-/** Days past due, quality class and overdue amount of one loan on `today` (all zero/LANCAR unless the loan is ACTIVE). */
+/**
+ * Days past due, quality class and the overdue amount split into principal and interest, of one loan on
+ * `today` (all zero/LANCAR unless the loan is ACTIVE). An installment is late from the day after its due date.
+ */
 export function arrears(loan: Loan, today: LocalDate): Arrears {
   const dpd = daysPastDue(loan, today);
-  return { dpd, class: qualityClass(dpd), overdueAmount: overdueAmount(loan, today) };
+  let principal = 0n;
+  let interest = 0n;
+  let oldestDueDate: LocalDate | null = null;
+  if (loan.status === 'ACTIVE') {
+    for (const i of loan.installments) {
+      if (i.dueDate >= today || installmentOutstanding(i) === 0n) continue;
+      const paid = splitPaid(i);
+      principal += i.principal - paid.principal;
+      interest += i.interest - paid.interest;
+      if (oldestDueDate === null || i.dueDate < oldestDueDate) oldestDueDate = i.dueDate;
+    }
+  }
+  return { dpd, class: qualityClass(dpd), overdueAmount: overdueAmount(loan, today), principal, interest, oldestDueDate };
+}
+
+/** Arrears added up over several loans: amounts summed, the oldest due date and the largest DPD (with its class). */
+export function totalArrears(list: Iterable<Arrears>): Arrears {
+  let dpd = 0;
+  let overdue = 0n;
+  let principal = 0n;
+  let interest = 0n;
+  let oldestDueDate: LocalDate | null = null;
+  for (const a of list) {
+    if (a.dpd > dpd) dpd = a.dpd;
+    overdue += a.overdueAmount;
+    principal += a.principal;
+    interest += a.interest;
+    if (a.oldestDueDate !== null && (oldestDueDate === null || a.oldestDueDate < oldestDueDate)) oldestDueDate = a.oldestDueDate;
+  }
+  return { dpd, class: qualityClass(dpd), overdueAmount: overdue, principal, interest, oldestDueDate };
 }
 
 /** TWP90 (tingkat wanprestasi 90 hari) of a set of loans. */

@@ -168,8 +168,8 @@ export const CONSENT_REVOKE_EXAMPLE = `mutation RevokeConsent($id: ID!) {
 export function defaultExamples(borrowerId: string, loanId?: string, asOf: string = jakartaDate(new Date())): PlaygroundExample[] {
   const creditView: PlaygroundExample = {
     name: "Aggregator: a borrower's credit view across providers",
-    query: `# Totals across Cairin, Finfra and Dompet Kilat, the next installment due, each
-# provider's part (a provider that failed or is not consented is listed with its
+    query: `# Totals across Cairin, Finfra and Dompet Kilat, the next payment not yet due,
+# what is past due (arrears), each provider's part (a provider that failed or is not consented is listed with its
 # health instead of failing the query) and every loan. Outstanding figures need
 # the payoff:read scope.
 query AggregatorCreditView($borrowerId: ID!) {
@@ -179,9 +179,17 @@ query AggregatorCreditView($borrowerId: ID!) {
     totalOutstanding { ${MONEY} }
     totalOverdue { ${MONEY} }
     worstQualityClass
-    nextInstallmentDue {
+    nextPaymentDue {
+      dueDate
+      amount { ${MONEY} }
       loan { provider providerLoanId }
-      installment { seq dueDate status amountDue { ${MONEY} } outstanding { ${MONEY} } }
+    }
+    arrears {
+      amount { ${MONEY} }
+      principal { ${MONEY} }
+      interest { ${MONEY} }
+      oldestDueDate
+      daysPastDue
     }
     providers { provider health errorCode loanCount }
     loans {

@@ -253,6 +253,59 @@ describe('arrears and payoff', () => {
     expect(late).toBeGreaterThan(0);
   });
 
+  it('gives the next payment not yet due apart from the arrears, per loan, per provider and across the credit view', async () => {
+    const r = await s.gql(`{ borrowers(first: 20) { edges { node { creditView {
+      asOf totalOverdue { amount }
+      nextPaymentDue { dueDate amount { amount currency } loan { id } installment { seq dueDate amountDue { amount } outstanding { amount } } }
+      arrears { amount { amount } principal { amount } interest { amount } oldestDueDate daysPastDue qualityClass }
+      providers { provider overdue { amount { amount } daysPastDue oldestDueDate } }
+      loans { id provider status daysPastDue overdueAmount { amount } installments { dueDate outstanding { amount } }
+        arrears { amount { amount } principal { amount } interest { amount } oldestDueDate daysPastDue qualityClass } }
+    } } } } }`);
+    expect(r.errors).toBeUndefined();
+    let sawNext = 0;
+    let sawLate = 0;
+    for (const e of r.data.borrowers.edges) {
+      const v = e.node.creditView;
+      const today = v.asOf;
+      const big = (m: { amount: string }) => BigInt(m.amount);
+      for (const l of v.loans) {
+        const a = l.arrears;
+        expect(a.amount.amount).toBe(l.overdueAmount.amount);
+        expect(big(a.principal) + big(a.interest)).toBe(big(a.amount));
+        expect(a.daysPastDue).toBe(l.daysPastDue);
+        const late = (l.installments ?? []).filter((i: any) => i.dueDate < today && big(i.outstanding) > 0n);
+        if (l.status === 'ACTIVE' && l.installments) expect(a.oldestDueDate).toBe(late.length ? late.map((i: any) => i.dueDate).sort()[0] : null);
+        if (a.oldestDueDate) sawLate++;
+      }
+      // Across the view: amounts added up, the oldest due date, the largest DPD.
+      expect(v.arrears.amount.amount).toBe(v.totalOverdue.amount);
+      expect(big(v.arrears.principal)).toBe(v.loans.reduce((t: bigint, l: any) => t + big(l.arrears.principal), 0n));
+      expect(v.arrears.daysPastDue).toBe(Math.max(0, ...v.loans.map((l: any) => l.daysPastDue)));
+      const oldest = v.loans.map((l: any) => l.arrears.oldestDueDate).filter(Boolean).sort()[0] ?? null;
+      expect(v.arrears.oldestDueDate).toBe(oldest);
+      for (const p of v.providers) {
+        const mine = v.loans.filter((l: any) => l.provider === p.provider);
+        expect(p.overdue.amount.amount).toBe(mine.reduce((t: bigint, l: any) => t + big(l.arrears.amount), 0n).toString());
+      }
+      // The next payment is the earliest installment due today or later with something unpaid, never a late one.
+      const upcoming = v.loans
+        .filter((l: any) => l.status === 'ACTIVE')
+        .flatMap((l: any) => (l.installments ?? []).filter((i: any) => i.dueDate >= today && big(i.outstanding) > 0n).map((i: any) => i.dueDate))
+        .sort();
+      if (upcoming.length === 0) expect(v.nextPaymentDue).toBeNull();
+      else {
+        sawNext++;
+        expect(v.nextPaymentDue.dueDate).toBe(upcoming[0]);
+        expect(v.nextPaymentDue.dueDate >= today).toBe(true);
+        expect(v.nextPaymentDue.amount).toEqual({ amount: v.nextPaymentDue.installment.outstanding.amount, currency: 'IDR' });
+        expect(v.loans.some((l: any) => l.id === v.nextPaymentDue.loan.id)).toBe(true);
+      }
+    }
+    expect(sawNext).toBeGreaterThan(0);
+    expect(sawLate).toBeGreaterThan(0);
+  });
+
   it('quotes a payoff for today and later, loans past maturity included, refuses past dates, and sums quotes on the credit view', async () => {
     const id = await loanIdOf('LN-0001');
     const today = s.today;

@@ -4,7 +4,7 @@ import { Arg, Authorized, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Ro
 import type { GraphQLContext } from '../context';
 import { DateScalar } from '../scalars';
 import { BorrowerObject } from '../types/borrower.type';
-import { CreditViewObject, ScheduledPaymentObject } from '../types/credit-view.type';
+import { CreditViewObject, NextPaymentObject, ScheduledPaymentObject } from '../types/credit-view.type';
 import { MoneyObject } from '../types/money.type';
 import { borrowerById } from '../types/loan-access';
 import { loadBorrower, reportParts } from './borrower.resolver';
@@ -32,10 +32,20 @@ export class CreditViewResolver {
 
   @FieldResolver(() => ScheduledPaymentObject, {
     nullable: true,
-    description: 'The earliest next installment across the loans whose schedules this client may read (consent covering INSTALLMENTS).',
+    description: 'The earliest-due installment with an unpaid amount across the loans whose schedules this client may read (consent covering INSTALLMENTS): an overdue one comes first.',
+    deprecationReason: 'It mixes what is late with what is next: use nextPaymentDue (the earliest installment not yet due) and arrears (what is past due).',
   })
   async nextInstallmentDue(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<ScheduledPaymentObject | null> {
     return v.nextAcross(await ctx.core.credit.readableSchedules(ctx.scope, v.view));
+  }
+
+  @FieldResolver(() => NextPaymentObject, {
+    nullable: true,
+    description:
+      'The next payment not yet due: the earliest installment due today or later (Jakarta) with an unpaid amount, across the loans whose schedules this client may read (consent covering INSTALLMENTS); null when none is ahead. What is already late is in arrears.',
+  })
+  async nextPaymentDue(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): Promise<NextPaymentObject | null> {
+    return v.nextPaymentAcross(await ctx.core.credit.readableSchedules(ctx.scope, v.view));
   }
 
   @Authorized('payoff:read')

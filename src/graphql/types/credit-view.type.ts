@@ -1,13 +1,13 @@
 import { Authorized, Field, Int, ObjectType } from 'type-graphql';
-import { creditTotals } from '../../domain/credit';
-import { twp90, worstClass } from '../../domain/delinquency';
+import { creditTotals, installmentOutstanding, nextPaymentDue } from '../../domain/credit';
+import { totalArrears, twp90, worstClass } from '../../domain/delinquency';
 import type { LoanView } from '../../domain/loan-view';
 import { formatPercent, sum } from '../../domain/money';
 import type { CreditView, ProviderPart } from '../../core/credit.service';
 import { loansOf } from '../../core/credit.service';
 import { DateScalar } from '../scalars';
 import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
-import { FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
+import { ArrearsObject, FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
 import { MoneyObject } from './money.type';
 
 @ObjectType('ScheduledPayment', { simpleResolvers: true, description: 'An installment together with its loan.' })
@@ -17,6 +17,30 @@ export class ScheduledPaymentObject {
 
   @Field(() => InstallmentObject)
   installment!: InstallmentObject;
+}
+
+@ObjectType('NextPayment', { description: 'The next payment not yet due: the earliest installment due today or later with an unpaid amount, with its loan.' })
+export class NextPaymentObject {
+  @Field(() => LoanObject, { description: 'The loan the payment belongs to.' })
+  readonly loan: LoanObject;
+
+  @Field(() => InstallmentObject, { description: 'The installment itself (sequence, principal and interest parts, status).' })
+  readonly installment: InstallmentObject;
+
+  @Field(() => DateScalar, { description: 'Due date of the payment, Jakarta calendar date (today or later).' })
+  readonly dueDate: string;
+
+  constructor(loan: LoanObject, installment: InstallmentObject) {
+    this.loan = loan;
+    this.installment = installment;
+    this.dueDate = installment.dueDate;
+  }
+
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, { description: 'Still to pay on that installment: its amount due less cleared money applied to it. Needs `payoff:read`.' })
+  get amount(): MoneyObject {
+    return MoneyObject.of(installmentOutstanding(this.installment.i));
+  }
 }
 
 @ObjectType('Twp90', { description: "TWP90 (tingkat wanprestasi 90 hari): the share of the borrower's outstanding that is more than 90 days past due." })
@@ -68,6 +92,11 @@ export class ProviderCreditStatusObject {
   @Field(() => MoneyObject, { nullable: true, description: 'Outstanding at this provider; null when not OK. Needs `payoff:read`.' })
   get outstanding(): MoneyObject | null {
     return this.part.loans ? MoneyObject.of(sum(this.part.loans.map((v) => v.balances.total))) : null;
+  }
+
+  @Field(() => ArrearsObject, { nullable: true, description: "What is past due at this provider (its loans' arrears added up); null when nothing was served." })
+  get overdue(): ArrearsObject | null {
+    return this.part.loans ? new ArrearsObject(totalArrears(this.part.loans.map((v) => v.arrears))) : null;
   }
 }
 
@@ -132,6 +161,11 @@ export class CreditViewObject {
     return MoneyObject.of(sum(this.views.map((v) => v.arrears.overdueAmount)));
   }
 
+  @Field(() => ArrearsObject, { description: "What is past due across the providers that answered: amounts added up, the oldest unpaid due date, the largest days past due." })
+  get arrears(): ArrearsObject {
+    return new ArrearsObject(totalArrears(this.views.map((v) => v.arrears)));
+  }
+
   @Field(() => QualityClassEnum, { description: "The worst OJK quality class among the borrower's loans (LANCAR when none is late)." })
   get worstQualityClass(): string {
     return worstClass(this.views.map((v) => v.arrears.class));
@@ -146,6 +180,18 @@ export class CreditViewObject {
   /** The earliest next installment across `views` (CreditViewResolver passes the loans whose schedules are consented). */
   nextAcross(views: readonly LoanView[]): ScheduledPaymentObject | null {
     return this.nextOf(views, creditTotals(views.map((v) => v.loan), this.todayDate).next);
+  }
+
+  /** The next payment not yet due across `views` (CreditViewResolver passes the loans whose schedules are consented). */
+  nextPaymentAcross(views: readonly LoanView[]): NextPaymentObject | null {
+    let best: { view: LoanView; i: LoanView['loan']['installments'][number] } | null = null;
+    for (const view of views) {
+      const i = nextPaymentDue(view.loan, this.todayDate);
+      if (i && (!best || i.dueDate < best.i.dueDate)) best = { view, i };
+    }
+    if (!best) return null;
+    const loan = this.loanObject(best.view);
+    return new NextPaymentObject(loan, loan.installmentObject(best.i));
   }
 
   /** The scheduled payment object of `n` (an installment of one of `views`' loans). */

@@ -27,6 +27,7 @@
  */
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
+import type { Arrears } from '../../domain/delinquency';
 import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
 import type { LoanView, RepaymentView } from '../../domain/loan-view';
 import type { PayoffQuote } from '../../domain/payoff';
@@ -91,6 +92,40 @@ const installmentOutstandingAmount = payoffField((o: InstallmentObject) => Money
 const installmentPendingAmount = payoffField((o: InstallmentObject) => MoneyObject.of(o.i.pendingAmount ?? 0n));
 const loanOutstandingBalance = payoffField((o: LoanObject) => new OutstandingBalanceObject(o.view.balances));
 const loanOverdueAmount = payoffField((o: LoanObject) => MoneyObject.of(o.view.arrears.overdueAmount));
+const arrearsAmount = payoffField((o: ArrearsObject) => MoneyObject.of(o.a.overdueAmount));
+const arrearsPrincipal = payoffField((o: ArrearsObject) => MoneyObject.of(o.a.principal));
+const arrearsInterest = payoffField((o: ArrearsObject) => MoneyObject.of(o.a.interest));
+
+@ObjectType('Arrears', {
+  simpleResolvers: true,
+  description:
+    'What is past due (src/domain/delinquency.ts): installments unpaid after their due date (late from the day after it, Jakarta), from cleared money only. Of one loan, one provider or the whole credit view (amounts added up, the oldest due date, the largest DPD).',
+})
+export class ArrearsObject {
+  @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date (principal + interest). Needs `payoff:read`.' })
+  readonly amount: PayoffField<MoneyObject> = arrearsAmount;
+
+  @Field(() => MoneyObject, { simple: true, description: 'Of amount, unpaid principal (cleared money applied interest first within each installment). Needs `payoff:read`.' })
+  readonly principal: PayoffField<MoneyObject> = arrearsPrincipal;
+
+  @Field(() => MoneyObject, { simple: true, description: 'Of amount, unpaid scheduled interest. Needs `payoff:read`.' })
+  readonly interest: PayoffField<MoneyObject> = arrearsInterest;
+
+  @Field(() => DateScalar, { simple: true, nullable: true, description: 'Due date (Jakarta) of the oldest installment unpaid past its due date; null when nothing is late.' })
+  readonly oldestDueDate: LocalDate | null;
+
+  @Field(() => Int, { simple: true, description: 'Days past due: Jakarta calendar days from oldestDueDate to today (0 when nothing is late); across loans, the largest.' })
+  readonly daysPastDue: number;
+
+  @Field(() => QualityClassEnum, { simple: true, description: 'OJK quality class of daysPastDue (POJK 10/2022).' })
+  readonly qualityClass: string;
+
+  constructor(readonly a: Arrears) {
+    this.oldestDueDate = a.oldestDueDate;
+    this.daysPastDue = a.dpd;
+    this.qualityClass = a.class;
+  }
+}
 
 @ObjectType('InterestRate', { simpleResolvers: true, description: 'A flat interest rate as the provider quotes it.' })
 export class InterestRateObject {
@@ -356,6 +391,10 @@ const loanDisbursements: LoanField<DisbursementObject[]> = function (_args, ctx)
   });
 };
 
+const loanArrears: LoanField<ArrearsObject> = function () {
+  return new ArrearsObject(this.view.arrears);
+};
+
 const loanBorrower: LoanField<BorrowerObject> = function (_args, ctx) {
   return borrowerById(ctx, this.borrowerId);
 };
@@ -423,6 +462,9 @@ export class LoanObject implements Node {
 
   @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
   readonly overdueAmount: PayoffField<MoneyObject> = loanOverdueAmount;
+
+  @Field(() => ArrearsObject, { simple: true, description: "What is past due on this loan: amount split into principal and interest, the oldest unpaid due date, days past due. Zero unless ACTIVE." })
+  readonly arrears: LoanField<ArrearsObject> = loanArrears;
 
   @Field(() => [InstallmentObject], { simple: true, nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
   readonly installments: LoanField<InstallmentObject[]> = loanInstallments;
