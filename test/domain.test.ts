@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, nextPaymentDue, overdueAmount, principalOutstanding } from '../src/domain/credit';
-import { arrears, totalArrears } from '../src/domain/delinquency';
+import { arrears, collectibility, totalArrears } from '../src/domain/delinquency';
+import { lastPayment, type LoanView, paidInYear } from '../src/domain/loan-view';
 import { addDays, addMonths, daysBetween, fromDayMonthYear, isLocalDate, jakartaDate, toDayMonthYear, toJakartaIso } from '../src/domain/dates';
 import * as luxon from 'luxon';
 import { divRound, formatPercent, percent, toRupiah } from '../src/domain/money';
@@ -137,6 +138,24 @@ describe('balances', () => {
       interest: 40_000n,
       oldestDueDate: '2026-02-15',
     });
+  });
+  it('maps quality classes to OJK collectibility 1-5', () => {
+    expect(['LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET'].map((c) => collectibility(c as never))).toEqual([1, 2, 3, 4, 5]);
+  });
+  it('gives the last cleared payment and the principal and interest paid in the Jakarta year', () => {
+    const planned = [inst(1, '2025-12-01', 0n, 'DUE'), inst(2, '2026-01-01', 0n, 'DUE'), inst(3, '2026-02-01', 0n, 'DUE')];
+    const rep = (id: string, amount: bigint, paidAt: string, status: 'CLEARED' | 'PENDING' = 'CLEARED') => ({
+      id, providerLoanId: 'LN-1', amount, channel: 'BCA' as const, status, paidAt: new Date(paidAt), clearedAt: status === 'CLEARED' ? new Date(paidAt) : null, settlementOverdue: false,
+    });
+    // 2025-12-31T17:30Z is already 2026-01-01 in Jakarta (UTC+7).
+    const repayments = [rep('a', 270_000n, '2025-12-01T03:00:00Z'), rep('b', 100_000n, '2025-12-31T17:30:00Z'), rep('c', 50_000n, '2026-01-15T03:00:00Z'), rep('d', 270_000n, '2026-01-20T03:00:00Z', 'PENDING')];
+    const view = { loan: loan(planned), repayments, derived: true } as unknown as LoanView;
+    expect(lastPayment(view)).toEqual({ amount: 50_000n, date: '2026-01-15' });
+    // 270,000 paid in 2025 covers installment 1; 150,000 in 2026 pays installment 2's 20,000 interest, then 130,000 principal.
+    expect(paidInYear(view, '2026-03-01')).toEqual({ year: 2026, principal: 130_000n, interest: 20_000n });
+    expect(paidInYear(view, '2025-12-20')).toEqual({ year: 2025, principal: 250_000n, interest: 20_000n });
+    expect(paidInYear({ ...view, derived: false }, '2026-03-01')).toBeNull();
+    expect(lastPayment({ ...view, repayments: [repayments[3]!] })).toBeNull();
   });
   it('gives as next payment the earliest installment not yet due, never a late one', () => {
     expect(nextPaymentDue(l, '2026-03-02')?.seq).toBe(3);

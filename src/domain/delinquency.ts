@@ -37,6 +37,14 @@ export function qualityClass(dpd: number): QualityClass {
   return 'MACET';
 }
 
+/**
+ * OJK collectibility (kolektibilitas, as SLIK reports it) of a quality class: 1 LANCAR, 2 DALAM_PERHATIAN_KHUSUS,
+ * 3 KURANG_LANCAR, 4 DIRAGUKAN, 5 MACET.
+ */
+export function collectibility(c: QualityClass): 1 | 2 | 3 | 4 | 5 {
+  return (QUALITY_CLASSES.indexOf(c) + 1) as 1 | 2 | 3 | 4 | 5;
+}
+
 /** Orders classes best first: negative when `a` is better than `b`, 0 when equal. */
 export function compareQualityClass(a: QualityClass, b: QualityClass): number {
   return QUALITY_CLASSES.indexOf(a) - QUALITY_CLASSES.indexOf(b);

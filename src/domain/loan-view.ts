@@ -7,7 +7,7 @@
  * balances, arrears and reconciliation issues are then derived from the
  * cleared money only, pending money shown separately.
  */
-import type { LocalDate } from './dates';
+import { jakartaDate, type LocalDate } from './dates';
 import { arrears, type Arrears } from './delinquency';
 import {
   advanceLoanStatus,
@@ -20,6 +20,7 @@ import {
   reconcile,
   type ReconciliationIssue,
   settlementOverdue,
+  splitPaid,
 } from './ledger';
 import { sum } from './money';
 import type { BankChannel, Installment, Loan, LoanStatus, Repayment } from './types';
@@ -132,3 +133,56 @@ export function buildLoanView(i: LoanViewInput): LoanView {
   return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };
 }
 
+
+/** The last cleared payment of a loan (Plaid Liabilities `last_payment_amount` / `last_payment_date`). */
+export interface LastPayment {
+  /** Integer rupiah. */
+  readonly amount: bigint;
+  /** Jakarta date the borrower paid (`paidAt`). */
+  readonly date: LocalDate;
+}
+
+/**
+ * The loan's latest cleared repayment by payment time; null when none has cleared (pending money is not a
+ * payment yet). Reads `view.repayments`: the caller checks the REPAYMENTS consent.
+ */
+export function lastPayment(view: LoanView): LastPayment | null {
+  let last: RepaymentView | null = null;
+  for (const r of view.repayments) if (r.status === 'CLEARED' && (!last || r.paidAt > last.paidAt)) last = r;
+  return last ? { amount: last.amount, date: jakartaDate(last.paidAt) } : null;
+}
+
+/** Principal and interest paid in one Jakarta calendar year, integer rupiah (Plaid `ytd_principal_paid` / `ytd_interest_paid`). */
+export interface PaidInYear {
+  readonly year: number;
+  readonly principal: bigint;
+  readonly interest: bigint;
+}
+
+/**
+ * Principal and interest that cleared money paid in the Jakarta calendar year of `today`, by the date the
+ * borrower paid. Cleared money is applied oldest installment first and interest first within each installment
+ * (`applySchedule`, `splitPaid`), so the year's share is what the money paid up to 31 December pays minus what
+ * the money paid before 1 January pays. Null when the view's installments are the provider's own (repayments not readable).
+ */
+export function paidInYear(view: LoanView, today: LocalDate): PaidInYear | null {
+  if (!view.derived) return null;
+  const year = Number(today.slice(0, 4));
+  const yearStart = `${today.slice(0, 4)}-01-01`;
+  const planned = view.loan.installments.map((x) => ({ seq: x.seq, dueDate: x.dueDate, principal: x.principal, interest: x.interest, amountDue: x.amountDue }));
+  const cleared = view.repayments.filter((r) => r.status === 'CLEARED').map(ledgerOf);
+  const split = (list: LedgerRepayment[]) => {
+    let principal = 0n;
+    let interest = 0n;
+    for (const i of applySchedule(planned, list, today).installments) {
+      const p = splitPaid(i);
+      principal += p.principal;
+      interest += p.interest;
+    }
+    return { principal, interest };
+  };
+  const nextYearStart = `${year + 1}-01-01`;
+  const all = split(cleared.filter((r) => jakartaDate(r.paidAt) < nextYearStart));
+  const before = split(cleared.filter((r) => jakartaDate(r.paidAt) < yearStart));
+  return { year, principal: all.principal - before.principal, interest: all.interest - before.interest };
+}

@@ -12,6 +12,13 @@ export type ProviderCode = 'CAIRIN' | 'FINFRA' | 'DOMPET_KILAT';
 export const PROVIDER_CODES: readonly ProviderCode[] = ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'];
 export const PROVIDERS: readonly ProviderCode[] = ['CAIRIN', 'FINFRA', 'DOMPET_KILAT'];
 
+/**
+ * The lender's legal name per provider, as the provider's own documents give it (the Cairin brief: Cairin runs
+ * under PT Idana Solusi Sejahtera, OJK-licensed LPBBTI operator, KEP-29/D.05/2021); null where the documents name
+ * none (Finfra is infrastructure for lenders it does not name; Dompet Kilat is middleware).
+ */
+export const LENDER_LEGAL_NAMES: Readonly<Record<ProviderCode, string | null>> = { CAIRIN: 'PT Idana Solusi Sejahtera', FINFRA: null, DOMPET_KILAT: null };
+
 /** How a loan is repaid: one bullet payment at maturity, or scheduled installments. */
 export type LoanType = 'SINGLE_PAYMENT' | 'INSTALLMENT';
 

@@ -76,6 +76,37 @@ describe('Cairin repayment: DUE -> PENDING_SETTLEMENT -> PAID by sandbox events'
   });
 });
 
+describe('payments summary (Plaid Liabilities and SLIK fields)', () => {
+  it('gives the last cleared payment, principal and interest paid this Jakarta year, collectibility and the lender name', async () => {
+    const id = await loanIdOf('LN-0001');
+    const r = await s.gql(
+      `query($id: ID!) { loan(id: $id) { status qualityClass collectibility arrears { qualityClass collectibility }
+        installments { principal { amount } interest { amount } amountPaid { amount } }
+        repayments { status amount { amount } paidAt }
+        lastPayment { amount { amount currency } date } paidThisYear { year principal { amount } interest { amount } }
+        borrower { creditView { asOf providers { provider lenderName } } } } }`,
+      { id },
+    );
+    expect(r.errors).toBeUndefined();
+    const l = r.data.loan;
+    const today: string = l.borrower.creditView.asOf;
+    const jakarta = (iso: string) => new Date(Date.parse(iso) + 7 * 3600_000).toISOString().slice(0, 10);
+    const cleared = l.repayments.filter((x: any) => x.status === 'CLEARED').sort((a: any, b: any) => Date.parse(b.paidAt) - Date.parse(a.paidAt));
+    // The settlement test above cleared one Cairin repayment of this loan.
+    expect(cleared.length).toBeGreaterThan(0);
+    expect(l.lastPayment).toEqual({ amount: { amount: cleared[0].amount.amount, currency: 'IDR' }, date: jakarta(cleared[0].paidAt) });
+    // Nothing is overpaid here, so the year's principal + interest is the money cleared with a payment date this year.
+    const thisYear = cleared.filter((x: any) => jakarta(x.paidAt).slice(0, 4) === today.slice(0, 4)).reduce((t: bigint, x: any) => t + BigInt(x.amount.amount), 0n);
+    expect(l.paidThisYear.year).toBe(Number(today.slice(0, 4)));
+    expect(BigInt(l.paidThisYear.principal.amount) + BigInt(l.paidThisYear.interest.amount)).toBe(thisYear);
+    const order = ['LANCAR', 'DALAM_PERHATIAN_KHUSUS', 'KURANG_LANCAR', 'DIRAGUKAN', 'MACET'];
+    expect(l.collectibility).toBe(order.indexOf(l.qualityClass) + 1);
+    expect(l.arrears.collectibility).toBe(l.collectibility);
+    const names = Object.fromEntries(l.borrower.creditView.providers.map((p: any) => [p.provider, p.lenderName]));
+    expect(names.CAIRIN).toBe('PT Idana Solusi Sejahtera');
+  });
+});
+
 describe('SNAP notification checks', () => {
   const base = { paymentRequestId: 'TRX-NOPE', amount: 100000 };
   it('accepts HMAC-SHA512 banks (BRI) as well as RSA banks', async () => {

@@ -3,6 +3,7 @@ import { creditTotals, installmentOutstanding, nextPaymentDue } from '../../doma
 import { totalArrears, twp90, worstClass } from '../../domain/delinquency';
 import type { LoanView } from '../../domain/loan-view';
 import { formatPercent, sum } from '../../domain/money';
+import { LENDER_LEGAL_NAMES } from '../../domain/types';
 import type { CreditView, ProviderPart } from '../../core/credit.service';
 import { loansOf } from '../../core/credit.service';
 import { DateScalar } from '../scalars';
@@ -75,6 +76,14 @@ export class ProviderCreditStatusObject {
   @Field(() => String, { nullable: true, description: 'Error code when not OK: PROVIDER_UNAVAILABLE, PROVIDER_TIMEOUT, PROVIDER_BAD_RESPONSE, CONSENT_REQUIRED, CONSENT_REVOKED, CONSENT_EXPIRED.' })
   get errorCode(): string | null {
     return this.part.error?.code ?? null;
+  }
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The lender's legal name at this provider, as the provider's documents give it (Cairin: PT Idana Solusi Sejahtera, OJK-licensed LPBBTI operator); null where they name none (Finfra, Dompet Kilat).",
+  })
+  get lenderName(): string | null {
+    return LENDER_LEGAL_NAMES[this.part.provider];
   }
 
   @Field(() => FreshnessObject, { nullable: true, description: "Freshness of this provider's part; null when nothing was served." })

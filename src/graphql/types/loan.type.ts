@@ -27,9 +27,9 @@
  */
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
-import type { Arrears } from '../../domain/delinquency';
+import { type Arrears, collectibility } from '../../domain/delinquency';
 import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
-import type { LoanView, RepaymentView } from '../../domain/loan-view';
+import { lastPayment, type LoanView, paidInYear, type RepaymentView } from '../../domain/loan-view';
 import type { PayoffQuote } from '../../domain/payoff';
 import type { Freshness } from '../../domain/freshness';
 import type { LocalDate } from '../../domain/dates';
@@ -120,10 +120,14 @@ export class ArrearsObject {
   @Field(() => QualityClassEnum, { simple: true, description: 'OJK quality class of daysPastDue (POJK 10/2022).' })
   readonly qualityClass: string;
 
+  @Field(() => Int, { simple: true, description: 'OJK collectibility (kolektibilitas) 1-5 of qualityClass, as SLIK reports it: 1 LANCAR ... 5 MACET.' })
+  readonly collectibility: number;
+
   constructor(readonly a: Arrears) {
     this.oldestDueDate = a.oldestDueDate;
     this.daysPastDue = a.dpd;
     this.qualityClass = a.class;
+    this.collectibility = collectibility(a.class);
   }
 }
 
@@ -216,6 +220,41 @@ export class RepaymentObject {
     this.paidAt = r.paidAt;
     this.clearedAt = r.clearedAt;
     this.settlementOverdue = r.settlementOverdue;
+  }
+}
+
+@ObjectType('LastPayment', { simpleResolvers: true, description: "The loan's latest cleared repayment (Plaid Liabilities last_payment_amount and last_payment_date)." })
+export class LastPaymentObject {
+  @Field(() => MoneyObject, { description: 'Amount of that repayment.' })
+  readonly amount: MoneyObject;
+
+  @Field(() => DateScalar, { description: 'Jakarta date the borrower paid it.' })
+  readonly date: LocalDate;
+
+  constructor(amount: bigint, date: LocalDate) {
+    this.amount = MoneyObject.of(amount);
+    this.date = date;
+  }
+}
+
+@ObjectType('PaidInYear', {
+  simpleResolvers: true,
+  description: 'Principal and interest that cleared repayments paid in one Jakarta calendar year, by the date the borrower paid (Plaid Liabilities ytd_principal_paid and ytd_interest_paid).',
+})
+export class PaidInYearObject {
+  @Field(() => Int, { description: 'The calendar year (Asia/Jakarta).' })
+  readonly year: number;
+
+  @Field(() => MoneyObject, { description: 'Principal paid in that year (money applied oldest installment first, interest first within each).' })
+  readonly principal: MoneyObject;
+
+  @Field(() => MoneyObject, { description: 'Interest paid in that year.' })
+  readonly interest: MoneyObject;
+
+  constructor(year: number, principal: bigint, interest: bigint) {
+    this.year = year;
+    this.principal = MoneyObject.of(principal);
+    this.interest = MoneyObject.of(interest);
   }
 }
 
@@ -391,6 +430,20 @@ const loanDisbursements: LoanField<DisbursementObject[]> = function (_args, ctx)
   });
 };
 
+const loanLastPayment: LoanField<LastPaymentObject | null> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'REPAYMENTS'), () => {
+    const p = lastPayment(this.view);
+    return p ? new LastPaymentObject(p.amount, p.date) : null;
+  });
+};
+
+const loanPaidThisYear: LoanField<PaidInYearObject | null> = function (_args, ctx) {
+  return after(requireDomain(ctx, this, 'REPAYMENTS'), () => {
+    const p = paidInYear(this.view, this.today);
+    return p ? new PaidInYearObject(p.year, p.principal, p.interest) : null;
+  });
+};
+
 const loanArrears: LoanField<ArrearsObject> = function () {
   return new ArrearsObject(this.view.arrears);
 };
@@ -432,6 +485,9 @@ export class LoanObject implements Node {
 
   @Field(() => QualityClassEnum, { simple: true, description: 'OJK quality class from days past due (POJK 10/2022).' })
   readonly qualityClass: string;
+
+  @Field(() => Int, { simple: true, description: 'OJK collectibility (kolektibilitas) 1-5 of qualityClass, as SLIK reports it beside the P2P quality class: 1 LANCAR, 2 DALAM_PERHATIAN_KHUSUS, 3 KURANG_LANCAR, 4 DIRAGUKAN, 5 MACET.' })
+  readonly collectibility: number;
 
   @Field(() => [ReconciliationIssueObject], { simple: true, description: 'Mismatches between schedule, payments and running balance found by the ledger.' })
   readonly reconciliationIssues: ReconciliationIssueObject[];
@@ -486,6 +542,21 @@ export class LoanObject implements Node {
   })
   readonly repayments: LoanField<RepaymentObject[]> = loanRepayments;
 
+  @Field(() => LastPaymentObject, {
+    simple: true,
+    nullable: true,
+    description: 'The latest cleared repayment (amount and Jakarta date); null when none has cleared. Needs a consent covering REPAYMENTS.',
+  })
+  readonly lastPayment: LoanField<LastPaymentObject | null> = loanLastPayment;
+
+  @Field(() => PaidInYearObject, {
+    simple: true,
+    nullable: true,
+    description:
+      "Principal and interest paid this Jakarta calendar year (year to date) by cleared repayments; null when the installments are the provider's own (its repayments could not be read). Needs a consent covering REPAYMENTS.",
+  })
+  readonly paidThisYear: LoanField<PaidInYearObject | null> = loanPaidThisYear;
+
   @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
   readonly disbursements: LoanField<DisbursementObject[]> = loanDisbursements;
 
@@ -505,6 +576,7 @@ export class LoanObject implements Node {
     this.principal = MoneyObject.of(loan.principal);
     this.daysPastDue = view.arrears.dpd;
     this.qualityClass = view.arrears.class;
+    this.collectibility = collectibility(view.arrears.class);
     this.reconciliationIssues = view.issues.map((i) => new ReconciliationIssueObject(i));
     this.rate = loan.rate ? Object.assign(new InterestRateObject(), { percent: formatPercent(loan.rate.rate), period: loan.rate.period }) : null;
     this.tenor = Object.assign(new TenorObject(), loan.tenor);
