@@ -29,7 +29,8 @@ import {
   totalFlatInterest,
   type PlannedInstallment,
 } from '../src/domain/schedule';
-import type { BankChannel, Frequency, Installment, Loan, LoanStatus, RatePeriod, TenorUnit } from '../src/domain/types';
+import type { BankChannel, Frequency, Installment, Loan, LoanStatus, RatePeriod, Repayment, TenorUnit } from '../src/domain/types';
+import { buildLoanView } from '../src/domain/loan-view';
 
 // ---------------------------------------------------------------------------
 // helpers and arbitraries
@@ -499,10 +500,12 @@ describe('delinquency (POJK 10/2022)', () => {
 
   it('summarizes arrears of one loan', () => {
     const l = loan([due(1, '2026-02-01', 270_000n, 270_000n), due(2, '2026-03-01', 270_000n, 100_000n), due(3, '2026-04-01', 270_000n)]);
-    expect(arrears(l, '2026-03-01')).toEqual({ dpd: 0, class: 'LANCAR', overdueAmount: 0n });
-    expect(arrears(l, '2026-03-02')).toEqual({ dpd: 1, class: 'DALAM_PERHATIAN_KHUSUS', overdueAmount: 170_000n });
-    expect(arrears(l, '2026-06-01')).toEqual({ dpd: 92, class: 'MACET', overdueAmount: 170_000n + 270_000n });
-    expect(arrears({ ...l, status: 'PAID_OFF' }, '2026-06-01')).toEqual({ dpd: 0, class: 'LANCAR', overdueAmount: 0n });
+    expect(arrears(l, '2026-03-01')).toMatchObject({ dpd: 0, class: 'LANCAR', overdueAmount: 0n, oldestDueDate: null });
+    expect(arrears(l, '2026-03-02')).toMatchObject({ dpd: 1, class: 'DALAM_PERHATIAN_KHUSUS', overdueAmount: 170_000n, oldestDueDate: '2026-03-01' });
+    expect(arrears(l, '2026-06-01')).toMatchObject({ dpd: 92, class: 'MACET', overdueAmount: 170_000n + 270_000n });
+    expect(arrears({ ...l, status: 'PAID_OFF' }, '2026-06-01')).toEqual({ dpd: 0, class: 'LANCAR', overdueAmount: 0n, principal: 0n, interest: 0n, oldestDueDate: null });
+    // A loan the provider closed over an unpaid schedule still owes: its arrears count.
+    expect(arrears({ ...l, status: 'CLOSED_WITH_BALANCE' }, '2026-06-01')).toMatchObject({ dpd: 92, class: 'MACET', overdueAmount: 440_000n });
   });
 
   it('computes TWP90 as the share of outstanding more than 90 days late', () => {
@@ -519,5 +522,46 @@ describe('delinquency (POJK 10/2022)', () => {
     expect(formatPercent(t.share!)).toBe('30');
     expect(twp90([], today)).toEqual({ outstandingOver90: 0n, totalOutstanding: 0n, share: null });
     expect(twp90([paidOff], today).share).toBeNull();
+  });
+});
+
+describe('closed loans never hide debt', () => {
+  const lag = { BCA: 60, MANDIRI: 60, BRI: 60, BNI: 60, OTHER: 60 } as const;
+  const schedule = [due(1, '2026-02-01', 270_000n), due(2, '2026-03-01', 270_000n)];
+  const paid = (id: string, amount: bigint): Repayment => ({ id, providerLoanId: 'LN-2', amount, channel: 'BCA', status: 'CLEARED', paidAt: new Date('2026-01-30T03:00:00Z'), clearedAt: new Date('2026-01-30T04:00:00Z') });
+  const view = (status: LoanStatus, repayments: Repayment[], reported: LoanStatus | null = null) =>
+    buildLoanView({
+      loan: { ...loan(schedule, status), principal: 500_000n },
+      providerRepayments: repayments,
+      eventRepayments: [],
+      settlements: [],
+      reported: reported ? { status: reported, amountPaid: null, numberOfPay: null } : null,
+      today: '2026-06-01',
+      now: new Date('2026-06-01T03:00:00Z'),
+      lagMinutes: lag,
+    });
+
+  it('keeps the unpaid amount, DPD and class of a loan the provider closed, with CLOSED_WITH_BALANCE', () => {
+    const v = view('CLOSED', [paid('t1', 270_000n)]);
+    expect(v.loan.status).toBe('CLOSED_WITH_BALANCE');
+    expect(v.balances.total).toBe(270_000n);
+    expect(v.arrears).toMatchObject({ dpd: 92, class: 'MACET', overdueAmount: 270_000n });
+    expect(v.issues).toContainEqual(expect.objectContaining({ kind: 'CLOSED_WITH_BALANCE', amount: 270_000n }));
+  });
+
+  it('gives STATUS_WITHOUT_PAYMENT when the provider (or its event) says repaid without the cleared money', () => {
+    for (const v of [view('PAID_OFF', []), view('ACTIVE', [], 'PAID_OFF')]) {
+      expect(v.loan.status).toBe('CLOSED_WITH_BALANCE');
+      expect(v.balances.total).toBe(540_000n);
+      expect(v.issues).toContainEqual(expect.objectContaining({ kind: 'STATUS_WITHOUT_PAYMENT', amount: 540_000n }));
+    }
+  });
+
+  it('lets only cleared money make a loan paid', () => {
+    const v = view('CLOSED', [paid('t1', 270_000n), paid('t2', 270_000n)]);
+    expect(v.loan.status).toBe('CLOSED');
+    expect(v.balances.total).toBe(0n);
+    expect(v.issues.map((i) => i.kind)).not.toContain('CLOSED_WITH_BALANCE');
+    expect(view('ACTIVE', [paid('t1', 270_000n), paid('t2', 270_000n)]).loan.status).toBe('PAID_OFF');
   });
 });

@@ -11,7 +11,7 @@ import type { ConsentDomain } from '../domain/consent';
 import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
 import type { LoanView } from '../domain/loan-view';
 import { type PayoffQuote, PayoffRangeError, payoffQuote } from '../domain/payoff';
-import type { ProviderCode } from '../domain/types';
+import { OWING_STATUSES, type ProviderCode } from '../domain/types';
 import type { Consent, ProviderAccount } from '../generated/prisma/client';
 import { cacheLookups } from '../metrics';
 import { AccountCache, type AccountData, freshnessOf } from './account-cache';
@@ -162,14 +162,14 @@ export class CreditService {
   }
 
   /**
-   * A payoff quote on `asOf` for an ACTIVE loan, also one past its maturity or in arrears (`payoffQuote` in
-   * src/domain/payoff.ts); null for a loan that owes nothing (not ACTIVE) or whose terms (rate, disbursement
+   * A payoff quote on `asOf` for a loan that owes (ACTIVE or CLOSED_WITH_BALANCE), also one past its maturity or
+   * in arrears (`payoffQuote` in src/domain/payoff.ts); null for a loan that owes nothing or whose terms (rate, disbursement
    * and maturity dates) the provider does not give.
    * @throws InvalidInput when asOf is before today (or before the disbursement).
    */
   payoffQuote(view: LoanView, asOf: LocalDate, today: LocalDate): PayoffQuote | null {
     const loan = view.loan;
-    if (loan.status !== 'ACTIVE' || !loan.rate || !loan.disbursedOn || !loan.maturityDate) return null;
+    if (!OWING_STATUSES.has(loan.status) || !loan.rate || !loan.disbursedOn || !loan.maturityDate) return null;
     try {
       return payoffQuote({ principal: loan.principal, rate: loan.rate, disbursedOn: loan.disbursedOn, maturityDate: loan.maturityDate, installments: loan.installments, asOf, today, convention: 'FLAT_ACCRUED' });
     } catch (e) {

@@ -5,17 +5,17 @@
  */
 import { daysBetween, type LocalDate } from './dates';
 import { max, sum } from './money';
-import type { Installment, Loan } from './types';
+import { type Installment, type Loan, OWING_STATUSES } from './types';
 
-/** Statuses whose balance is owed (money has left the lender). */
-const OWING = new Set<Loan['status']>(['ACTIVE']);
+/** Statuses whose balance is owed (money has left the lender, not all of it is back). */
+const OWING = OWING_STATUSES;
 
 /** Unpaid part of one installment (amountDue - amountPaid, never negative). */
 export function installmentOutstanding(i: Installment): bigint {
   return max(0n, i.amountDue - i.amountPaid);
 }
 
-/** What the borrower still owes on a loan (principal + scheduled interest), from its schedule. 0 unless ACTIVE. */
+/** What the borrower still owes on a loan (principal + scheduled interest), from its schedule. 0 unless owing (ACTIVE, CLOSED_WITH_BALANCE). */
 export function loanOutstanding(loan: Loan): bigint {
   if (!OWING.has(loan.status)) return 0n;
   return sum(loan.installments.map(installmentOutstanding));

@@ -11,7 +11,7 @@ import { daysPastDue, installmentOutstanding, loanOutstanding, overdueAmount } f
 import { splitPaid } from './ledger';
 import type { LocalDate } from './dates';
 import type { Rate } from './money';
-import type { Loan } from './types';
+import { type Loan, OWING_STATUSES } from './types';
 
 /**
  * OJK quality class of a loan, best to worst:
@@ -77,14 +77,14 @@ export interface Arrears {
 
 /**
  * Days past due, quality class and the overdue amount split into principal and interest, of one loan on
- * `today` (all zero/LANCAR unless the loan is ACTIVE). An installment is late from the day after its due date.
+ * `today` (all zero/LANCAR unless the loan owes: ACTIVE or CLOSED_WITH_BALANCE). An installment is late from the day after its due date.
  */
 export function arrears(loan: Loan, today: LocalDate): Arrears {
   const dpd = daysPastDue(loan, today);
   let principal = 0n;
   let interest = 0n;
   let oldestDueDate: LocalDate | null = null;
-  if (loan.status === 'ACTIVE') {
+  if (OWING_STATUSES.has(loan.status)) {
     for (const i of loan.installments) {
       if (i.dueDate >= today || installmentOutstanding(i) === 0n) continue;
       const paid = splitPaid(i);

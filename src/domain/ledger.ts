@@ -336,6 +336,23 @@ export type ReconciliationIssue =
       readonly amount: bigint;
     }
   | {
+      /**
+       * The provider closed the loan (CLOSED) while cleared money does not cover the schedule (a write-off,
+       * a restructuring): the unpaid amount stays owed in the view.
+       */
+      readonly kind: 'CLOSED_WITH_BALANCE';
+      readonly message: string;
+      /** Unpaid amount of the schedule (cleared money only), integer rupiah. */
+      readonly amount: bigint;
+    }
+  | {
+      /** The provider marked the loan repaid (PAID_OFF) while cleared money does not cover the schedule. */
+      readonly kind: 'STATUS_WITHOUT_PAYMENT';
+      readonly message: string;
+      /** Unpaid amount of the schedule (cleared money only), integer rupiah. */
+      readonly amount: bigint;
+    }
+  | {
       /** The provider's stated totals disagree with the cleared repayments we hold. */
       readonly kind: 'PROVIDER_TOTAL_MISMATCH';
       readonly message: string;

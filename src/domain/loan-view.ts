@@ -23,7 +23,7 @@ import {
   splitPaid,
 } from './ledger';
 import { sum } from './money';
-import type { BankChannel, Installment, Loan, LoanStatus, Repayment } from './types';
+import { type BankChannel, type Installment, type Loan, type LoanStatus, OWING_STATUSES, type Repayment } from './types';
 
 /** A settlement confirmation as stored (SNAP payment notification). */
 export interface KnownSettlement {
@@ -118,6 +118,16 @@ export function buildLoanView(i: LoanViewInput): LoanView {
   const owed = sum(installments.map((x) => x.amountDue - x.amountPaid));
   if (derived && status === 'ACTIVE' && installments.length > 0 && owed === 0n) status = 'PAID_OFF';
 
+  // Only cleared money makes a loan paid: a provider's CLOSED or PAID_OFF over an unpaid schedule keeps the debt.
+  let closedIssue: ReconciliationIssue | null = null;
+  if ((status === 'CLOSED' || status === 'PAID_OFF') && installments.length > 0 && owed > 0n) {
+    closedIssue =
+      status === 'CLOSED'
+        ? { kind: 'CLOSED_WITH_BALANCE', message: `the provider closed the loan with ${owed} rupiah of its schedule unpaid by cleared money`, amount: owed }
+        : { kind: 'STATUS_WITHOUT_PAYMENT', message: `the provider marked the loan repaid, but cleared money leaves ${owed} rupiah of its schedule unpaid`, amount: owed };
+    status = 'CLOSED_WITH_BALANCE';
+  }
+
   const loan = { ...i.loan, status, installments };
   const issues = reconcile(
     planned,
@@ -128,8 +138,9 @@ export function buildLoanView(i: LoanViewInput): LoanView {
       ? { amountPaid: i.reported.amountPaid ?? undefined, numberOfPay: i.reported.numberOfPay ?? undefined }
       : undefined,
   );
+  if (closedIssue) issues.push(closedIssue);
   const repayments = merged.map((r) => ({ ...r, settlementOverdue: settlementOverdue(ledgerOf(r), i.lagMinutes, i.now) }));
-  const balances = status === 'ACTIVE' ? loanBalances(installments, derived ? ledger : []) : { principal: 0n, interest: 0n, lateFees: 0n, pending: 0n, total: 0n };
+  const balances = OWING_STATUSES.has(status) ? loanBalances(installments, derived ? ledger : []) : { principal: 0n, interest: 0n, lateFees: 0n, pending: 0n, total: 0n };
   return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };
 }
 

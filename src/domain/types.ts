@@ -27,8 +27,14 @@ export type LoanType = 'SINGLE_PAYMENT' | 'INSTALLMENT';
  * PENDING: applied, awaiting agreement; SIGNING: agreement out for signature;
  * APPROVED: signed, awaiting disbursement; ACTIVE: disbursed, balance owed;
  * PAID_OFF: fully repaid; REJECTED: refused before disbursement; CLOSED: closed by the provider otherwise.
+ * CLOSED_WITH_BALANCE is never a provider's status: the loan view (`buildLoanView`) gives it to a loan the
+ * provider closed or marked repaid while cleared money does not cover its schedule; it still owes (outstanding,
+ * days past due and quality class count as for ACTIVE). Only cleared money makes a loan PAID_OFF.
  */
-export type LoanStatus = 'PENDING' | 'SIGNING' | 'APPROVED' | 'ACTIVE' | 'PAID_OFF' | 'REJECTED' | 'CLOSED';
+export type LoanStatus = 'PENDING' | 'SIGNING' | 'APPROVED' | 'ACTIVE' | 'PAID_OFF' | 'REJECTED' | 'CLOSED' | 'CLOSED_WITH_BALANCE';
+
+/** Statuses of a loan that owes money: ACTIVE and CLOSED_WITH_BALANCE (balances, arrears and payoff count them). */
+export const OWING_STATUSES: ReadonlySet<LoanStatus> = new Set<LoanStatus>(['ACTIVE', 'CLOSED_WITH_BALANCE']);
 
 /** Unit of a tenor. */
 export type TenorUnit = 'DAY' | 'WEEK' | 'MONTH';

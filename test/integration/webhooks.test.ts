@@ -184,6 +184,23 @@ describe('Finfra callbacks', () => {
     await settle();
     expect((await loan(l.loanUniqueId)).status).toBe('PAID_OFF');
   });
+
+  it('keeps the debt of a loan Finfra marks REPAID without the cleared money (CLOSED_WITH_BALANCE, STATUS_WITHOUT_PAYMENT)', async () => {
+    const first = finfraTarget().loan.loanUniqueId;
+    const l = s.sandbox.dataset.finfra.flatMap((u) => u.loans).find((x) => x.status === 'DISBURSED' && x.loanUniqueId !== first && x.installments.filter((i) => i.paid === 0n).length >= 2)!;
+    expect(l).toBeTruthy();
+    const before = await loan(l.loanUniqueId);
+    expect(before.status).toBe('ACTIVE');
+    await s.sender.finfra('users', 'loan', 'REPAID', { loanUniqueId: l.loanUniqueId, status: 'REPAID' });
+    await settle();
+    const after = await loan(l.loanUniqueId);
+    expect(after.status).toBe('CLOSED_WITH_BALANCE');
+    expect(after.outstanding.total.amount).toBe(before.outstanding.total.amount);
+    expect(BigInt(after.outstanding.total.amount)).toBeGreaterThan(0n);
+    expect(after.daysPastDue).toBe(before.daysPastDue);
+    expect(after.qualityClass).toBe(before.qualityClass);
+    expect(after.reconciliationIssues).toContainEqual(expect.objectContaining({ kind: 'STATUS_WITHOUT_PAYMENT' }));
+  });
 });
 
 describe('Dompet Kilat callbacks', () => {

@@ -23,7 +23,7 @@ registerEnumType(LoanTypeEnum, {
   description: 'SINGLE_PAYMENT: principal and interest repaid at maturity (Finfra single-payment). INSTALLMENT: scheduled installments (Cairin, Finfra BNPL, Dompet Kilat MONTH tenors).',
 });
 
-export const LoanStatusEnum = enumOf('PENDING', 'SIGNING', 'APPROVED', 'ACTIVE', 'PAID_OFF', 'REJECTED', 'CLOSED');
+export const LoanStatusEnum = enumOf('PENDING', 'SIGNING', 'APPROVED', 'ACTIVE', 'PAID_OFF', 'REJECTED', 'CLOSED', 'CLOSED_WITH_BALANCE');
 registerEnumType(LoanStatusEnum, {
   name: 'LoanStatus',
   description: 'One lifecycle for every provider.',
@@ -32,9 +32,13 @@ registerEnumType(LoanStatusEnum, {
     SIGNING: { description: 'Agreement out for signature (Finfra SIGNING).' },
     APPROVED: { description: 'Signed or approved, not yet disbursed (Finfra ACTIVE, Cairin pending_disbursement).' },
     ACTIVE: { description: 'Disbursed; a balance is owed (Finfra DISBURSED, Cairin active, Dompet Kilat active).' },
-    PAID_OFF: { description: 'Fully repaid (Finfra REPAID, Cairin paid_off, Dompet Kilat completed).' },
+    PAID_OFF: { description: 'Fully repaid: cleared money covers the schedule (the provider says Finfra REPAID, Cairin paid_off, Dompet Kilat completed, or the ledger shows it).' },
     REJECTED: { description: 'Refused before disbursement.' },
-    CLOSED: { description: 'Closed by the provider otherwise (Dompet Kilat closed).' },
+    CLOSED: { description: 'Closed by the provider otherwise (Dompet Kilat closed), with nothing of the schedule unpaid.' },
+    CLOSED_WITH_BALANCE: {
+      description:
+        'Closed or marked repaid by the provider while cleared money does not cover the schedule (a write-off, a status without payment): it still owes, with reconciliation issue CLOSED_WITH_BALANCE or STATUS_WITHOUT_PAYMENT. Never a provider status.',
+    },
   },
 });
 

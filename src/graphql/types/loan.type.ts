@@ -334,7 +334,7 @@ export class OutstandingBalanceObject {
 
 @ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
-  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT or PROVIDER_TOTAL_MISMATCH.' })
+  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule) or STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money).' })
   readonly kind: string;
 
   @Field(() => String)
@@ -474,7 +474,11 @@ export class LoanObject implements Node {
   @Field(() => LoanTypeEnum, { simple: true })
   readonly type: string;
 
-  @Field(() => LoanStatusEnum, { simple: true, description: "The provider's status, moved forward by events (never back) and to PAID_OFF when cleared money covers the schedule." })
+  @Field(() => LoanStatusEnum, {
+    simple: true,
+    description:
+      "The provider's status, moved forward by events (never back) and to PAID_OFF when cleared money covers the schedule. CLOSED_WITH_BALANCE when the provider closed the loan or marked it repaid while cleared money does not cover the schedule: it still owes (outstanding, days past due and quality class as for ACTIVE), with a reconciliation issue saying why.",
+  })
   readonly status: string;
 
   @Field(() => MoneyObject, { simple: true, description: 'Amount lent (Cairin `principal`, Finfra `amount`, Dompet Kilat `loanData.amount`).' })
@@ -513,13 +517,13 @@ export class LoanObject implements Node {
   @Field(() => FreshnessObject, { simple: true, description: 'When and from where this loan was read, and whether it is stale.' })
   readonly freshness: FreshnessObject;
 
-  @Field(() => OutstandingBalanceObject, { simple: true, description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless ACTIVE. Needs `payoff:read`.' })
+  @Field(() => OutstandingBalanceObject, { simple: true, description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless the loan owes (ACTIVE or CLOSED_WITH_BALANCE). Needs `payoff:read`.' })
   readonly outstanding: PayoffField<OutstandingBalanceObject> = loanOutstandingBalance;
 
   @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
   readonly overdueAmount: PayoffField<MoneyObject> = loanOverdueAmount;
 
-  @Field(() => ArrearsObject, { simple: true, description: "What is past due on this loan: amount split into principal and interest, the oldest unpaid due date, days past due. Zero unless ACTIVE." })
+  @Field(() => ArrearsObject, { simple: true, description: "What is past due on this loan: amount split into principal and interest, the oldest unpaid due date, days past due. Zero unless the loan owes (ACTIVE or CLOSED_WITH_BALANCE)." })
   readonly arrears: LoanField<ArrearsObject> = loanArrears;
 
   @Field(() => [InstallmentObject], { simple: true, nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
