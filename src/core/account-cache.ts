@@ -1,6 +1,6 @@
 /**
  * The one cache writer. `AccountCache.refresh` reads one provider account and
- * stores every snapshot kind the given consents cover (LOANS always, REPAYMENTS
+ * stores every snapshot kind the given consents cover (LOANS always, with the account's credit limit; REPAYMENTS
  * and DISBURSEMENTS when a consent covers them), and records the pending
  * repayments it saw in the ledger. The credit view, `loan(id)` and the sync jobs
  * all read through it, so a backfill leaves exactly what a read needs.
@@ -9,7 +9,7 @@
  */
 import { covers } from '../domain/consent';
 import type { ConsentDomain } from '../domain/consent';
-import { type Freshness, reviveDisbursements, reviveLoans, reviveRepayments } from '../domain/freshness';
+import { type Freshness, reviveDisbursements, reviveLoanList, reviveRepayments } from '../domain/freshness';
 import type { Disbursement, Loan, Repayment } from '../domain/types';
 import type { Consent, ProviderAccount, ProviderSnapshot } from '../generated/prisma/client';
 import type { Logger } from '../logger';
@@ -34,6 +34,8 @@ export interface ReadList<T> {
 /** What one read of an account gave. */
 export interface AccountData {
   readonly loans: Loan[];
+  /** The credit limit the provider grants the account, integer rupiah; null when it gives none (or it could not be read). */
+  readonly creditLimit: bigint | null;
   readonly repayments: ReadList<Repayment>;
   readonly disbursements: ReadList<Disbursement>;
   /** When the oldest data used was fetched from the provider. */
@@ -73,21 +75,26 @@ export class AccountCache {
             },
           )
         : Promise.resolve({ rows: null });
-    const [loans, repayments, disbursements] = await Promise.all([
+    const [loans, creditLimit, repayments, disbursements] = await Promise.all([
       reads.loans(ref),
+      // The same provider call as the loans where there is one; a limit that cannot be read is left unknown.
+      reads.creditLimit(ref).catch((e: unknown) => {
+        this.log.warn({ provider: account.provider, accountId: account.id, err: (e as Error).message }, 'credit limit read failed');
+        return null;
+      }),
       list('REPAYMENTS', () => reads.repayments(ref)),
       list('DISBURSEMENTS', () => reads.disbursements(ref)),
     ]);
     const writes: SnapshotWrite[] = [];
     for (const c of consents) {
       const save = (domain: ConsentDomain, data: unknown) => writes.push({ consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
-      save('LOANS', loans);
+      save('LOANS', { loans, creditLimit });
       if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) save('REPAYMENTS', repayments.rows);
       if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) save('DISBURSEMENTS', disbursements.rows);
     }
     await Promise.all([saveSnapshots(this.sql, writes), recordPendingRepayments(this.sql, account.provider, repayments.rows)]);
     this.invalidation?.tags([accountTag(account.id)], reader);
-    return { loans, repayments, disbursements, fetchedAt: now, eventAt: null };
+    return { loans, creditLimit, repayments, disbursements, fetchedAt: now, eventAt: null };
   }
 
   /**
@@ -113,7 +120,8 @@ export class AccountCache {
     const disbursements = list('DISBURSEMENTS', reviveDisbursements);
     if (!repayments || !disbursements) return null;
     const fetchedAt = used.reduce((oldest, s) => (s.fetchedAt < oldest ? s.fetchedAt : oldest), loans.fetchedAt);
-    return { loans: reviveLoans(loans.payload), repayments, disbursements, fetchedAt, eventAt: loans.eventAt };
+    const held = reviveLoanList(loans.payload);
+    return { loans: held.loans, creditLimit: held.creditLimit, repayments, disbursements, fetchedAt, eventAt: loans.eventAt };
   }
 }
 

@@ -196,7 +196,8 @@ export async function writeLedger(tx: LedgerTx, callbacks: readonly (readonly Le
 /**
  * Marks the cached loan lists that hold any of `loans` as touched by an event at `at`
  * (`ProviderSnapshot.eventAt`, only ever moved later), so reads show them as older than the ledger. One
- * statement: each loan is looked up through the GIN index on the snapshot payload, and the rows are
+ * statement: each loan is looked up through the GIN index on the snapshot payload (`{ loans: [...] }`, or the
+ * bare array of loans of snapshots written before credit limits were kept), and the rows are
  * locked in id order, so two transactions stamping the same lists cannot deadlock.
  */
 export async function stampSnapshots(tx: LedgerTx, loans: readonly TouchedLoan[], at: Date): Promise<void> {
@@ -205,7 +206,7 @@ export async function stampSnapshots(tx: LedgerTx, loans: readonly TouchedLoan[]
     `UPDATE "ProviderSnapshot" SET "eventAt" = GREATEST("eventAt", $1)
      WHERE "id" IN (
        SELECT s."id" FROM unnest($2::text[], $3::jsonb[]) AS t(provider, doc)
-       JOIN "ProviderSnapshot" s ON s."payload" @> t.doc AND s."domain" = 'LOANS'
+       JOIN "ProviderSnapshot" s ON (s."payload" @> jsonb_build_object('loans', t.doc) OR s."payload" @> t.doc) AND s."domain" = 'LOANS'
        JOIN "ProviderAccount" a ON a."id" = s."accountId" AND a."provider"::text = t.provider
        ORDER BY s."id" FOR UPDATE OF s)`,
     [at, loans.map((l) => l.provider), loans.map((l) => JSON.stringify([{ providerLoanId: l.providerLoanId }]))],

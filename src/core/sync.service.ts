@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { covers, effectiveStatus } from '../domain/consent';
 import { jakartaDate } from '../domain/dates';
-import { type FreshnessPolicy, nearDue, reviveLoans, reviveRepayments } from '../domain/freshness';
+import { type FreshnessPolicy, nearDue, reviveLoanList, reviveRepayments } from '../domain/freshness';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
@@ -84,13 +84,14 @@ export class SyncService {
       if (wanted && kind === 'DUE_REFRESH') {
         const loansSnap = a.snapshots.find((x) => x.domain === 'LOANS');
         const repaySnap = a.snapshots.find((x) => x.domain === 'REPAYMENTS');
-        wanted = !loansSnap || nearDue(reviveLoans(loansSnap.payload), repaySnap ? reviveRepayments(repaySnap.payload) : null, jakartaDate(this.clock.now()), this.freshness);
+        wanted = !loansSnap || nearDue(reviveLoanList(loansSnap.payload).loans, repaySnap ? reviveRepayments(repaySnap.payload) : null, jakartaDate(this.clock.now()), this.freshness);
       }
       if (!wanted) summary.skipped++;
       else {
         try {
           const read = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
-          const hash = createHash('sha256').update(snapshotJson(read.loans)).digest('hex');
+          // The LOANS snapshot as AccountCache.refresh stores it (its content hash).
+          const hash = createHash('sha256').update(snapshotJson({ loans: read.loans, creditLimit: read.creditLimit })).digest('hex');
           summary.loansFetched += read.loans.length;
           if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += read.loans.length;
           // One access entry per consent and domain read for it.

@@ -51,6 +51,23 @@ type Json = Record<string, unknown>;
 const big = (v: unknown): bigint => BigInt(v as string);
 const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(v as string));
 
+/** A LOANS snapshot: the account's loans and the credit limit the provider grants it (null: none given). */
+export interface LoanList {
+  readonly loans: Loan[];
+  /** Integer rupiah. */
+  readonly creditLimit: bigint | null;
+}
+
+/**
+ * A LOANS snapshot payload: `{ loans, creditLimit }`, or (snapshots written before credit limits were read) the
+ * array of loans alone, whose credit limit is then unknown (null).
+ */
+export function reviveLoanList(payload: unknown): LoanList {
+  if (Array.isArray(payload)) return { loans: reviveLoans(payload), creditLimit: null };
+  const p = payload as { loans: unknown; creditLimit?: string | null };
+  return { loans: reviveLoans(p.loans), creditLimit: p.creditLimit === undefined || p.creditLimit === null ? null : BigInt(p.creditLimit) };
+}
+
 /** Loans from a snapshot payload (bigint amounts were stored as decimal strings). */
 export function reviveLoans(payload: unknown): Loan[] {
   return (payload as Json[]).map((l) => {

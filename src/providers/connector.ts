@@ -40,6 +40,12 @@ export interface ProviderReads {
   profile(account: AccountRef): Promise<ProviderBorrower | null>;
   /** Every loan of the account, each with its installment schedule. */
   loans(account: AccountRef): Promise<Loan[]>;
+  /**
+   * The credit limit the provider grants the account, integer rupiah, or null when the provider gives none
+   * (Cairin `limit.approvedLimit` of the loan list, Dompet Kilat `plafons` of the borrower record; Finfra none).
+   * Read with the loans (the same provider call where there is one).
+   */
+  creditLimit(account: AccountRef): Promise<bigint | null>;
   /** Repayments of the account (all loans), newest first. */
   repayments(account: AccountRef): Promise<Repayment[]>;
   /** Disbursements of the account (all loans), newest first. */

@@ -107,6 +107,31 @@ describe('payments summary (Plaid Liabilities and SLIK fields)', () => {
   });
 });
 
+describe('credit limits', () => {
+  it('gives each provider account the limit its provider grants, what is left of it, and the total, from a live read and from the cache', async () => {
+    const id = await loanIdOf('LN-0001');
+    const q = `query($id: ID!) { loan(id: $id) { borrower { creditView { totalCreditLimit { amount currency } providers { provider creditLimit { amount } availableCredit { amount } freshness { source } } loans { provider outstanding { principal { amount } } } } } } }`;
+    const john = s.sandbox.dataset.cairin.find((a) => a.nik === '362638287638783')!;
+    const dk = s.sandbox.dataset.dompetKilat.find((b) => b.idNumber === '362638287638783')!;
+    for (const round of ['live or cached', 'cached']) {
+      const r = await s.gql(q, { id });
+      expect(r.errors, round).toBeUndefined();
+      const v = r.data.loan.borrower.creditView;
+      const by = Object.fromEntries(v.providers.map((p: any) => [p.provider, p]));
+      expect(by.CAIRIN.creditLimit).toEqual({ amount: String(john.approvedLimit) });
+      expect(by.DOMPET_KILAT.creditLimit).toEqual({ amount: dk.plafons });
+      expect(by.FINFRA.creditLimit).toBeNull();
+      expect(by.FINFRA.availableCredit).toBeNull();
+      for (const p of ['CAIRIN', 'DOMPET_KILAT']) {
+        const used = v.loans.filter((l: any) => l.provider === p).reduce((t: bigint, l: any) => t + BigInt(l.outstanding.principal.amount), 0n);
+        const limit = BigInt(by[p].creditLimit.amount);
+        expect(by[p].availableCredit.amount).toBe(String(used >= limit ? 0n : limit - used));
+      }
+      expect(v.totalCreditLimit).toEqual({ amount: String(john.approvedLimit + BigInt(dk.plafons)), currency: 'IDR' });
+    }
+  });
+});
+
 describe('SNAP notification checks', () => {
   const base = { paymentRequestId: 'TRX-NOPE', amount: 100000 };
   it('accepts HMAC-SHA512 banks (BRI) as well as RSA banks', async () => {

@@ -103,6 +103,25 @@ export class ProviderCreditStatusObject {
     return this.part.loans ? MoneyObject.of(sum(this.part.loans.map((v) => v.balances.total))) : null;
   }
 
+  @Field(() => MoneyObject, {
+    nullable: true,
+    description: 'The credit limit the provider grants the account (Cairin `limit.approvedLimit` of the loan list, Dompet Kilat `plafons`); null when the provider gives none (Finfra) or nothing was served.',
+  })
+  get creditLimit(): MoneyObject | null {
+    return this.part.creditLimit === null ? null : MoneyObject.of(this.part.creditLimit);
+  }
+
+  @Authorized('payoff:read')
+  @Field(() => MoneyObject, {
+    nullable: true,
+    description: "What is left of the credit limit: creditLimit less the unpaid principal of this provider's loans (never below 0); null without a limit. Needs `payoff:read`.",
+  })
+  get availableCredit(): MoneyObject | null {
+    if (this.part.creditLimit === null || !this.part.loans) return null;
+    const used = sum(this.part.loans.map((v) => v.balances.principal));
+    return MoneyObject.of(used >= this.part.creditLimit ? 0n : this.part.creditLimit - used);
+  }
+
   @Field(() => ArrearsObject, { nullable: true, description: "What is past due at this provider (its loans' arrears added up); null when nothing was served." })
   get overdue(): ArrearsObject | null {
     return this.part.loans ? new ArrearsObject(totalArrears(this.part.loans.map((v) => v.arrears))) : null;
@@ -168,6 +187,15 @@ export class CreditViewObject {
   @Field(() => MoneyObject, { description: 'Sum of unpaid installments past their due date. Needs `payoff:read`.' })
   get totalOverdue(): MoneyObject {
     return MoneyObject.of(sum(this.views.map((v) => v.arrears.overdueAmount)));
+  }
+
+  @Field(() => MoneyObject, {
+    nullable: true,
+    description: 'Sum of the credit limits of the providers that give one (ProviderCreditStatus.creditLimit); null when none does.',
+  })
+  get totalCreditLimit(): MoneyObject | null {
+    const limits = this.parts.flatMap((p) => (p.creditLimit === null ? [] : [p.creditLimit]));
+    return limits.length ? MoneyObject.of(sum(limits)) : null;
   }
 
   @Field(() => ArrearsObject, { description: "What is past due across the providers that answered: amounts added up, the oldest unpaid due date, the largest days past due." })

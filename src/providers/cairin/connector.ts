@@ -82,6 +82,9 @@ export class CairinConnector implements ProviderConnector {
           return x ? [toLoan(x, a.id)] : [];
         });
       },
+      async creditLimit(a) {
+        return BigInt((await lists.load(a)).limit.approvedLimit);
+      },
       async repayments(a) {
         return toRepayments(await history.load(a));
       },

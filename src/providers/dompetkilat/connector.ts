@@ -56,6 +56,10 @@ export class DompetKilatConnector implements ProviderConnector {
         const loan = r ? toLoan(r, a.id, today()) : null;
         return loan ? [loan] : [];
       },
+      async creditLimit(a) {
+        const r = await records.load(a.externalId);
+        return r?.plafons !== undefined ? BigInt(r.plafons) : null;
+      },
       async repayments() {
         return [];
       },

@@ -69,6 +69,10 @@ export class FinfraConnector implements ProviderConnector {
       async loans(a) {
         return (await allDetails(a)).map((d) => toLoan(d, a.id));
       },
+      async creditLimit() {
+        // Finfra's documents give no credit limit per borrower.
+        return null;
+      },
       async repayments(a) {
         return (await allDetails(a)).flatMap(toRepayments).sort((x, y) => y.paidAt.getTime() - x.paidAt.getTime());
       },
