@@ -384,6 +384,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           production,
           metrics: { token: config.METRICS_TOKEN },
           trustProxy: config.TRUST_PROXY,
+          executor: config.GRAPHQL_EXECUTOR,
         },
         { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT, metricsPort: config.METRICS_PORT },
       );

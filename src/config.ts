@@ -229,6 +229,12 @@ const Env = z.object({
    * second, half of what one instance serves (README, "Configuration").
    */
   GRAPHQL_COST_PER_MINUTE: CostPerMinute.default(200_000),
+  /**
+   * What executes GraphQL queries and mutations over HTTP (src/graphql/executor.ts): `jit` (default) compiles each
+   * operation with graphql-jit on its second execution and runs the compiled code; `graphql-js` is Apollo's own
+   * execution. Answers are the same; subscriptions always run on graphql-js.
+   */
+  GRAPHQL_EXECUTOR: z.preprocess(unsetWhenEmpty, z.enum(['jit', 'graphql-js'], { message: 'jit or graphql-js' }).default('jit')),
   /** Memory for stored answers of read operations, MB (src/core/response-cache.ts); 0 turns the response cache off. */
   RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
   /** Longest a stored answer is served, ms (writers' invalidations drop it earlier). */

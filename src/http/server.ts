@@ -21,6 +21,7 @@ import { type GraphQLContext, PartialErrors } from '../graphql/context';
 import { DATABASE_RETRY_AFTER_SECONDS, formatError, UnauthenticatedError } from '../graphql/errors';
 import { defaultHardening, hardening, type HardeningOptions, type LimiterStore } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
+import { createJitExecutor, type GraphQLExecutorKind, jitGateway } from '../graphql/executor';
 import { traceOperation, tracingPlugin } from '../graphql/tracing';
 import { responseCachePlugin } from '../graphql/response-cache';
 import type { Logger } from '../logger';
@@ -53,6 +54,8 @@ export interface ServerDeps {
   readonly metrics?: { readonly token?: string };
   /** Proxies trusted to report the client's address in X-Forwarded-For (TRUST_PROXY); none when unset. */
   readonly trustProxy?: TrustProxy;
+  /** What executes queries and mutations over HTTP (GRAPHQL_EXECUTOR, src/graphql/executor.ts); `jit` when unset. */
+  readonly executor?: GraphQLExecutorKind;
 }
 
 /** Where the server listens. */
@@ -307,8 +310,10 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     },
   };
 
+  // GRAPHQL_EXECUTOR=jit: compiled execution through Apollo's gateway interface (which then supplies the schema).
+  const executor = (deps.executor ?? 'jit') === 'jit' ? { gateway: jitGateway(schema, createJitExecutor(schema)) } : { schema };
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    ...executor,
     includeStacktraceInErrorResponses: false,
     // The CLI owns shutdown order (server, then sandbox, then database).
     stopOnTerminationSignals: false,
