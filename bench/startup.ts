@@ -1,6 +1,7 @@
 /**
- * Start-up time of `satukredit start` (what `npm start` runs): migrate, start the provider sandbox, give every
- * demo borrower's consents through the consent flow, serve. Measured, never asserted.
+ * Start-up time of `satukredit start` (what `npm start` runs): migrate, start the provider sandbox, link the seed
+ * borrower "John" through the consent flow, print the banner and serve, while every other demo borrower's consents
+ * are given through the consent flow in the background. Measured, never asserted.
  *
  *   npx tsx bench/startup.ts --borrowers 6000 --database-url postgresql://postgres@127.0.0.1:5432/postgres
  *   npx tsx bench/startup.ts --borrowers 60 --embedded          # PGlite in a temporary DATA_DIR
@@ -9,11 +10,14 @@
  * does, it compiles first (`node scripts/build.mjs`, the prestart step; timed apart, not part of start-up), then starts
  * `node --enable-source-maps dist/app/cli.mjs start` (`--tsx`: `node bin/satukredit.mjs start`, the sources through
  * tsx) with DATABASE_URL (or DATA_DIR), SANDBOX_BORROWERS and a free PORT, and measures
- * the wall time until GET /readyz first answers 200 (the server listens; the demo consents are still being given)
- * and until the ready banner ("Satu Kredit GraphQL API: ...", printed once the consents are given), the child's
- * CPU (user + system, /proc), the CPU of the benchmark database's backends still connected at ready (a lower bound)
- * and of every PostgreSQL process on the machine over the same span (an upper bound: other databases count too), and
- * the API requests the child logged. It then counts the ACTIVE demo consents in the database. With `--restart`
+ * the wall time until GET /readyz first answers 200 (the server listens), until the ready banner ("Satu Kredit
+ * GraphQL API: ...", printed once John is linked: the start-up time, the one issue 12 targets) and until the final
+ * "all demo consents given" line (every demo borrower linked; `--banner-only` stops the child at the banner
+ * instead), the child's CPU (user + system, /proc) at the banner and at the end, the CPU of the benchmark database's
+ * backends still connected at the end (a lower bound) and of every PostgreSQL process on the machine over the same
+ * span (an upper bound: other databases count too), and the API requests the child logged. It then counts the
+ * ACTIVE demo consents in the database. The child is then stopped with SIGTERM (killed if it has not exited 60 s
+ * later; the summary says which). With `--restart`
  * it starts a second time on the same database and reports whether that added any consent (it must not).
  * `--table-stats` prints, per table, the rows PostgreSQL read by sequential and index scans (pg_stat_user_tables).
  * `--cpu-prof <dir>` runs the child under `node --cpu-prof` (profile written to <dir> when it stops).
@@ -31,6 +35,8 @@ import { allPostgresCpuSeconds, cpuSecondsOf, cpuSplitOf, freePort } from './pro
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_LINE = /Satu Kredit GraphQL API: (\S+)\/graphql/;
+/** How long a child gets to exit after SIGTERM before it is killed (SIGKILL). */
+const STOP_TIMEOUT_MS = 60_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -41,27 +47,44 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'string' },
     'table-stats': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
+    'banner-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
     'timeout-s': { type: 'string', default: '1800' },
   },
 });
+if (args.help) {
+  process.stdout.write(`npm run bench:startup -- [--borrowers N] [--database-url URL | --embedded] [--restart] [--banner-only]
+                              [--table-stats] [--cpu-prof DIR] [--tsx] [--timeout-s S]
+  Times satukredit start: to /readyz 200, to the banner (start-up) and to "all demo consents given" (see bench/startup.ts).
+`);
+  process.exit(0);
+}
 const borrowers = Number(args.borrowers);
 const timeoutMs = Number(args['timeout-s']) * 1000;
 
 /** What one start measured. */
 interface StartRun {
+  /** From SIGTERM to exit; whether it exited by itself within STOP_TIMEOUT_MS (else it was killed). */
+  readonly stopMs: number;
+  readonly stoppedCleanly: boolean;
   readonly readyzMs: number | null;
+  /** To the banner: the start-up time. */
   readonly readyMs: number;
+  /** To the final "all demo consents given" line (null with --banner-only). */
+  readonly seededMs: number | null;
+  /** The child's CPU at the banner, and at the end (the final line, or the banner with --banner-only). */
+  readonly cpuAtReady: { user: number; system: number } | null;
   readonly cpu: { user: number; system: number } | null;
   /** CPU seconds of every PostgreSQL process on the machine over the start (other databases' work included). */
   readonly pgCpu: number | null;
   /** CPU seconds of the benchmark database's backends still connected at ready (the pool's; a lower bound). */
   readonly dbCpu: number | null;
   readonly seedLog: Record<string, unknown> | null;
-  /** API requests the child logged ("request completed" lines, LOG_LEVEL info) until ready. */
+  /** API requests the child logged ("request completed" lines, LOG_LEVEL info) until the end. */
   readonly requests: number;
 }
 
-/** Starts `satukredit start`, waits for the ready banner, measures, then stops it with SIGTERM. */
+/** Starts `satukredit start`, waits for the ready banner and (unless --banner-only) the final seeding line, measures, then stops it with SIGTERM. */
 async function startOnce(env: Record<string, string>, label: string, backendCpu: () => Promise<number | null>): Promise<StartRun> {
   const port = await freePort();
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
@@ -79,8 +102,21 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
   let requests = 0;
   let seedLine: string | null = null;
   let readyzMs: number | null = null;
+  let readyMs: number | null = null;
+  let cpuAtReady: { user: number; system: number } | null = null;
+  let markSeeded: () => void = () => undefined;
+  let failSeeding: (e: Error) => void = () => undefined;
+  const seeded = new Promise<void>((resolve, reject) => {
+    markSeeded = resolve;
+    failSeeding = reject;
+  });
+  seeded.catch(() => undefined);
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${label}: not ready within ${timeoutMs} ms; output:\n${tail.slice(-3000)}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      const e = new Error(`${label}: not ready within ${timeoutMs} ms; output:\n${tail.slice(-3000)}`);
+      reject(e);
+      failSeeding(e);
+    }, timeoutMs);
     const reader = () => {
       let partial = '';
       return (c: Buffer) => {
@@ -93,19 +129,28 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
     };
     const onLines = (lines: string[]) => {
       for (const line of lines) {
-        if (line.includes('demo consents given')) seedLine = line;
-        else if (line.includes('"request completed"')) requests++;
-        else if (READY_LINE.test(line)) {
-          clearTimeout(timer);
+        if (line.includes('"request completed"')) requests++;
+        else if (line.startsWith('{') && line.includes('demo consents given')) {
+          // "all demo consents given ..." (before this change the seeding's summary, printed before the banner)
+          seedLine = line;
+          markSeeded();
+        } else if (line.startsWith('{') && line.includes('demo seeding failed')) failSeeding(new Error(`${label}: ${line}`));
+        else if (READY_LINE.test(line) && readyMs === null) {
+          readyMs = performance.now() - t0;
+          cpuAtReady = cpuSplitOf(child.pid!);
+          if (args['banner-only']) clearTimeout(timer);
           resolve();
         }
       }
     };
     child.stdout!.on('data', reader());
     child.stderr!.on('data', reader());
+    void seeded.then(() => clearTimeout(timer), () => clearTimeout(timer));
     child.once('exit', (code, sig) => {
       clearTimeout(timer);
-      reject(new Error(`${label}: exited (${sig ?? code}) before ready; output:\n${tail.slice(-3000)}`));
+      const e = new Error(`${label}: exited (${sig ?? code}) before ready; output:\n${tail.slice(-3000)}`);
+      reject(e);
+      failSeeding(e);
     });
   });
   // /readyz answers once the HTTP server listens (before the demo consents are given).
@@ -124,13 +169,26 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
     polling = false;
     await poll;
   }
-  const readyMs = performance.now() - t0;
+  let seededMs: number | null = null;
+  if (!args['banner-only']) {
+    await seeded;
+    seededMs = performance.now() - t0;
+  }
   const cpu = cpuSplitOf(child.pid!);
   const pg1 = args.embedded ? null : allPostgresCpuSeconds();
   const dbCpu = await backendCpu();
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const stopT0 = performance.now();
   child.kill('SIGTERM');
-  await exited;
+  // A child that does not finish its shutdown is killed, and the run says so (the figures above are already taken).
+  let killTimer: NodeJS.Timeout | undefined;
+  const stoppedCleanly = await Promise.race([exited.then(() => true), new Promise<boolean>((res) => (killTimer = setTimeout(() => res(false), STOP_TIMEOUT_MS)))]);
+  clearTimeout(killTimer);
+  if (!stoppedCleanly) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  const stopMs = performance.now() - stopT0;
   let seedLog: Record<string, unknown> | null = null;
   if (seedLine !== null) {
     try {
@@ -139,7 +197,7 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
       seedLog = { line: seedLine };
     }
   }
-  return { readyzMs, readyMs, cpu, pgCpu: pg0 !== null && pg1 !== null ? pg1 - pg0 : null, dbCpu, seedLog, requests };
+  return { stopMs, stoppedCleanly, readyzMs, readyMs: readyMs!, seededMs, cpuAtReady, cpu, pgCpu: pg0 !== null && pg1 !== null ? pg1 - pg0 : null, dbCpu, seedLog, requests };
 }
 
 /** The `satukredit start` child running now, and how to drop the benchmark database: for an interrupted run. */
@@ -240,8 +298,9 @@ async function main(): Promise<void> {
       if (args['table-stats']) process.stdout.write(`${label}: table statistics\n${await tableStats()}\n`);
       const seed = r.seedLog ? `seed log: consents ${String(r.seedLog.consents)} existing ${String(r.seedLog.existing)} in ${String(r.seedLog.ms)} ms` : 'no seed log line';
       process.stdout.write(
-        `${label}: ready in ${f1(r.readyMs / 1000)} s (readyz 200 at ${f1(r.readyzMs === null ? null : r.readyzMs / 1000)} s); child CPU ${f1(r.cpu ? r.cpu.user + r.cpu.system : null)} s (user ${f1(r.cpu?.user)}, system ${f1(r.cpu?.system)}); ` +
-          `PostgreSQL CPU: benchmark database's backends ${f1(r.dbCpu)} s, all PostgreSQL processes ${f1(r.pgCpu)} s; API requests ${r.requests}; ${seed}${counts ? `; DB: ACTIVE consents aggregator ${counts.aggregator}, refinancer ${counts.refinancer}, borrowers ${counts.borrowers}, accounts ${counts.accounts}` : ''}; load average ${load()}\n`,
+        `${label}: start-up (banner) in ${f1(r.readyMs / 1000)} s (readyz 200 at ${f1(r.readyzMs === null ? null : r.readyzMs / 1000)} s; child CPU to the banner ${f1(r.cpuAtReady ? r.cpuAtReady.user + r.cpuAtReady.system : null)} s); ` +
+          `all demo consents given at ${r.seededMs === null ? 'n/a (--banner-only)' : `${f1(r.seededMs / 1000)} s`}; child CPU ${f1(r.cpu ? r.cpu.user + r.cpu.system : null)} s (user ${f1(r.cpu?.user)}, system ${f1(r.cpu?.system)}); ` +
+          `PostgreSQL CPU: benchmark database's backends ${f1(r.dbCpu)} s, all PostgreSQL processes ${f1(r.pgCpu)} s; API requests ${r.requests}; ${seed}${counts ? `; DB: ACTIVE consents aggregator ${counts.aggregator}, refinancer ${counts.refinancer}, borrowers ${counts.borrowers}, accounts ${counts.accounts}` : ''}; stopped ${r.stoppedCleanly ? `by SIGTERM in ${f1(r.stopMs / 1000)} s` : `by SIGKILL: no exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`}; load average ${load()}\n`,
       );
     }
   } finally {

@@ -1,6 +1,7 @@
 /**
  * The `satukredit` command.
- *   start     migrate, start the provider sandbox (unless provider URLs are configured), link the demo borrowers, serve GraphQL
+ *   start     migrate, start the provider sandbox (unless provider URLs are configured), serve GraphQL, link the demo borrowers
+ *             (the seed borrower before the banner, the others in the background)
  *   migrate   apply prisma/migrations to DATABASE_URL (or the embedded database)
  *   token     print a signed API-client token
  *   schema    write schema/schema.graphql from the code
@@ -26,6 +27,9 @@ const DEMO_CLIENTS = {
 } as const;
 
 
+/** How long a shutdown waits for the demo borrowers in flight to finish before closing under them. */
+const SEED_STOP_GRACE_MS = 10_000;
+
 const REQUEST_CONSENT = `mutation($input: ConsentRequestInput!) { consentRequestCreate(input: $input) { consentUrl userErrors { code message } } }`;
 
 const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
@@ -39,15 +43,34 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
   }
 }`;
 
+/** What the demo seeding reached. */
+interface SeedResult {
+  readonly borrowers: number;
+  /** Borrowers seen to the end (their consents given now, or already held). */
+  readonly done: number;
+  /** Consents given now, and consents skipped as already ACTIVE. */
+  readonly created: number;
+  readonly existing: number;
+  /** Whether `signal` stopped the seeding before every borrower was seen. */
+  readonly stopped: boolean;
+}
+
 /**
  * Seeds the demo's consents the way any client gets one: a consent request over GraphQL, then the
  * borrower's answer on the hosted consent page (Cairin login, codes from the sandbox SMS gateway,
  * approve). Every borrower consents to demo-aggregator for all providers and data; every third to
- * demo-refinancer for loans, schedules and identity. A borrower who already holds an ACTIVE consent
- * to a demo client (`held`, read once before seeding; a restart on the same data) is skipped. Each borrower's
- * browser connects from a loopback address of its own (the API counts code sends per client IP). The seed
- * person first, then `concurrency` borrowers at a time (default 8, below the connectors' 16 calls in flight per
- * provider; more does not help: the seeding is bound by this process's CPU, and 16 or 32 measured no faster);
+ * demo-refinancer for loans, schedules and identity. A (client, borrower) pair that already holds an ACTIVE
+ * consent (`held`, read once before seeding: a restart on the same data, or a borrower half done when the
+ * previous run stopped, whose first consent is kept and only the missing one asked) is skipped; a consent request
+ * abandoned mid-flow by a stop stays PENDING until its 15-minute link lapses (EXPIRED) and is asked again.
+ * Each borrower's browser connects from a loopback address of its own (the API counts code sends per client IP).
+ *
+ * `seedDemoConsents` prepares (reads `held`) and returns two steps: `first()` seeds the seed person "John"
+ * (borrower 0; `npm start` prints its banner right after), `rest()` the others, `concurrency` borrowers at a time
+ * (default 8, below the connectors' 16 calls in flight per provider; more does not help: the seeding is bound by
+ * this process's CPU, and 16 or 32 measured no faster). `signal` is checked before each borrower: once aborted no
+ * borrower is started, those in flight finish, and `rest()` resolves with `stopped`. The first borrower that fails
+ * stops the others from starting; `rest()` then rejects with its error once those in flight have finished.
  * `progress` hears how far it got at most every 5 s and once at the end.
  */
 async function seedDemoConsents(o: {
@@ -59,8 +82,9 @@ async function seedDemoConsents(o: {
   /** The (client, NIK) pairs among these clients that already have an ACTIVE consent. */
   held: (clientIds: string[]) => Promise<{ clientId: string; borrower: { nik: string | null } | null }[]>;
   concurrency?: number;
+  signal?: AbortSignal;
   progress?: (p: { done: number; borrowers: number; created: number; existing: number }) => void;
-}) {
+}): Promise<{ first: () => Promise<void>; rest: () => Promise<SeedResult> }> {
   const { requests } = o;
   const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
   const tokens = Object.fromEntries(Object.entries(DEMO_CLIENTS).map(([id, scopes]) => [id, signClientToken(o.jwt, id, scopes)]));
@@ -92,20 +116,37 @@ async function seedDemoConsents(o: {
       if (!url) throw new Error(`demo consent request failed (HTTP ${res.status}): ${JSON.stringify(body)}`);
       const out = await answerConsent({ consentUrl: url, smsUrl: o.smsUrl, person: r, decision: 'APPROVE', clientAddress: loopbackAddress(i) });
       if (out.status !== 'ACTIVE') throw new Error(`demo consent for borrower ${i} ended ${out.status}`);
+      held.add(`${ask.clientId}\u0000${r.nik}`);
       created++;
     }
     done++;
     tell(false);
   };
-  await one(0);
-  let next = 1;
-  await Promise.all(
-    Array.from({ length: Math.max(1, o.concurrency ?? 8) }, async () => {
-      while (next < requests.length) await one(next++);
-    }),
-  );
-  tell(true);
-  return { borrowers: requests.length, created, existing };
+  let firstDone = false;
+  return {
+    async first() {
+      if (requests.length && !firstDone) await one(0);
+      firstDone = true;
+    },
+    async rest() {
+      let next = firstDone ? 1 : 0;
+      let failure = null as { error: unknown } | null;
+      await Promise.all(
+        Array.from({ length: Math.max(1, o.concurrency ?? 8) }, async () => {
+          while (next < requests.length && !failure && !o.signal?.aborted) {
+            try {
+              await one(next++);
+            } catch (error) {
+              failure ??= { error };
+            }
+          }
+        }),
+      );
+      tell(true);
+      if (failure) throw failure.error;
+      return { borrowers: requests.length, done, created, existing, stopped: done < requests.length };
+    },
+  };
 }
 
 async function start(): Promise<void> {
@@ -148,27 +189,78 @@ async function start(): Promise<void> {
   if (sandbox && !production) demo.token = aggregatorToken;
 
   const server = await app.start();
+
+  // Shutdown (SIGINT, SIGTERM): the demo seeding stops starting borrowers, those in flight get a few seconds to
+  // finish (a borrower abandoned mid-flow leaves only a PENDING request, see seedDemoConsents), then the event
+  // server, the API and the sandbox close.
+  const seeding = new AbortController();
+  let events: Awaited<ReturnType<typeof startEventServer>> | null = null;
+  let seedingRuns: Promise<unknown> | null = null;
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    seeding.abort();
+    if (seedingRuns) {
+      let timer: NodeJS.Timeout | undefined;
+      const finished = await Promise.race([
+        seedingRuns.then(() => true, () => true),
+        new Promise<false>((res) => (timer = setTimeout(() => res(false), SEED_STOP_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!finished) log.info(`demo seeding abandoned after ${SEED_STOP_GRACE_MS} ms (borrowers in flight are asked again on the next start)`);
+    }
+    await events?.close();
+    await app.close();
+    log.info('http server, jobs and database closed');
+    await sandbox?.close();
+    log.info('sandbox closed');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  // Demo mode serves first: the seed borrower "John" (borrower 0, the banner's example query and GraphiQL's
+  // examples) is linked through the consent flow before the banner, every other demo borrower after it, in the
+  // background, with progress lines every 5 s and a final "all demo consents given" line.
+  let rest: (() => Promise<SeedResult>) | null = null;
+  let borrowers = 0;
+  const started = Date.now();
   if (sandbox) {
     log.info({ urls: sandbox.urls }, 'provider sandbox started');
-    const started = Date.now();
     const prisma = app.database.prisma;
-    const r = await seedDemoConsents({
-      apiUrl: server.url,
-      requests: linkRequests(sandbox.dataset),
-      smsUrl: sandbox.sms.url,
-      redirectUri: sandboxRedirectUri(sandbox),
-      jwt: app.jwt,
-      held: (clientIds) => prisma.consent.findMany({ where: { clientId: { in: clientIds }, status: 'ACTIVE' }, select: { clientId: true, borrower: { select: { nik: true } } } }),
-      progress: (p) => log.info(p, 'linking demo borrowers through the consent flow'),
-    });
-    log.info({ borrowers: r.borrowers, consents: r.created, existing: r.existing, ms: Date.now() - started }, 'demo consents given through the consent flow');
-    const john = await app.database.prisma.consent.findFirst({ where: { clientId: 'demo-aggregator', status: 'ACTIVE', borrower: { nik: linkRequests(sandbox.dataset)[0]!.nik } } });
+    const requests = linkRequests(sandbox.dataset);
+    borrowers = requests.length;
+    try {
+      const seeder = seedDemoConsents({
+        apiUrl: server.url,
+        requests,
+        smsUrl: sandbox.sms.url,
+        redirectUri: sandboxRedirectUri(sandbox),
+        jwt: app.jwt,
+        held: (clientIds) => prisma.consent.findMany({ where: { clientId: { in: clientIds }, status: 'ACTIVE' }, select: { clientId: true, borrower: { select: { nik: true } } } }),
+        signal: seeding.signal,
+        progress: (p) => log.info(p, 'linking demo borrowers through the consent flow'),
+      }).then(async (s) => {
+        await s.first();
+        return s;
+      });
+      seedingRuns = seeder;
+      rest = (await seeder).rest;
+    } catch (e) {
+      if (stopping) return;
+      throw e;
+    }
+    if (stopping) return;
+    log.info({ borrower: 0, ms: Date.now() - started }, 'seed borrower "John" linked through the consent flow; the other demo borrowers follow in the background');
+    const john = await prisma.consent.findFirst({ where: { clientId: 'demo-aggregator', status: 'ACTIVE', borrower: { nik: requests[0]!.nik } } });
     demo.borrowerId = john?.borrowerId ?? null;
-    const acct = demo.borrowerId ? await app.database.prisma.providerAccount.findFirst({ where: { borrowerId: demo.borrowerId, provider: DEMO_LOAN.provider } }) : null;
+    const acct = demo.borrowerId ? await prisma.providerAccount.findFirst({ where: { borrowerId: demo.borrowerId, provider: DEMO_LOAN.provider } }) : null;
     if (acct) demo.loanId = toGlobalId('Loan', acct.id, DEMO_LOAN.providerLoanId);
     page = null;
   }
-  const events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, cfg.FINFRA_CALLBACK_KEY!, banks)) : null;
+  events = sandbox && banks ? await startEventServer(new WebhookSender(server.url, cfg.FINFRA_CALLBACK_KEY!, banks)) : null;
 
   const lines = [`Satu Kredit GraphQL API: ${server.url}/graphql`];
   if (sandbox && events) {
@@ -186,22 +278,25 @@ async function start(): Promise<void> {
     lines.push('', 'Example query (the seed borrower "John", linked at Cairin, Finfra and Dompet Kilat):', q, '', 'curl:',
       `curl -s ${server.url}/graphql -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' --data '${JSON.stringify({ query: q.replace(/\s+/g, ' ') })}'`);
   }
+  if (sandbox && rest) {
+    lines.push('', `The other demo borrowers (${borrowers} in all) are being linked in the background: the borrowers query lists those linked so far; the log says how far ("linking demo borrowers", every 5 s) and when every consent is given.`);
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    await events?.close();
-    await app.close();
-    log.info('http server, jobs and database closed');
-    await sandbox?.close();
-    log.info('sandbox closed');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (rest && !stopping) {
+    seedingRuns = rest().then(
+      (r) => {
+        const summary = { borrowers: r.borrowers, done: r.done, consents: r.created, existing: r.existing, ms: Date.now() - started };
+        if (r.stopped) log.info(summary, 'demo seeding stopped before every borrower was linked (a restart continues)');
+        else log.info(summary, 'all demo consents given through the consent flow');
+      },
+      (e: unknown) => {
+        // Requests cut by the shutdown are expected; any other failure is the seeding's, not the server's.
+        if (stopping) log.debug({ err: e }, 'demo seeding ended by the shutdown');
+        else log.error({ err: e }, 'demo seeding failed (the API keeps serving; a restart continues from the borrowers already linked)');
+      },
+    );
+  }
 }
 
 const program = new Command('satukredit').description('Satu Kredit unified credit-view API');
@@ -292,7 +387,7 @@ program
       // The same dataset the sandbox generated (same SANDBOX_SEED, SANDBOX_BORROWERS and today).
       const dataset = generateDataset({ seed: cfg.SANDBOX_SEED, borrowers: cfg.SANDBOX_BORROWERS, today: jakartaDate(new Date()) });
       const started = Date.now();
-      const r = await seedDemoConsents({
+      const seeder = await seedDemoConsents({
         apiUrl: o.apiUrl.replace(/\/$/, ''),
         requests: linkRequests(dataset),
         smsUrl: o.smsUrl.replace(/\/$/, ''),
@@ -301,6 +396,8 @@ program
         held: (clientIds) => db.prisma.consent.findMany({ where: { clientId: { in: clientIds }, status: 'ACTIVE' }, select: { clientId: true, borrower: { select: { nik: true } } } }),
         progress: (p) => process.stdout.write(`linked ${p.done}/${p.borrowers} borrowers (${p.created} consents given, ${p.existing} already given)\n`),
       });
+      await seeder.first();
+      const r = await seeder.rest();
       process.stdout.write(`seeded ${r.created} consents for ${r.borrowers} borrowers (${r.existing} already given) in ${Date.now() - started} ms\n`);
     } finally {
       await db.close();

@@ -3,9 +3,12 @@
  * through the `Notifier`. Five wrong codes lock the subject (a consent request,
  * a borrower's sign-in); sends are limited per NIK and per client IP. Every
  * count is read from PostgreSQL, so limits and locks hold however many
- * instances serve the borrower.
+ * instances serve the borrower. A send is one statement (the lock and both
+ * limits read, and the code stored only if they allow it), a check one to read
+ * the lock and the current code and one to use it: the consent flow sends and
+ * checks a code for every phone it proves, and each statement is a round trip.
  */
-import { createHmac, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Clock } from '../providers/connector';
 import { TooManyRequests } from './errors';
@@ -65,31 +68,43 @@ export class OneTimeCodes {
    */
   async send(r: { subject: string; nik: string; phone: string; ip: string; message: (code: string) => string }): Promise<{ expiresAt: Date }> {
     const now = this.clock.now();
-    if (await this.locked(r.subject)) throw new TooManyRequests('too many wrong codes: this request is locked', this.policy.windowSeconds);
     const since = new Date(now.getTime() - this.policy.windowSeconds * 1000);
     const nikHash = this.hmac('nik', r.nik);
-    const [byNik, byIp] = await Promise.all([
-      this.prisma.oneTimeCode.count({ where: { nikHash, createdAt: { gt: since } } }),
-      this.prisma.oneTimeCode.count({ where: { ip: r.ip, createdAt: { gt: since } } }),
-    ]);
-    if (byNik >= this.policy.sendsPerNik || byIp >= this.policy.sendsPerIp) {
-      throw new TooManyRequests('too many codes sent; try again later', this.policy.windowSeconds);
-    }
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     const expiresAt = new Date(now.getTime() + this.policy.ttlSeconds * 1000);
-    await this.prisma.$transaction([
-      this.prisma.oneTimeCode.updateMany({ where: { subject: r.subject, usedAt: null }, data: { usedAt: now } }),
-      this.prisma.oneTimeCode.create({ data: { subject: r.subject, codeHash: this.hmac('code', r.subject, code), nikHash, ip: r.ip, expiresAt, createdAt: now } }),
-    ]);
+    const p = this.policy;
+    // One statement: the subject's wrong tries and the NIK's and IP's sends in the window are read, and only when
+    // none is at its limit are the subject's unused codes retired and the new one stored (all in one snapshot).
+    const [lim] = await this.prisma.$queryRaw<{ attempts: number; byNik: number; byIp: number }[]>`
+      WITH lim AS (
+        SELECT (SELECT coalesce(sum("attempts"), 0) FROM "OneTimeCode" WHERE "subject" = ${r.subject})::int AS "attempts",
+               (SELECT count(*) FROM "OneTimeCode" WHERE "nikHash" = ${nikHash} AND "createdAt" > ${since}::timestamptz)::int AS "byNik",
+               (SELECT count(*) FROM "OneTimeCode" WHERE "ip" = ${r.ip} AND "createdAt" > ${since}::timestamptz)::int AS "byIp"
+      ), ok AS (
+        SELECT "attempts" < ${p.maxAttempts}::int AND "byNik" < ${p.sendsPerNik}::int AND "byIp" < ${p.sendsPerIp}::int AS ok FROM lim
+      ), retired AS (
+        UPDATE "OneTimeCode" SET "usedAt" = ${now}::timestamptz WHERE "subject" = ${r.subject} AND "usedAt" IS NULL AND (SELECT ok FROM ok)
+      ), stored AS (
+        INSERT INTO "OneTimeCode" ("id", "subject", "codeHash", "nikHash", "ip", "expiresAt", "attempts", "createdAt")
+        SELECT ${randomUUID()}::uuid, ${r.subject}, ${this.hmac('code', r.subject, code)}, ${nikHash}, ${r.ip}, ${expiresAt}::timestamptz, 0, ${now}::timestamptz FROM ok WHERE ok
+      )
+      SELECT "attempts", "byNik", "byIp" FROM lim`;
+    if (lim!.attempts >= p.maxAttempts) throw new TooManyRequests('too many wrong codes: this request is locked', p.windowSeconds);
+    if (lim!.byNik >= p.sendsPerNik || lim!.byIp >= p.sendsPerIp) throw new TooManyRequests('too many codes sent; try again later', p.windowSeconds);
     await this.notifier.send(r.phone, r.message(code));
     return { expiresAt };
   }
 
   /** Checks a code for `subject`; an accepted code cannot be used again. */
   async check(subject: string, code: string): Promise<CodeCheck> {
-    if (await this.locked(subject)) return { outcome: 'LOCKED' };
     const now = this.clock.now();
-    const current = await this.prisma.oneTimeCode.findFirst({ where: { subject, usedAt: null }, orderBy: { createdAt: 'desc' } });
+    // The subject's wrong tries and its current (newest unused) code, in one statement.
+    const [row] = await this.prisma.$queryRaw<{ attempts: number; id: string | null; codeHash: string | null; expiresAt: Date | null }[]>`
+      SELECT (SELECT coalesce(sum("attempts"), 0) FROM "OneTimeCode" WHERE "subject" = ${subject})::int AS "attempts", c."id"::text AS "id", c."codeHash", c."expiresAt"
+        FROM (SELECT 1) AS one
+        LEFT JOIN LATERAL (SELECT "id", "codeHash", "expiresAt" FROM "OneTimeCode" WHERE "subject" = ${subject} AND "usedAt" IS NULL ORDER BY "createdAt" DESC LIMIT 1) AS c ON true`;
+    if (row!.attempts >= this.policy.maxAttempts) return { outcome: 'LOCKED' };
+    const current = row!.id !== null && row!.codeHash !== null && row!.expiresAt !== null ? { id: row!.id, codeHash: row!.codeHash, expiresAt: new Date(row!.expiresAt) } : null;
     if (!current || current.expiresAt <= now) return { outcome: 'EXPIRED' };
     const given = Buffer.from(this.hmac('code', subject, /^\d{6}$/.test(code) ? code : '-'), 'hex');
     if (timingSafeEqual(given, Buffer.from(current.codeHash, 'hex'))) {
