@@ -292,6 +292,8 @@ const config = loadConfig({
   OTP_SENDS_PER_NIK: '1000000',
   // bench/run.ts --no-response-cache sets RESPONSE_CACHE_MB=0 for this child.
   ...(process.env.RESPONSE_CACHE_MB !== undefined ? { RESPONSE_CACHE_MB: process.env.RESPONSE_CACHE_MB } : {}),
+  // GRAPHQL_EXECUTOR=graphql-js in bench/run.ts's environment reaches this child (default: the server's, jit).
+  ...(process.env.GRAPHQL_EXECUTOR !== undefined ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
 });
 const app = await createApp(config, {
   clock,

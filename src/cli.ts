@@ -37,7 +37,8 @@ const EXAMPLE_QUERY = (borrowerId: string) => `query CreditView {
     asOf complete
     totalOutstanding { amount currency }
     totalOverdue { amount currency }
-    nextInstallmentDue { loan { provider providerLoanId } installment { dueDate amountDue { amount } } }
+    nextPaymentDue { dueDate amount { amount } loan { provider providerLoanId } }
+    arrears { amount { amount } oldestDueDate daysPastDue }
     providers { provider health loanCount outstanding { amount } }
     loans { provider providerLoanId status principal { amount } outstanding { total { amount } } daysPastDue }
   }
