@@ -109,3 +109,26 @@ export const webhookBacklog = new client.Gauge({
   help: 'Stored webhook events waiting to be applied (not dead-lettered), across all instances',
   registers: [registry],
 });
+
+/** Counts unmatched money by kind (the newest Core's report: one per process outside tests). */
+let unmatchedCounts: (() => Promise<Record<string, number>>) | null = null;
+
+/** Sets where `satukredit_unmatched_money` reads its counts (`Core` does at construction). */
+export function unmatchedMoneySource(fn: () => Promise<Record<string, number>>): void {
+  unmatchedCounts = fn;
+}
+
+export const unmatchedMoney = new client.Gauge({
+  name: 'satukredit_unmatched_money',
+  help: 'Money that arrived against nothing we know, by kind (UNKNOWN_LOAN, UNKNOWN_REFERENCE, AMOUNT_MISMATCH): the database-wide count, read at each scrape (the operators query unmatchedMoney lists them).',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+  async collect() {
+    if (!unmatchedCounts) return;
+    try {
+      for (const [kind, n] of Object.entries(await unmatchedCounts())) this.set({ kind }, n);
+    } catch {
+      // The database is down: the last counts stay (the readiness probe reports the outage).
+    }
+  },
+});

@@ -3,6 +3,8 @@
  * routing. Built once by `createApp` (src/app.ts); each API request opens a
  * `RequestScope` with its own loaders and consent guard.
  */
+import { UnmatchedMoneyReport } from './unmatched-money';
+import { unmatchedMoneySource } from '../metrics';
 import type { ApiClient } from '../auth';
 import type { FreshnessPolicy } from '../domain/freshness';
 import type { PrismaClient } from '../generated/prisma/client';
@@ -82,6 +84,8 @@ export class Core {
   readonly responses: ResponseCache;
   /** How writers invalidate the response cache here and on the other instances. */
   readonly invalidation: Invalidation;
+  /** Money that arrived against nothing we know (operators' list and `/metrics`). */
+  readonly unmatched: UnmatchedMoneyReport;
   private readonly stopListening = new AbortController();
 
   constructor(readonly deps: CoreDeps) {
@@ -99,6 +103,8 @@ export class Core {
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
     this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);
     this.portal = new BorrowerPortal(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.codeKey, log);
+    this.unmatched = new UnmatchedMoneyReport(deps.sql);
+    unmatchedMoneySource(() => this.unmatched.counts());
     this.changes = new LoanChanges(prisma, deps.publisher, (scope) => this.guard(scope.client, scope.requestId, new ReadRecord()));
   }
 

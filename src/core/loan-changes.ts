@@ -69,7 +69,8 @@ export class LoanChanges {
         domain: 'LOANS',
         consent: { clientId, borrowerId },
         account: { borrowerId, provider: c.provider },
-        payload: { array_contains: [{ providerLoanId: c.providerLoanId }] },
+        // LOANS payloads are `{ loans, creditLimit }` (older snapshots: the array of loans alone).
+        OR: [{ payload: { path: ['loans'], array_contains: [{ providerLoanId: c.providerLoanId }] } }, { payload: { array_contains: [{ providerLoanId: c.providerLoanId }] } }],
       },
       select: { accountId: true },
     });

@@ -353,6 +353,16 @@ export type ReconciliationIssue =
       readonly amount: bigint;
     }
   | {
+      /** A bank settlement names one of this loan's pending repayments but for another amount: it clears nothing. */
+      readonly kind: 'SETTLEMENT_AMOUNT_MISMATCH';
+      readonly message: string;
+      readonly repaymentId: string;
+      /** The repayment's amount. */
+      readonly expected: bigint;
+      /** The settlement's amount. */
+      readonly actual: bigint;
+    }
+  | {
       /** The provider's stated totals disagree with the cleared repayments we hold. */
       readonly kind: 'PROVIDER_TOTAL_MISMATCH';
       readonly message: string;

@@ -139,6 +139,20 @@ export function buildLoanView(i: LoanViewInput): LoanView {
       : undefined,
   );
   if (closedIssue) issues.push(closedIssue);
+  // A settlement naming a repayment still pending after matching, for another amount, cleared nothing: say so.
+  for (const r of merged) {
+    if (r.status !== 'PENDING') continue;
+    for (const st of i.settlements) {
+      if (st.reference !== r.id || st.amount === r.amount) continue;
+      issues.push({
+        kind: 'SETTLEMENT_AMOUNT_MISMATCH',
+        message: `a bank settlement of ${st.amount} rupiah names repayment ${r.id} of ${r.amount} rupiah: it does not clear it`,
+        repaymentId: r.id,
+        expected: r.amount,
+        actual: st.amount,
+      });
+    }
+  }
   const repayments = merged.map((r) => ({ ...r, settlementOverdue: settlementOverdue(ledgerOf(r), i.lagMinutes, i.now) }));
   const balances = OWING_STATUSES.has(status) ? loanBalances(installments, derived ? ledger : []) : { principal: 0n, interest: 0n, lateFees: 0n, pending: 0n, total: 0n };
   return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };

@@ -132,6 +132,49 @@ describe('credit limits', () => {
   });
 });
 
+describe('unmatched money', () => {
+  it('lists events for unknown loans, settlements for unknown references and for other amounts, counts them in /metrics, and flags the loan', async () => {
+    const ops = s.token('operator', ['ops:read']);
+    const list = async () => {
+      const r = await s.gql(`{ unmatchedMoney(first: 200) { kind provider providerLoanId reference amount { amount } expectedAmount { amount } bank at } }`, {}, ops);
+      expect(r.errors).toBeUndefined();
+      return r.data.unmatchedMoney as any[];
+    };
+    // 1. A Finfra payment for a loan no read has shown.
+    const ghost = 'FL-GHOST-404';
+    const ack = await s.sender.finfra('payment-gateway', 'va', 'PAID', { payment_id: 'PAY-GHOST-1', loanUniqueId: ghost, amount: 125000, bank_code: 'BNI', paid_at: clock.now().toISOString(), status: 'PAID', settled_at: clock.now().toISOString() });
+    expect(ack.status).toBe(200);
+    // 2. A bank settlement naming no repayment.
+    expect((await s.sender.snapPayment('BRI', { paymentRequestId: 'TRX-NOBODY-1', amount: 77000 })).status).toBe(200);
+    // 3. A settlement naming Cairin's pending repayment, for another amount.
+    const john = s.sandbox.dataset.cairin.find((a) => a.nik === '362638287638783')!;
+    const pay = (await (await fetch(`${s.sandbox.urls.cairin}/__sandbox/accounts/${john.accountId}/repay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ loanId: 'LN-0001', bank: 'BCA' }) })).json()) as { txnId: string; amount: number };
+    expect((await loan('LN-0001')).repayments.find((r: any) => r.transactionId === pay.txnId)?.status).toBe('PENDING');
+    expect((await s.sender.snapPayment('BCA', { paymentRequestId: pay.txnId, amount: pay.amount - 1000 })).status).toBe(200);
+    await settle();
+
+    const entries = await list();
+    expect(entries).toContainEqual(expect.objectContaining({ kind: 'UNKNOWN_LOAN', provider: 'FINFRA', providerLoanId: ghost, reference: 'PAY-GHOST-1', amount: { amount: '125000' } }));
+    expect(entries).toContainEqual(expect.objectContaining({ kind: 'UNKNOWN_REFERENCE', reference: 'TRX-NOBODY-1', amount: { amount: '77000' }, bank: 'BRI' }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ kind: 'AMOUNT_MISMATCH', provider: 'CAIRIN', providerLoanId: 'LN-0001', reference: pay.txnId, amount: { amount: String(pay.amount - 1000) }, expectedAmount: { amount: String(pay.amount) } }),
+    );
+    // The loan says its repayment is still pending and why.
+    const l = await loan('LN-0001');
+    expect(l.repayments.find((r: any) => r.transactionId === pay.txnId)?.status).toBe('PENDING');
+    expect(l.reconciliationIssues).toContainEqual(expect.objectContaining({ kind: 'SETTLEMENT_AMOUNT_MISMATCH' }));
+    const metrics = await (await fetch(`${s.server.url}/metrics`)).text();
+    for (const kind of ['UNKNOWN_LOAN', 'UNKNOWN_REFERENCE', 'AMOUNT_MISMATCH']) expect(Number(new RegExp(`satukredit_unmatched_money\\{kind="${kind}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    // Without ops:read, nothing.
+    const refused = await s.gql(`{ unmatchedMoney { kind } }`);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // A correct settlement then clears the repayment; the mismatch entry goes with it.
+    expect((await s.sender.snapPayment('BCA', { paymentRequestId: pay.txnId, amount: pay.amount })).status).toBe(200);
+    await settle();
+    expect((await loan('LN-0001')).repayments.find((r: any) => r.transactionId === pay.txnId)?.status).toBe('CLEARED');
+  });
+});
+
 describe('SNAP notification checks', () => {
   const base = { paymentRequestId: 'TRX-NOPE', amount: 100000 };
   it('accepts HMAC-SHA512 banks (BRI) as well as RSA banks', async () => {
@@ -348,7 +391,7 @@ describe('arrears and payoff', () => {
         expect(big(a.principal) + big(a.interest)).toBe(big(a.amount));
         expect(a.daysPastDue).toBe(l.daysPastDue);
         const late = (l.installments ?? []).filter((i: any) => i.dueDate < today && big(i.outstanding) > 0n);
-        if (l.status === 'ACTIVE' && l.installments) expect(a.oldestDueDate).toBe(late.length ? late.map((i: any) => i.dueDate).sort()[0] : null);
+        if ((l.status === 'ACTIVE' || l.status === 'CLOSED_WITH_BALANCE') && l.installments) expect(a.oldestDueDate).toBe(late.length ? late.map((i: any) => i.dueDate).sort()[0] : null);
         if (a.oldestDueDate) sawLate++;
       }
       // Across the view: amounts added up, the oldest due date, the largest DPD.
@@ -363,7 +406,7 @@ describe('arrears and payoff', () => {
       }
       // The next payment is the earliest installment due today or later with something unpaid, never a late one.
       const upcoming = v.loans
-        .filter((l: any) => l.status === 'ACTIVE')
+        .filter((l: any) => l.status === 'ACTIVE' || l.status === 'CLOSED_WITH_BALANCE')
         .flatMap((l: any) => (l.installments ?? []).filter((i: any) => i.dueDate >= today && big(i.outstanding) > 0n).map((i: any) => i.dueDate))
         .sort();
       if (upcoming.length === 0) expect(v.nextPaymentDue).toBeNull();
@@ -397,9 +440,10 @@ describe('arrears and payoff', () => {
     expect(BigInt(q.principal.amount)).toBeGreaterThan(0n);
     expect(BigInt(q.total.amount)).toBe(BigInt(q.principal.amount) + BigInt(q.interest.amount) + BigInt(q.lateFees.amount));
     const loans = r.data.loan.borrower.creditView.loans;
-    // Every ACTIVE loan is quoted, those past maturity too (all their unpaid schedule is due: the quote is the outstanding).
-    for (const l of loans) expect(l.payoffQuote === null).toBe(l.status !== 'ACTIVE');
-    const late = loans.filter((l: any) => l.status === 'ACTIVE' && l.maturityDate < today);
+    // Every loan that owes is quoted, those past maturity too (all their unpaid schedule is due: the quote is the outstanding).
+    const owes = (l: any) => l.status === 'ACTIVE' || l.status === 'CLOSED_WITH_BALANCE';
+    for (const l of loans) expect(l.payoffQuote === null).toBe(!owes(l));
+    const late = loans.filter((l: any) => owes(l) && l.maturityDate < today);
     expect(late.length).toBeGreaterThan(0);
     for (const l of late) {
       expect(l.payoffQuote.total.amount).toBe(l.outstanding.total.amount);

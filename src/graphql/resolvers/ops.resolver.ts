@@ -1,4 +1,4 @@
-/** Operator queries: stored webhook events (waiting, applied, dead-lettered) and replaying dead letters. */
+/** Operator queries: stored webhook events (waiting, applied, dead-lettered), replaying dead letters, and money that matched nothing. */
 import { Arg, Authorized, Ctx, Field, ID, Int, Mutation, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
 import type { WebhookEvent } from '../../generated/prisma/client';
 import type { GraphQLContext } from '../context';
@@ -6,6 +6,8 @@ import { BadUserInputError } from '../errors';
 import { DateTimeScalar } from '../scalars';
 import { enumOf } from '../types/enums';
 import { isUuid } from '../../domain/ids';
+import type { UnmatchedMoney } from '../../core/unmatched-money';
+import { MoneyObject } from '../types/money.type';
 
 export const WebhookEventStatusEnum = enumOf('PENDING', 'APPLIED', 'DEAD');
 registerEnumType(WebhookEventStatusEnum, {
@@ -96,8 +98,67 @@ export class WebhookEventReplayPayload {
 
 
 
+export const UnmatchedKindEnum = enumOf('UNKNOWN_LOAN', 'UNKNOWN_REFERENCE', 'AMOUNT_MISMATCH');
+registerEnumType(UnmatchedKindEnum, {
+  name: 'UnmatchedMoneyKind',
+  description: 'Why money matched nothing.',
+  valuesConfig: {
+    UNKNOWN_LOAN: { description: 'A repayment or status event (applied to the ledger) for a provider loan id no provider read has shown (Finfra `loanUniqueId`, Dompet Kilat `loanCode`); it applies to the loan as soon as a read shows it.' },
+    UNKNOWN_REFERENCE: { description: 'A bank settlement whose reference (`paymentRequestId`) names no repayment we know.' },
+    AMOUNT_MISMATCH: { description: 'A bank settlement naming a pending repayment for another amount: it clears nothing (the loan carries a SETTLEMENT_AMOUNT_MISMATCH issue).' },
+  },
+});
+
+@ObjectType('UnmatchedMoney', { simpleResolvers: true, description: 'Money that arrived against nothing we know (src/core/unmatched-money.ts). Amounts in integer rupiah.' })
+export class UnmatchedMoneyObject {
+  @Field(() => UnmatchedKindEnum, { description: 'Why it matched nothing.' })
+  readonly kind: string;
+
+  @Field(() => String, { nullable: true, description: 'CAIRIN, FINFRA or DOMPET_KILAT, when known.' })
+  readonly provider: string | null;
+
+  @Field(() => String, { nullable: true, description: "The provider's loan id the event named, when it named one." })
+  readonly providerLoanId: string | null;
+
+  @Field(() => String, { nullable: true, description: "The repayment's id (UNKNOWN_LOAN) or the settlement's reference." })
+  readonly reference: string | null;
+
+  @Field(() => MoneyObject, { nullable: true, description: 'The money that arrived; null for a status event.' })
+  readonly amount: MoneyObject | null;
+
+  @Field(() => MoneyObject, { nullable: true, description: "AMOUNT_MISMATCH: the repayment's own amount." })
+  readonly expectedAmount: MoneyObject | null;
+
+  @Field(() => String, { nullable: true, description: 'The bank of a settlement (BCA, MANDIRI, BRI, BNI).' })
+  readonly bank: string | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the money was paid or settled (or the status event applied).' })
+  readonly at: Date;
+
+  constructor(u: UnmatchedMoney) {
+    this.kind = u.kind;
+    this.provider = u.provider;
+    this.providerLoanId = u.providerLoanId;
+    this.reference = u.reference;
+    this.amount = u.amount === null ? null : MoneyObject.of(u.amount);
+    this.expectedAmount = u.expectedAmount === null ? null : MoneyObject.of(u.expectedAmount);
+    this.bank = u.bank;
+    this.at = u.at;
+  }
+}
+
 @Resolver()
 export class OpsResolver {
+  @Authorized('ops:read')
+  @Query(() => [UnmatchedMoneyObject], {
+    description:
+      'Money that arrived against nothing we know, newest first: events for loans no provider read has shown, bank settlements naming no known repayment or naming one for another amount. Counted in /metrics (satukredit_unmatched_money). `first` 1..200 (default 50). Needs `ops:read`.',
+  })
+  async unmatchedMoney(@Ctx() ctx: GraphQLContext, @Arg('first', () => Int, { defaultValue: 50, description: 'How many, 1..200.' }) first: number): Promise<UnmatchedMoneyObject[]> {
+    if (first < 1 || first > 200) throw new BadUserInputError('"first" must be between 1 and 200', 'first');
+    return (await ctx.core.unmatched.list(first)).map((u) => new UnmatchedMoneyObject(u));
+  }
+
   @Authorized('ops:read')
   @Query(() => WebhookEventPage, { description: 'Stored webhook events for operators, newest first, optionally by status (DEAD: the dead letters). `first` 1..200 (default 50). Needs `ops:read`.' })
   async webhookEvents(

@@ -334,7 +334,7 @@ export class OutstandingBalanceObject {
 
 @ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
-  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule) or STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money).' })
+  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule), STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money) or SETTLEMENT_AMOUNT_MISMATCH (a bank settlement names a pending repayment for another amount).' })
   readonly kind: string;
 
   @Field(() => String)
