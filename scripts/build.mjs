@@ -7,15 +7,18 @@
  * directories below the repository root, as the sources do, so paths computed from `import.meta.url`
  * (migrations, the committed schema) resolve the same.
  *
- * Usage: node scripts/build.mjs [--bench]   (writes dist/app/cli.mjs, and dist/bench/server.mjs with --bench)
+ * Usage: node scripts/build.mjs [--bench]   (writes dist/app/cli.mjs and dist/app/pglite-server.mjs, the embedded
+ * database's process; with --bench also dist/bench/server.mjs and dist/bench/pglite-server.mjs)
  */
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entries = { 'app/cli': 'src/cli.ts' };
-if (process.argv.includes('--bench')) entries['bench/server'] = 'bench/server.ts';
+// The embedded database's process (src/store/pglite-server.ts) is forked from a file beside the bundle that
+// opens the database (`new URL('./pglite-server.mjs', import.meta.url)` in src/store/database.ts): one per bundle.
+const entries = { 'app/cli': 'src/cli.ts', 'app/pglite-server': 'src/store/pglite-server.ts' };
+if (process.argv.includes('--bench')) Object.assign(entries, { 'bench/server': 'bench/server.ts', 'bench/pglite-server': 'src/store/pglite-server.ts' });
 
 await build({
   absWorkingDir: root,

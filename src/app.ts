@@ -262,7 +262,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const jwt = await jwtSettings(config);
   const configured = webhookSettings(config);
   const webhooks: WebhookSettings = { ...configured, ...overrides.webhooks, banks: { ...overrides.webhooks?.banks, ...configured.banks } };
-  const database = overrides.database ?? (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir }));
+  const database = overrides.database ?? (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: config.dataDir }, { log }));
   const ownsDatabase = !overrides.database;
   const { prisma } = database;
   const onCall = (c: ProviderCallRecord) => {

@@ -1,15 +1,34 @@
 /**
- * Database factory: embedded PGlite in a data directory (default), or a
- * PostgreSQL server when DATABASE_URL is set. Both are reached through Prisma
- * driver adapters; the same migrations serve both.
+ * Database factory. Two targets, one way of reaching them: the PostgreSQL wire protocol through a pg pool,
+ * Prisma's pg driver adapter (`@prisma/adapter-pg`) on that pool, and plain SQL on the same pool (plus,
+ * on request, PGlite inside this process).
+ *
+ * - A PostgreSQL server when DATABASE_URL is set (`{ url }`): a pool of 10 connections for requests and one
+ *   of WORK_POOL_SIZE for background work.
+ * - The embedded default (`{ dataDir }`, `memory://` for an in-memory database): PGlite (PostgreSQL compiled
+ *   to WebAssembly) in a child process of its own (./pglite-server.ts, forked here), served on a unix socket
+ *   with @electric-sql/pglite-socket. PGlite's 300-500 MiB stay out of the API process, whose pid and the
+ *   database's (`childPid`) are two processes. PGlite has one session: the API holds ONE connection to it,
+ *   shared by Prisma, `sql` and `work` (pg.Pool `max: 1`, queued in the pool while checked out), so a
+ *   transaction excludes every other statement as it did in process; the child closes PGlite cleanly on
+ *   `close()` and when the API process goes away.
+ * - `inProcess` (the default for `memory://` only, i.e. tests): PGlite in this process through
+ *   pglite-prisma-adapter, for start-up time and per-statement latency where memory does not matter.
+ *
+ * The same migrations (./migrate.ts, plain SQL on one connection) serve both.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client';
 import { migrate, type SqlExecutor } from './migrate';
+import type { PgliteServerMessage } from './pglite-server';
 
 export { PrismaClient };
 
@@ -32,15 +51,25 @@ export interface Database {
   readonly sql: SqlStore;
   /**
    * Plain SQL for background work (the event applier): on a server its own pool of `WORK_POOL_SIZE`
-   * connections, so that it never queues behind requests; the same PGlite when embedded.
+   * connections, so that it never queues behind requests; embedded, the same one connection as `sql`.
    */
   readonly work: SqlStore;
-  /** 'embedded' (PGlite) or 'server' (PostgreSQL). */
+  /**
+   * 'embedded' (PGlite in its own process, one instance by design: the application keeps its publisher,
+   * rate limits and scheduler in process) or 'server' (PostgreSQL, shared by any number of instances).
+   */
   readonly kind: 'embedded' | 'server';
   /** The PostgreSQL URL of a server database (job queues connect to it); undefined when embedded. */
   readonly url?: string;
   /** The connection pool of a server database (Prisma, raw SQL and the GraphQL rate limiter share it); undefined when embedded. */
   readonly pool?: pg.Pool;
+  /**
+   * The pid of the embedded database's process (PGlite served over a unix socket), a child of this one;
+   * undefined on a server and for PGlite in this process (`inProcess`). Its memory is not this process's: a
+   * measurement of the application adds both.
+   */
+  readonly childPid?: number;
+  /** Ends every connection and, when embedded, closes PGlite (flushed to the data directory) and waits for its process to exit. */
   close(): Promise<void>;
 }
 
@@ -113,7 +142,7 @@ function poolStore(pool: pg.Pool): SqlStore {
   };
 }
 
-/** Plain SQL on PGlite (one connection: its transactions exclude every other statement). */
+/** Plain SQL on PGlite in this process (`inProcess`; one connection: its transactions exclude every other statement). */
 function liteStore(lite: PGlite): SqlStore {
   return {
     async exec(text) {
@@ -143,7 +172,7 @@ const UNAVAILABLE_SQLSTATE = /^(08...|57P0[1-3]|53300)$/;
 const UNAVAILABLE_PRISMA = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2037']);
 /** The pg adapter's error kinds (`DriverAdapterError.cause.kind`) for the same. */
 const UNAVAILABLE_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections']);
-/** Socket errors of a connection that could not be made or was cut. */
+/** Socket errors of a connection that could not be made or was cut (and ENOENT from `connect`: a unix socket that is gone). */
 const UNAVAILABLE_SOCKET = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** Messages pg and pg-pool give without a code (a connection that ended, a pool that could not connect in time). */
 const UNAVAILABLE_MESSAGE = /Connection terminated|Client has encountered a connection error and is not queryable|timeout exceeded when trying to connect|Can't reach database server|Server has closed the connection/i;
@@ -169,10 +198,11 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const visit = (e: unknown, depth: number): boolean => {
     if (!e || typeof e !== 'object' || depth > 6 || seen.has(e)) return false;
     seen.add(e);
-    const x = e as { name?: unknown; code?: unknown; errorCode?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown }; errors?: unknown };
+    const x = e as { name?: unknown; syscall?: unknown; code?: unknown; errorCode?: unknown; originalCode?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown }; errors?: unknown };
     for (const c of [x.code, x.errorCode, x.originalCode]) {
       if (typeof c !== 'string') continue;
       if (UNAVAILABLE_PRISMA.has(c) || UNAVAILABLE_SOCKET.has(c) || UNAVAILABLE_SQLSTATE.test(c)) return true;
+      if (c === 'ENOENT' && x.syscall === 'connect') return true;
     }
     if (typeof x.kind === 'string' && UNAVAILABLE_KINDS.has(x.kind)) return true;
     if (typeof x.message === 'string' && (UNAVAILABLE_MESSAGE.test(x.message) || (x.code === 'P2028' && COMMIT_FAILED.test(x.message)))) return true;
@@ -257,12 +287,99 @@ function releasing(tx: PgTransaction): PgTransaction {
 /** Where to connect: a PostgreSQL URL, or a PGlite data directory (`memory://` for an in-memory database). */
 export type DatabaseTarget = { url: string } | { dataDir: string };
 
+/** Where `openDatabase` reports what happens to the embedded database's process outside any call (a pino logger fits). */
+export interface DatabaseLog {
+  error(obj: object, msg: string): void;
+}
+
+/** How long the embedded database's process may take to open PGlite (a new data directory runs initdb). */
+export const EMBEDDED_START_TIMEOUT_MS = 120_000;
+/** How long `close()` waits for the embedded database's process to close PGlite and exit before killing it. */
+const EMBEDDED_STOP_TIMEOUT_MS = 60_000;
+
 /**
- * Opens the database and, unless `migrate: false`, applies pending migrations.
- * @throws when the server is unreachable or a migration fails.
+ * The embedded database's entry module next to the module running this code: ./pglite-server.ts in the
+ * sources (forked with tsx's loader), `pglite-server.mjs` beside the bundle in dist/ (scripts/build.mjs
+ * writes one beside each bundle that includes this module).
  */
-export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boolean } = {}): Promise<Database> {
-  let db: Database;
+function pgliteServerEntry(): { file: string; execArgv: string[] } {
+  const here = import.meta.url;
+  if (/\.[cm]?ts$/.test(new URL(here).pathname)) {
+    const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
+    return { file: fileURLToPath(new URL('./pglite-server.ts', here)), execArgv: ['--import', tsx] };
+  }
+  return { file: fileURLToPath(new URL('./pglite-server.mjs', here)), execArgv: process.execArgv.filter((a) => a === '--enable-source-maps') };
+}
+
+/** Forks the embedded database's process and waits until it serves `dataDir` on its socket. */
+async function startEmbedded(dataDir: string): Promise<{ child: ChildProcess; host: string; port: number }> {
+  const { file, execArgv } = pgliteServerEntry();
+  const dir = dataDir === 'memory://' ? dataDir : path.resolve(dataDir);
+  const child = fork(file, [dir], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+  try {
+    return await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the embedded database (${dir}) did not open within ${EMBEDDED_START_TIMEOUT_MS / 1000} s`)), EMBEDDED_START_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        child.off('error', reject);
+      };
+      const onMessage = (m: PgliteServerMessage) => {
+        done();
+        if (m.type === 'ready') resolve({ child, host: m.host, port: m.port });
+        else reject(new Error(`the embedded database (${dir}) could not be opened: ${m.message}`));
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        done();
+        reject(new Error(`the embedded database's process (${file}) exited before it was ready (${signal ?? `exit code ${code}`})`));
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.once('error', (e) => {
+        done();
+        reject(e);
+      });
+    });
+  } catch (e) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    throw e;
+  }
+}
+
+/** Asks the embedded database's process to close PGlite and exit, and waits for it (killing it after EMBEDDED_STOP_TIMEOUT_MS). */
+async function stopEmbedded(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.send({ type: 'close' }, () => undefined);
+  else child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), EMBEDDED_STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Options of `openDatabase`. */
+export interface OpenOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /** Where the embedded database's process exiting while open is reported (default: a process warning). */
+  log?: DatabaseLog;
+  /**
+   * Embedded only: open PGlite in this process (through pglite-prisma-adapter, no socket, no second process)
+   * instead of its own process. Default: true for `memory://`, false for a data directory. In process it
+   * starts faster and each statement skips a socket round trip, which the test suite (hundreds of short-lived
+   * in-memory databases on a busy machine) needs; a data directory, `npm start`'s default, always gets its
+   * own process unless this is set.
+   */
+  inProcess?: boolean;
+}
+
+/**
+ * Opens the database and, unless `migrate: false`, applies pending migrations. Embedded, this starts the
+ * database's own process (see the module doc; unless `inProcess`); `log` hears of it exiting while open.
+ * @throws when the server is unreachable, the embedded data directory is open in another process, or a migration fails.
+ */
+export async function openDatabase(target: DatabaseTarget, opts: OpenOptions = {}): Promise<Database> {
   if ('url' in target) {
     // One pool for Prisma (through the adapter) and raw SQL, ended here so that close() returns only
     // once every connection is gone. An idle connection the server ends (restart, failover, a dropped
@@ -272,17 +389,10 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
     const pool = serverPool(target.url, 10);
     const sql = poolStore(pool);
     // Migrations need one session (advisory lock + BEGIN/COMMIT): run them on a dedicated client.
-    if (opts.migrate !== false) {
-      const client = await pool.connect();
-      try {
-        await migrate(clientExecutor(client));
-      } finally {
-        client.release();
-      }
-    }
+    if (opts.migrate !== false) await migrateOn(pool);
     const prisma = new PrismaClient({ adapter: releasingTransactions(new PrismaPg(pool)) });
     const workPool = serverPool(target.url, WORK_POOL_SIZE);
-    db = {
+    return {
       prisma,
       sql,
       work: poolStore(workPool),
@@ -294,10 +404,70 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
         await Promise.all([pool.end(), workPool.end()]);
       },
     };
-    return db;
   }
-  if (target.dataDir !== 'memory://') await mkdir(target.dataDir, { recursive: true });
-  const lite = target.dataDir === 'memory://' ? new PGlite() : new PGlite(target.dataDir);
+
+  if (opts.inProcess ?? target.dataDir === 'memory://') return openInProcess(target.dataDir, opts);
+  const { child, host, port } = await startEmbedded(target.dataDir);
+  let closing = false;
+  child.once('exit', (code, signal) => {
+    if (closing) return;
+    // Every statement from now on fails as a server that went away does (ECONNREFUSED: DATABASE_UNAVAILABLE).
+    const msg = `the embedded database's process (pid ${child.pid}) exited unexpectedly; database requests fail until the application is restarted`;
+    const fields = { dataDir: target.dataDir, pid: child.pid, exitCode: code, signal };
+    if (opts.log) opts.log.error(fields, msg);
+    else process.emitWarning(`${msg} (${signal ?? `exit code ${code}`})`, { code: 'SATUKREDIT_DATABASE_EXITED' });
+  });
+  // ONE connection (see the module doc), never closed for idleness. Its session is PGlite's only one, so a
+  // replacement connection (after an error ended the last) starts by discarding what the previous one left
+  // (its prepared statements, which pg would prepare again under the same names, settings, advisory locks)
+  // before the pool hands it out (pg-pool's `onConnect`). pg's PG* environment variables must not matter here.
+  const pool = new pg.Pool({
+    host,
+    port,
+    user: 'postgres',
+    password: '',
+    database: 'postgres',
+    ssl: false,
+    max: 1,
+    idleTimeoutMillis: 0,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    onConnect: async (client) => {
+      await client.query('DISCARD ALL');
+    },
+  });
+  pool.on('error', () => undefined);
+  try {
+    if (opts.migrate !== false) await migrateOn(pool);
+  } catch (e) {
+    closing = true;
+    await pool.end().catch(() => undefined);
+    await stopEmbedded(child);
+    throw e;
+  }
+  const sql = poolStore(pool);
+  const prisma = new PrismaClient({ adapter: releasingTransactions(new PrismaPg(pool)) });
+  return {
+    prisma,
+    sql,
+    work: sql,
+    kind: 'embedded',
+    childPid: child.pid,
+    async close() {
+      closing = true;
+      try {
+        await prisma.$disconnect();
+        await pool.end();
+      } finally {
+        await stopEmbedded(child);
+      }
+    },
+  };
+}
+
+/** PGlite in this process (`inProcess`): plain SQL on it and Prisma through pglite-prisma-adapter. */
+async function openInProcess(dataDir: string, opts: OpenOptions): Promise<Database> {
+  if (dataDir !== 'memory://') await mkdir(dataDir, { recursive: true });
+  const lite = dataDir === 'memory://' ? new PGlite() : new PGlite(dataDir);
   await lite.waitReady;
   const sql = liteStore(lite);
   if (opts.migrate !== false) await migrate(sql);
@@ -314,4 +484,14 @@ export async function openDatabase(target: DatabaseTarget, opts: { migrate?: boo
       await lite.close();
     },
   };
+}
+
+/** Applies pending migrations on one connection of `pool` (they need one session: advisory lock, BEGIN/COMMIT). */
+async function migrateOn(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await migrate(clientExecutor(client));
+  } finally {
+    client.release();
+  }
 }
