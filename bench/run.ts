@@ -841,6 +841,8 @@ interface ScenarioResult {
   postgresCpuMsPerRequest: number | null;
   /** The provider sandbox process's CPU time over the same span as the server's, per unit received, ms (it serves the provider calls). */
   sandboxCpuMsPerRequest: number | null;
+  /** The embedded database's own process (as npm start runs it): peak RSS sampled every 100 ms in the span, and CPU per unit; null on PostgreSQL. */
+  databaseProcess: { rssPeakMiB: number; cpuMsPerRequest: number } | null;
   /** The machine's 1/5/15 minute load averages just before the measured window and just after it. */
   loadAverage: { before: number[]; after: number[] };
   /** CPU during the window, in cores: the server child, this process (autocannon), and everything else on the machine. */
@@ -878,6 +880,11 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
   say(`#${def.n} ${DB_LABEL[db]}: load average before the window ${fmtLoad(loadBefore)}`);
   const pg0 = db === 'postgres' ? allPostgresCpuSeconds() : null;
   const sb0 = child.ready.sandboxPid ? cpuSecondsOf(child.ready.sandboxPid) : null;
+  // The embedded database's own process (npm start's layout): its CPU over the span and its RSS every 100 ms.
+  const dbPid = child.ready.databasePid ?? null;
+  const dbCpu0 = dbPid ? cpuSecondsOf(dbPid) : null;
+  let dbRssPeak = 0;
+  const dbSampler = dbPid ? setInterval(() => (dbRssPeak = Math.max(dbRssPeak, memoryOf(dbPid)?.rss ?? 0)), 100) : null;
   const sys0 = systemBusyMs();
   const self0 = process.cpuUsage();
   const wall0 = performance.now();
@@ -892,6 +899,8 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
   const end = await child.call<EndReport>('end');
   const pg1 = db === 'postgres' ? allPostgresCpuSeconds() : null;
   const sb1 = child.ready.sandboxPid ? cpuSecondsOf(child.ready.sandboxPid) : null;
+  if (dbSampler) clearInterval(dbSampler);
+  const dbCpu1 = dbPid ? cpuSecondsOf(dbPid) : null;
   const counts = def.n === 6 ? await child.call<{ webhookEvents: number; applied: number; failed: number; ledgerRepayments: number }>('counts') : null;
 
   const perUnit = def.httpPerUnit(fx);
@@ -977,6 +986,7 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
     },
     postgresCpuMsPerRequest: pg0 !== null && pg1 !== null ? r2(perReq((pg1 - pg0) * 1000)) : null,
     sandboxCpuMsPerRequest: sb0 !== null && sb1 !== null ? r2(perReq((sb1 - sb0) * 1000)) : null,
+    databaseProcess: dbPid && dbCpu0 !== null && dbCpu1 !== null ? { rssPeakMiB: r1(dbRssPeak / MiB), cpuMsPerRequest: r2(perReq((dbCpu1 - dbCpu0) * 1000)) } : null,
     loadAverage: { before: loadBefore, after: loadAfter },
     cpu: {
       serverCores: r2(end.cpuCores),
@@ -1060,10 +1070,10 @@ function table(results: ScenarioResult[], ref: ReferenceResult | null): string {
     if (r.graphqlErrors.responses) errs.push(`${r.graphqlErrors.responses} GraphQL (${Object.entries(r.graphqlErrors.codes).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (r.http.non2xx) errs.push(`${r.http.non2xx} non-2xx (${Object.entries(r.http.statuses).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
     if (r.http.socketErrors) errs.push(`${r.http.socketErrors} socket errors (${r.http.timeouts} timeouts)`);
-    const cpu = `${fmt(r.server.cpuMsPerRequest, 2)}${r.postgresCpuMsPerRequest !== null ? ` (+${fmt(r.postgresCpuMsPerRequest, 2)} PostgreSQL)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${fmt(r.sandboxCpuMsPerRequest, 2)})` : ''}`;
+    const cpu = `${fmt(r.server.cpuMsPerRequest, 2)}${r.postgresCpuMsPerRequest !== null ? ` (+${fmt(r.postgresCpuMsPerRequest, 2)} PostgreSQL)` : ''}${r.databaseProcess ? ` (+${fmt(r.databaseProcess.cpuMsPerRequest, 2)} database process)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${fmt(r.sandboxCpuMsPerRequest, 2)})` : ''}`;
     const vsRef = r.ratioToReference ? [fmt(r.ratioToReference.reqPerSec, 3), fmt(r.ratioToReference.p50, 1), fmt(r.ratioToReference.p99, 1)] : ['n/a', 'n/a', 'n/a'];
     rows.push(
-      `| ${r.n} | ${DB_LABEL[r.database]} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.sqlPerRequest, 2)} | ${cpu} | ${fmt(r.server.rssPeakMiB, 0)} | ${fmt(r.cpu.serverCores, 2)} | ${vsRef.join(' | ')} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${fmt(r.loadAverage.before[0], 2)} / ${fmt(r.loadAverage.after[0], 2)} | ${errs.join('; ') || 'none'} |`,
+      `| ${r.n} | ${DB_LABEL[r.database]} | ${r.title} | ${r.unit} | ${r.completed} | ${fmt(r.reqPerSec)} | ${fmt(r.latencyMs.p50)} | ${fmt(r.latencyMs.p90)} | ${fmt(r.latencyMs.p99)} | ${fmt(r.providerCallsPerRequest, 2)} | ${fmt(r.sqlPerRequest, 2)} | ${cpu} | ${fmt(r.server.rssPeakMiB, 0)}${r.databaseProcess ? ` (+${fmt(r.databaseProcess.rssPeakMiB, 0)} database process)` : ''} | ${fmt(r.cpu.serverCores, 2)} | ${vsRef.join(' | ')} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.reqPerSec, 3) : 'n/a'} | ${r.ratioToTrivial ? fmt(r.ratioToTrivial.p50, 1) : 'n/a'} | ${fmt(r.loadAverage.before[0], 2)} / ${fmt(r.loadAverage.after[0], 2)} | ${errs.join('; ') || 'none'} |`,
     );
   }
   return [head, sep, ...rows].join('\n');
@@ -1117,9 +1127,9 @@ function markdown(report: Report): string {
     '',
     table(report.scenarios, ref),
     '',
-    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the provider sandbox runs in a process of its own, bench/sandbox.ts, not counted here; on PGlite the database too; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too; where providers were called, the sandbox process's CPU over the same span follows as `(sandbox x)`); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
+    "Columns: **ref** the reference row (bare Apollo Server `{ hello }`); **n** units completed in the window; **req/s** units per second; **p50/p90/p99** latency per unit in ms as the client saw it (autocannon; whole milliseconds); **provider calls / unit** requests the sandbox received while serving the window, divided by the units the server received (requests cut off at the end of the window are in both); **SQL statements / unit** statements the server process sent to its database from the window's start until it was quiet and the webhook applier had caught up, divided by the same units (background work in that span counts too: the applier's poll every 500 ms; the statements by kind are in the observations); **server CPU ms / unit** the server process's CPU time over the same span per unit (the provider sandbox runs in a process of its own, bench/sandbox.ts, not counted here; on PGlite the database's own process, as npm start runs it, is added in parentheses as `(+x database process)`; on PostgreSQL the CPU of every PostgreSQL process on the machine over that span is added in parentheses, an upper bound since other databases' work counts too; where providers were called, the sandbox process's CPU over the same span follows as `(sandbox x)`); **server peak RSS** the server process's RSS sampled every 100 ms during the window" +
       (embedded.length
-        ? ` (the embedded PGlite database runs inside that process and holds most of it: before the load the PGlite servers already had ${fmt(Math.min(...embedded.map((r) => r.server.rssStartMiB)), 0)}-${fmt(Math.max(...embedded.map((r) => r.server.rssStartMiB)), 0)} MiB)`
+        ? '; on PGlite the database process\'s own peak RSS over the same span follows in parentheses (the API reaches it over one connection on a unix socket)'
         : '') +
       "; **server CPU cores** the server process's CPU time during the window divided by its wall time (1 = one core busy); **vs ref** req/s as a share of the reference's req/s, latencies as multiples of the reference's p50 and p99 (whole milliseconds on both sides, so a reference p50 of 1-3 ms makes the p50 multiple coarse); **vs #1** ratios to scenario 1 on the same database in the same run; **load 1 min** the machine's 1-minute load average just before and just after the window; **errors** responses carrying GraphQL errors (with their codes), non-2xx answers, socket errors. For the naive client (#7) a unit is a whole view and its latencies are measured per view by the benchmark itself (first request sent to last answer received).",
     '',
@@ -1264,7 +1274,7 @@ async function main(): Promise<void> {
     const r = await runScenario(def, child, db);
     results.push(r);
     say(
-      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${r.sandboxCpuMsPerRequest})` : ''}, peak RSS ${r.server.rssPeakMiB} MiB, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
+      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}${r.databaseProcess ? ` (+${r.databaseProcess.cpuMsPerRequest} database process)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${r.sandboxCpuMsPerRequest})` : ''}, peak RSS ${r.server.rssPeakMiB} MiB${r.databaseProcess ? ` (database process ${r.databaseProcess.rssPeakMiB} MiB)` : ''}, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
     );
   };
   const childName = (base: string, db: Db) => (databases.length > 1 ? `${base}-${db}` : base);

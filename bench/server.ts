@@ -82,6 +82,8 @@ export interface ReadyMessage {
   pid: number;
   /** The sandbox process's id (bench/sandbox.ts). */
   sandboxPid: number;
+  /** The embedded database's process id (PGlite served from its own process, as `npm start` runs it); null on a PostgreSQL server. */
+  databasePid: number | null;
   /** The sandbox servers (each has GET /__sandbox/stats). */
   sandboxUrls: { cairin: string; finfra: string; dompetKilat: string };
 }
@@ -255,9 +257,10 @@ async function startSandboxProcess() {
 }
 // Linking runs without injected latency; the latency is switched on below, before any measurement.
 const sandbox = await startSandboxProcess();
-/** In-memory PGlite, or a fresh database on the PostgreSQL server named by `databaseUrl` (dropped by `close`). */
+/** In-memory PGlite in its own process, or a fresh database on the PostgreSQL server named by `databaseUrl` (dropped by `close`). */
 async function openBenchDatabase(): Promise<Database> {
-  if (!cfg.databaseUrl) return openDatabase({ dataDir: 'memory://' });
+  // The embedded database as npm start runs it: PGlite in a process of its own (an in-memory one here).
+  if (!cfg.databaseUrl) return openDatabase({ dataDir: 'memory://' }, { inProcess: false });
   const admin = cfg.databaseUrl;
   const name = `satukredit_bench_${randomBytes(6).toString('hex')}`;
   const c = new pg.Client({ connectionString: admin });
@@ -541,6 +544,7 @@ const ready: ReadyMessage = {
   databaseVersion: (await db.sql.query<{ server_version: string }>('SHOW server_version'))[0]?.server_version ?? 'unknown',
   pid: process.pid,
   sandboxPid: sandbox.pid,
+  databasePid: db.childPid ?? null,
   sandboxUrls: sandbox.urls,
 };
 send(ready);
