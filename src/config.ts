@@ -120,7 +120,8 @@ const Env = z.object({
   PORT: port.default(4000),
   /** PostgreSQL server URL; when unset the embedded PGlite database in DATA_DIR is used. */
   DATABASE_URL: z.string().optional(),
-  DATA_DIR: z.string().default('./.data'),
+  /** Where the embedded database and the generated JWT secret live; an empty value counts as unset (never the current directory). */
+  DATA_DIR: z.preprocess(unsetWhenEmpty, z.string().default('./.data')),
   /** HS256 secret for API-client JWTs; generated and kept in DATA_DIR when unset. */
   JWT_SECRET: z.string().min(32).optional(),
   /** RS256 public key (PEM text), or a file holding it; RS256 tokens are accepted when either is set. */

@@ -1,4 +1,5 @@
 /** Configuration: the API-client registry (API_CLIENTS) the consent flow checks redirect URIs against. */
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClientRegistry, loadConfig } from '../src/app';
 
@@ -35,5 +36,12 @@ describe('API_CLIENTS', () => {
       expect(() => clients(v), JSON.stringify(v)).toThrow(why);
     }
     expect(() => loadConfig({ API_CLIENTS: '{not json' })).toThrow(/API_CLIENTS: must be JSON/);
+  });
+});
+
+describe('DATA_DIR', () => {
+  it('treats an empty value as unset: the default ./.data, never the current directory', () => {
+    expect(loadConfig({ DATA_DIR: '' }).dataDir).toBe(path.resolve('./.data'));
+    expect(loadConfig({ DATA_DIR: '/tmp/sk-data' }).dataDir).toBe('/tmp/sk-data');
   });
 });
