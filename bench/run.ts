@@ -22,6 +22,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -198,6 +199,12 @@ const sqlLogDir = argv['sql-log'] ? path.resolve(argv['sql-log']) : null;
 
 let compiled: string | null = null;
 /** bench/server.ts compiled to dist/bench/server.mjs (once per run). */
+/** The flags between `node` and the script in package.json's `start` (what production runs the server with). */
+function startFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+  return /^node\s+((?:--\S+\s+)*)/.exec(start)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
+}
+
 function compiledServer(): string {
   if (!compiled) {
     execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs'), '--bench'], { cwd: ROOT, stdio: 'inherit' });
@@ -223,7 +230,9 @@ async function startChild(name: string, db: Db): Promise<Child> {
   // The server child runs compiled JavaScript (scripts/build.mjs), as `npm start` does: no TypeScript loader in the measurement.
   const cp = fork(compiledServer(), [JSON.stringify(cfg)], {
     cwd: ROOT,
-    execArgv: ['--enable-source-maps'],
+    // The Node/V8 flags npm start runs the server with (package.json's start script), or BENCH_SERVER_NODE_FLAGS
+    // instead when set (e.g. GC settings to compare; an empty value: none).
+    execArgv: process.env.BENCH_SERVER_NODE_FLAGS !== undefined ? process.env.BENCH_SERVER_NODE_FLAGS.split(/\s+/).filter(Boolean) : startFlags(),
     // --no-response-cache: the child's configuration reads RESPONSE_CACHE_MB from its environment.
     env: argv['no-response-cache'] ? { ...process.env, RESPONSE_CACHE_MB: '0' } : process.env,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -8,7 +8,7 @@
  *
  * On a PostgreSQL server it creates a fresh database `satukredit_bench_<random>` (dropped at the end). As `npm start`
  * does, it compiles first (`node scripts/build.mjs`, the prestart step; timed apart, not part of start-up), then starts
- * `node --enable-source-maps dist/app/cli.mjs start` (`--tsx`: `node bin/satukredit.mjs start`, the sources through
+ * `node --enable-source-maps --heap-growing-percent=20 dist/app/cli.mjs start`, as package.json's start script (`--tsx`: `node bin/satukredit.mjs start`, the sources through
  * tsx) with DATABASE_URL (or DATA_DIR), SANDBOX_BORROWERS and a free PORT, and measures
  * the wall time until GET /readyz first answers 200 (the server listens), until the ready banner ("Satu Kredit
  * GraphQL API: ...", printed once John is linked: the start-up time, the one issue 12 targets) and until the final
@@ -90,7 +90,7 @@ async function startOnce(env: Record<string, string>, label: string, backendCpu:
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])] : [];
   const pg0 = args.embedded ? null : allPostgresCpuSeconds();
   const t0 = performance.now();
-  const cli = args.tsx ? ['bin/satukredit.mjs'] : ['--enable-source-maps', 'dist/app/cli.mjs'];
+  const cli = args.tsx ? ['bin/satukredit.mjs'] : ['--enable-source-maps', '--heap-growing-percent=20', 'dist/app/cli.mjs'];
   const child: ChildProcess = (running = spawn(process.execPath, [...nodeArgs, ...cli, 'start'], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), SANDBOX_BORROWERS: String(borrowers) },
