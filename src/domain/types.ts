@@ -135,6 +135,12 @@ export interface Loan {
   readonly frequency: Frequency | null;
   readonly disbursedOn: LocalDate | null;
   readonly maturityDate: LocalDate | null;
+  /**
+   * Jakarta date the credit agreement was made (SLIK's origination date): Dompet Kilat `loanData.contractDate`,
+   * Finfra `created_at` of the loan list, Cairin `appliedAt` of the loan list (the app's agreement is accepted when
+   * applying); null when the provider gives none; absent on loans cached before it was read.
+   */
+  readonly originatedOn?: LocalDate | null;
   readonly installments: readonly Installment[];
   readonly scheduleSource: ScheduleSource;
 }

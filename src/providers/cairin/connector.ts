@@ -77,9 +77,9 @@ export class CairinConnector implements ProviderConnector {
       async loans(a) {
         const l = await lists.load(a);
         const d = await details.loadMany(l.loans.map((x) => ({ a, loanId: x.loanId })));
-        return d.flatMap((x) => {
+        return d.flatMap((x, k) => {
           if (x instanceof Error) throw x;
-          return x ? [toLoan(x, a.id)] : [];
+          return x ? [toLoan(x, a.id, l.loans[k]!.appliedAt)] : [];
         });
       },
       async creditLimit(a) {

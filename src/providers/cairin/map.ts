@@ -28,7 +28,7 @@ const INSTALLMENT_STATUS: Record<NonNullable<CairinLoanDetail['installments']>[n
 };
 
 /** POST /mobile/loan/detail -> Loan. */
-export function toLoan(w: CairinLoanDetail, accountId: string): Loan {
+export function toLoan(w: CairinLoanDetail, accountId: string, appliedAt?: string): Loan {
   const rate = percent(String(w.annualRatePct));
   const wire = [...(w.installments ?? [])].sort((a, b) => a.seq - b.seq);
   const disbursedOn = w.disbursement?.ts ? jakartaDate(parseInstant(w.disbursement.ts)) : null;
@@ -64,6 +64,7 @@ export function toLoan(w: CairinLoanDetail, accountId: string): Loan {
     frequency: installments.length > 1 ? 'MONTHLY' : null,
     disbursedOn,
     maturityDate: installments.at(-1)?.dueDate ?? null,
+    originatedOn: appliedAt ? jakartaDate(parseInstant(appliedAt)) : null,
     installments,
     scheduleSource: 'PROVIDER',
   };

@@ -54,6 +54,7 @@ export function toLoan(w: DkBorrowerRecord, accountId: string, today: LocalDate)
     frequency: tenor.unit === 'MONTH' ? 'MONTHLY' : null,
     disbursedOn: start,
     maturityDate: planned.at(-1)?.dueDate ?? null,
+    originatedOn: start,
     installments: planned.map((p) => ({ ...p, amountPaid: 0n, status: p.dueDate < today ? 'OVERDUE' : 'DUE' })),
     scheduleSource: 'RECONSTRUCTED',
   };

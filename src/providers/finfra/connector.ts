@@ -67,7 +67,8 @@ export class FinfraConnector implements ProviderConnector {
         return u ? toBorrower(u) : null;
       },
       async loans(a) {
-        return (await allDetails(a)).map((d) => toLoan(d, a.id));
+        const created = new Map((await lists.load(a.externalId))?.loans.map((l) => [l.loanUniqueId, l.created_at]) ?? []);
+        return (await allDetails(a)).map((d) => toLoan(d, a.id, created.get(d.loanUniqueId)));
       },
       async creditLimit() {
         // Finfra's documents give no credit limit per borrower.

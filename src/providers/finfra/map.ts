@@ -52,7 +52,7 @@ function tenorOf(w: FinfraLoanDetails): Tenor {
 }
 
 /** `GET /api/core/loans/details/{uniqueId}` -> Loan (schedule as Finfra gives it). */
-export function toLoan(w: FinfraLoanDetails, accountId: string): Loan {
+export function toLoan(w: FinfraLoanDetails, accountId: string, createdAt?: string): Loan {
   const installments = w.installments.map((i) => ({
     seq: i.installment_number,
     dueDate: i.due_date,
@@ -74,6 +74,7 @@ export function toLoan(w: FinfraLoanDetails, accountId: string): Loan {
     frequency: w.frequency,
     disbursedOn: w.disbursed_at ? jakartaDate(parseInstant(w.disbursed_at)) : null,
     maturityDate: w.maturity_date ?? installments.at(-1)?.dueDate ?? null,
+    originatedOn: createdAt ? jakartaDate(parseInstant(createdAt)) : null,
     installments,
     scheduleSource: 'PROVIDER',
   };
