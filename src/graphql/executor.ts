@@ -23,10 +23,12 @@
  *
  * graphql-jit reads a field without a resolver as a plain property; graphql-js's default resolver calls a
  * function-valued property with (args, context, info), and the API's types rely on it (the `payoff:read` figures and
- * the consent-gated loan fields of src/graphql/types/loan.type.ts are functions). Compiled code therefore runs on
- * `jitSchema(schema)`, a copy whose resolver-less fields of object, interface or union type (every function-valued
- * property is one: a function is never a scalar's value) resolve as graphql-js's default resolver does; scalar
- * and enum fields, most of an answer, stay plain property reads. graphql-jit also needs an abstract type's
+ * the consent-gated loan fields of src/graphql/types/loan.type.ts are functions). Those fields are marked
+ * `@Extensions({ callable: true })` (type-graphql puts it in the field's `extensions`; the SDL does not show it), and
+ * compiled code runs on `jitSchema(schema)`, a copy whose marked resolver-less fields resolve as graphql-js's default
+ * resolver does; every other resolver-less field (scalars, enums, money and other plain objects: most of an answer)
+ * stays a plain property read, no resolver call. A function-valued field left unmarked answers differently on the two
+ * executors (test/integration/executor.test.ts compares them over every field). graphql-jit also needs an abstract type's
  * `resolveType` to answer synchronously (type-graphql's wrapper is async): the copy's name the value's type by its
  * `__typename` instead (`syncTypeResolver`).
  */
@@ -47,7 +49,6 @@ import {
   type GraphQLType,
   type GraphQLTypeResolver,
   GraphQLUnionType,
-  isLeafType,
   isListType,
   isNonNullType,
   getNamedType,
@@ -214,6 +215,16 @@ function nullableCondition(document: DocumentNode): boolean {
   return found;
 }
 
+/**
+ * The `extensions` key marking a resolver-less field whose value is a function (`@Extensions({ callable: true })`):
+ * graphql-js's default resolver calls it, and so does the compiled executor (`propertyResolver`); graphql-jit reads
+ * every other resolver-less field as a plain property.
+ */
+export const CALLABLE = 'callable';
+
+/** Whether `extensions` mark a field as function-valued. */
+const callable = (extensions: Readonly<Record<string, unknown>> | null | undefined): boolean => extensions?.[CALLABLE] === true;
+
 /** A resolver-less field's value as graphql-js's default resolver gives it: a function-valued property is called. */
 function propertyResolver(name: string): GraphQLFieldResolver<unknown, unknown> {
   return (source, args, context, info) => {
@@ -250,8 +261,10 @@ function syncTypeResolver<S, C>(abstract: string, original: GraphQLTypeResolver<
 
 /**
  * The schema graphql-jit compiles against: `schema`'s object, interface and union types copied, each resolver-less
- * field of a non-leaf type given `propertyResolver` (graphql-jit does not call function-valued properties). Scalars,
- * enums, input types and directives are `schema`'s own.
+ * field marked callable (`CALLABLE`) given `propertyResolver` (graphql-jit does not call function-valued properties);
+ * other resolver-less fields stay plain property reads. Scalars, enums, input types and directives are `schema`'s own.
+ * @throws when a field marked callable has a resolver of its own (the mark would mean nothing: the resolver is called,
+ *   never the property), so that a stale or misplaced mark fails at startup.
  */
 export function jitSchema(schema: GraphQLSchema): GraphQLSchema {
   const copies = new Map<string, GraphQLNamedType>();
@@ -264,13 +277,16 @@ export function jitSchema(schema: GraphQLSchema): GraphQLSchema {
     Object.fromEntries(
       Object.entries(map).map(([name, f]) => [
         name,
-        { ...f, type: ref(f.type), resolve: f.resolve ?? (objectType && !isLeafType(getNamedType(f.type)) ? (propertyResolver(name) as GraphQLFieldResolver<S, C>) : undefined) },
+        { ...f, type: ref(f.type), resolve: f.resolve ?? (objectType && callable(f.extensions) ? (propertyResolver(name) as GraphQLFieldResolver<S, C>) : undefined) },
       ]),
     );
   for (const t of Object.values(schema.getTypeMap())) {
     if (t.name.startsWith('__')) continue;
     if (t instanceof GraphQLObjectType) {
       const c = t.toConfig();
+      for (const [name, f] of Object.entries(c.fields)) {
+        if (callable(f.extensions) && f.resolve) throw new Error(`${t.name}.${name} is marked ${CALLABLE} (a function-valued property) but has a resolver: remove the mark, or make the field a plain property`);
+      }
       copies.set(t.name, new GraphQLObjectType({ ...c, interfaces: () => c.interfaces.map(ref), fields: () => fields(c.fields, true) }));
     } else if (t instanceof GraphQLInterfaceType) {
       const c = t.toConfig();

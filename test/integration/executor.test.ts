@@ -5,16 +5,23 @@
  * paths and locations, partial data with nulls bubbled up, variable errors, and operations the compiled executor
  * leaves to graphql-js.
  */
+import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
+import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, createApp, createLogger, defaultHardening, loadConfig, signClientToken } from '../../src/app';
+import { CALLABLE, jitSchema } from '../../src/graphql/executor';
 import { sandboxProviderEnv } from '../../src/sandbox';
 import { TEST_START, TestClock } from '../support/clock';
 import { JWT, startStack, type Stack } from '../support/stack';
 
 const MONEY = 'amount currency';
 const INSTALLMENT = `seq dueDate status principal { ${MONEY} } interest { ${MONEY} } amountDue { ${MONEY} } amountPaid { ${MONEY} } pendingAmount { ${MONEY} } outstanding { ${MONEY} }`;
-const LOAN = `id provider providerLoanId type status scheduleSource frequency disbursedOn maturityDate daysPastDue qualityClass
+const ARREARS = `amount { ${MONEY} } principal { ${MONEY} } interest { ${MONEY} } oldestDueDate daysPastDue qualityClass collectibility`;
+const LOAN = `id provider providerLoanId type status scheduleSource frequency disbursedOn maturityDate daysPastDue qualityClass collectibility
   principal { ${MONEY} } overdueAmount { ${MONEY} }
+  arrears { ${ARREARS} }
+  lastPayment { amount { ${MONEY} } date }
+  paidThisYear { year principal { ${MONEY} } interest { ${MONEY} } }
   outstanding { principal { ${MONEY} } interest { ${MONEY} } lateFees { ${MONEY} } pending { ${MONEY} } total { ${MONEY} } }
   reconciliationIssues { kind message amount { ${MONEY} } }
   rate { percent period } tenor { value unit } freshness { fetchedAt source }
@@ -32,8 +39,11 @@ const EVERYTHING = `query All($first: Int!, $max: Int) {
       creditView(maxAgeSeconds: $max) {
         asOf complete totalOutstanding { ${MONEY} } totalPending { ${MONEY} } totalOverdue { ${MONEY} } worstQualityClass
         twp90 { percent outstandingOver90 { ${MONEY} } }
+        totalCreditLimit { ${MONEY} }
+        arrears { ${ARREARS} }
         nextInstallmentDue { loan { id providerLoanId } installment { ${INSTALLMENT} } }
-        providers { provider health errorCode loanCount outstanding { ${MONEY} } }
+        nextPaymentDue { dueDate amount { ${MONEY} } loan { id } installment { seq } }
+        providers { provider health errorCode loanCount lenderName outstanding { ${MONEY} } creditLimit { ${MONEY} } availableCredit { ${MONEY} } overdue { ${ARREARS} } freshness { fetchedAt source stale } }
         loans { ${LOAN} }
         borrower { id fullName }
       }
@@ -113,6 +123,33 @@ describe('the compiled executor answers as graphql-js', () => {
     expect(loan.installments[0].dueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(loan.freshness.fetchedAt).toMatch(/\+07:00$/);
     expect(loan.outstanding.total.amount).toMatch(/^\d+$/);
+    // The function-valued fields (marked callable) are called by the compiled executor: their answers are there.
+    const loans = r.body.data.borrowers.edges.flatMap((e: any) => e.node.loans);
+    expect(loans.every((l: any) => /^\d+$/.test(l.arrears.amount.amount) && l.borrower.id)).toBe(true);
+    expect(loans.some((l: any) => l.lastPayment?.amount.amount)).toBe(true);
+    expect(loans.some((l: any) => l.paidThisYear?.principal.amount)).toBe(true);
+    const views = r.body.data.borrowers.edges.map((e: any) => e.node.creditView);
+    expect(views.some((v: any) => v.nextPaymentDue?.amount.amount)).toBe(true);
+    expect(views.some((v: any) => v.providers.some((p: any) => p.creditLimit?.amount && p.overdue?.amount.amount))).toBe(true);
+  });
+
+  it('calls only the fields marked callable, and refuses a marked field that has a resolver', () => {
+    const money = new GraphQLObjectType({ name: 'M', fields: { amount: { type: GraphQLString } } });
+    const fn = function (this: { v: string }) {
+      return { amount: this.v };
+    };
+    const query = new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        marked: { type: money, extensions: { [CALLABLE]: true }, resolve: undefined },
+        plain: { type: money },
+      },
+    });
+    const compiled = compileQuery(jitSchema(new GraphQLSchema({ query })), parse('{ marked { amount } plain { amount } }'));
+    if (!isCompiledQuery(compiled)) throw new Error('not compiled');
+    expect(compiled.query({ v: '7', marked: fn, plain: { amount: '8' } }, {}, {})).toEqual({ data: { marked: { amount: '7' }, plain: { amount: '8' } } });
+    const withResolver = new GraphQLObjectType({ name: 'Query', fields: { x: { type: money, extensions: { [CALLABLE]: true }, resolve: () => null } } });
+    expect(() => jitSchema(new GraphQLSchema({ query: withResolver }))).toThrow(/Query\.x is marked callable/);
   });
 
   it('resolves the Node interface, fragments, aliases and @skip/@include alike', async () => {

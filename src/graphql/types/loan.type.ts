@@ -21,11 +21,14 @@
  * the request's memo (src/graphql/types/loan-access.ts), synchronously once the request knows them. Only
  * `payoffQuote` (an argument, `@Authorized`) stays a type-graphql field resolver (LoanResolver).
  *
+ * Every function-valued field is marked `@Extensions({ callable: true })`: the compiled executor
+ * (src/graphql/executor.ts) calls only marked fields' functions, and reads every other field as a plain property.
+ *
  * A `LoanObject` is made once per loan view and request (`CreditViewObject` keeps them), so a loan that
  * appears under both `Borrower.loans` and `Borrower.creditView.loans` is one object, its schedule, repayments
  * and disbursements made once.
  */
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
 import { type Arrears, collectibility } from '../../domain/delinquency';
 import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
@@ -102,12 +105,15 @@ const arrearsInterest = payoffField((o: ArrearsObject) => MoneyObject.of(o.a.int
     'What is past due (src/domain/delinquency.ts): installments unpaid after their due date (late from the day after it, Jakarta), from cleared money only. Of one loan, one provider or the whole credit view (amounts added up, the oldest due date, the largest DPD).',
 })
 export class ArrearsObject {
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date (principal + interest). Needs `payoff:read`.' })
   readonly amount: PayoffField<MoneyObject> = arrearsAmount;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Of amount, unpaid principal (cleared money applied interest first within each installment). Needs `payoff:read`.' })
   readonly principal: PayoffField<MoneyObject> = arrearsPrincipal;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Of amount, unpaid scheduled interest. Needs `payoff:read`.' })
   readonly interest: PayoffField<MoneyObject> = arrearsInterest;
 
@@ -169,12 +175,15 @@ export class InstallmentObject {
   @Field(() => InstallmentStatusEnum, { simple: true })
   readonly status: string;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Cleared money applied to this installment (`amountPaid`, `paid_amount`). Needs `payoff:read` (with amountDue it gives the outstanding).' })
   readonly amountPaid: PayoffField<MoneyObject> = installmentAmountPaid;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Still owed on this installment: amountDue - amountPaid. Needs `payoff:read`.' })
   readonly outstanding: PayoffField<MoneyObject> = installmentOutstandingAmount;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Money received for this installment but not yet confirmed by bank settlement. Needs `payoff:read`.' })
   readonly pendingAmount: PayoffField<MoneyObject> = installmentPendingAmount;
 
@@ -517,18 +526,23 @@ export class LoanObject implements Node {
   @Field(() => FreshnessObject, { simple: true, description: 'When and from where this loan was read, and whether it is stale.' })
   readonly freshness: FreshnessObject;
 
+  @Extensions({ callable: true })
   @Field(() => OutstandingBalanceObject, { simple: true, description: 'Still owed, split into principal, interest, late fees, and pending money. Zero unless the loan owes (ACTIVE or CLOSED_WITH_BALANCE). Needs `payoff:read`.' })
   readonly outstanding: PayoffField<OutstandingBalanceObject> = loanOutstandingBalance;
 
+  @Extensions({ callable: true })
   @Field(() => MoneyObject, { simple: true, description: 'Unpaid amount of installments past their due date. Needs `payoff:read`.' })
   readonly overdueAmount: PayoffField<MoneyObject> = loanOverdueAmount;
 
+  @Extensions({ callable: true })
   @Field(() => ArrearsObject, { simple: true, description: "What is past due on this loan: amount split into principal and interest, the oldest unpaid due date, days past due. Zero unless the loan owes (ACTIVE or CLOSED_WITH_BALANCE)." })
   readonly arrears: LoanField<ArrearsObject> = loanArrears;
 
+  @Extensions({ callable: true })
   @Field(() => [InstallmentObject], { simple: true, nullable: true, description: 'The installment schedule, by sequence. Needs a consent covering INSTALLMENTS; null with CONSENT_* otherwise.' })
   readonly installments: LoanField<InstallmentObject[]> = loanInstallments;
 
+  @Extensions({ callable: true })
   @Field(() => InstallmentObject, {
     simple: true,
     nullable: true,
@@ -536,9 +550,11 @@ export class LoanObject implements Node {
   })
   readonly nextInstallment: LoanField<InstallmentObject | null> = loanNextInstallment;
 
+  @Extensions({ callable: true })
   @Field(() => BorrowerObject, { simple: true })
   readonly borrower: LoanField<BorrowerObject> = loanBorrower;
 
+  @Extensions({ callable: true })
   @Field(() => [RepaymentObject], {
     simple: true,
     nullable: true,
@@ -546,6 +562,7 @@ export class LoanObject implements Node {
   })
   readonly repayments: LoanField<RepaymentObject[]> = loanRepayments;
 
+  @Extensions({ callable: true })
   @Field(() => LastPaymentObject, {
     simple: true,
     nullable: true,
@@ -553,6 +570,7 @@ export class LoanObject implements Node {
   })
   readonly lastPayment: LoanField<LastPaymentObject | null> = loanLastPayment;
 
+  @Extensions({ callable: true })
   @Field(() => PaidInYearObject, {
     simple: true,
     nullable: true,
@@ -561,6 +579,7 @@ export class LoanObject implements Node {
   })
   readonly paidThisYear: LoanField<PaidInYearObject | null> = loanPaidThisYear;
 
+  @Extensions({ callable: true })
   @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
   readonly disbursements: LoanField<DisbursementObject[]> = loanDisbursements;
 
