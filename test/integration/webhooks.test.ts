@@ -89,6 +89,7 @@ describe('payments summary (Plaid Liabilities and SLIK fields)', () => {
     );
     expect(r.errors).toBeUndefined();
     const l = r.data.loan;
+    const john = s.sandbox.dataset.cairin.find((a) => a.nik === '362638287638783')!;
     const today: string = l.borrower.creditView.asOf;
     const jakarta = (iso: string) => new Date(Date.parse(iso) + 7 * 3600_000).toISOString().slice(0, 10);
     const cleared = l.repayments.filter((x: any) => x.status === 'CLEARED').sort((a: any, b: any) => Date.parse(b.paidAt) - Date.parse(a.paidAt));
@@ -104,6 +105,16 @@ describe('payments summary (Plaid Liabilities and SLIK fields)', () => {
     expect(l.arrears.collectibility).toBe(l.collectibility);
     const names = Object.fromEntries(l.borrower.creditView.providers.map((p: any) => [p.provider, p.lenderName]));
     expect(names.CAIRIN).toBe('PT Idana Solusi Sejahtera');
+    // Origination dates: Cairin appliedAt (loan list), Dompet Kilat contractDate, Finfra created_at, as Jakarta dates.
+    const o = await s.gql(`query($id: ID!) { loan(id: $id) { originatedOn borrower { loans { provider providerLoanId originatedOn } } } }`, { id });
+    expect(o.errors).toBeUndefined();
+    const cairinLoan = john.loans.find((x) => x.loanId === 'LN-0001')!;
+    expect(o.data.loan.originatedOn).toBe(jakarta(cairinLoan.appliedAt));
+    const dk = s.sandbox.dataset.dompetKilat.find((b) => b.idNumber === '362638287638783')!;
+    const byId = Object.fromEntries(o.data.loan.borrower.loans.map((x: any) => [x.providerLoanId, x.originatedOn]));
+    const [d, m, y] = dk.loanData!.contractDate!.split('/');
+    expect(byId[dk.loanData!.contractNo!]).toBe(`${y}-${m}-${d}`);
+    for (const x of o.data.loan.borrower.loans) expect(x.originatedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
   });
 });
 

@@ -520,6 +520,14 @@ export class LoanObject implements Node {
   @Field(() => DateScalar, { simple: true, nullable: true, description: 'Due date of the last installment.' })
   readonly maturityDate: LocalDate | null;
 
+  @Field(() => DateScalar, {
+    simple: true,
+    nullable: true,
+    description:
+      "Jakarta date the credit agreement was made (SLIK's origination date): Dompet Kilat `loanData.contractDate`, Finfra `created_at` and Cairin `appliedAt` of the loan list; null when the provider gives none (or the loan was cached before it was read).",
+  })
+  readonly originatedOn: LocalDate | null;
+
   @Field(() => ScheduleSourceEnum, { simple: true })
   readonly scheduleSource: string;
 
@@ -606,6 +614,7 @@ export class LoanObject implements Node {
     this.frequency = loan.frequency;
     this.disbursedOn = loan.disbursedOn;
     this.maturityDate = loan.maturityDate;
+    this.originatedOn = loan.originatedOn ?? null;
     this.scheduleSource = loan.scheduleSource;
     this.freshness = new FreshnessObject(view.freshness ?? { fetchedAt: new Date(), ageSeconds: 0, source: 'LIVE', stale: false });
   }
