@@ -428,6 +428,7 @@ export type { LedgerChange } from './core/publisher';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';
+export { CALLABLE, jitSchema } from './graphql/executor';
 export { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from './graphql/playground';
 export { toGlobalId } from './graphql/ids';
 export { MAX_OPERATION_LABELS, registry as metricsRegistry } from './metrics';

@@ -8,8 +8,7 @@
 import { GraphQLObjectType, GraphQLSchema, GraphQLString, parse } from 'graphql';
 import { compileQuery, isCompiledQuery } from 'graphql-jit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, createApp, createLogger, defaultHardening, loadConfig, signClientToken } from '../../src/app';
-import { CALLABLE, jitSchema } from '../../src/graphql/executor';
+import { type App, CALLABLE, createApp, createLogger, defaultHardening, jitSchema, loadConfig, signClientToken } from '../../src/app';
 import { sandboxProviderEnv } from '../../src/sandbox';
 import { TEST_START, TestClock } from '../support/clock';
 import { JWT, startStack, type Stack } from '../support/stack';
