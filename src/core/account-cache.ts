@@ -9,7 +9,7 @@
  */
 import { covers } from '../domain/consent';
 import type { ConsentDomain } from '../domain/consent';
-import { type Freshness, reviveDisbursements, reviveLoanList, reviveRepayments } from '../domain/freshness';
+import { type Freshness, loanListPayload, reviveDisbursements, reviveLoanList, reviveRepayments } from '../domain/freshness';
 import type { Disbursement, Loan, Repayment } from '../domain/types';
 import type { Consent, ProviderAccount, ProviderSnapshot } from '../generated/prisma/client';
 import type { Logger } from '../logger';
@@ -88,7 +88,7 @@ export class AccountCache {
     const writes: SnapshotWrite[] = [];
     for (const c of consents) {
       const save = (domain: ConsentDomain, data: unknown) => writes.push({ consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
-      save('LOANS', { loans, creditLimit });
+      save('LOANS', loanListPayload({ loans, creditLimit }));
       if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) save('REPAYMENTS', repayments.rows);
       if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) save('DISBURSEMENTS', disbursements.rows);
     }

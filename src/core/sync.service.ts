@@ -8,15 +8,14 @@
  * every account: a crashed run resumes where it stopped. Provider rate limits
  * are enforced by the connectors' rate gate (ResilienceOptions.ratePerSecond).
  */
-import { createHash } from 'node:crypto';
 import { covers, effectiveStatus } from '../domain/consent';
 import { jakartaDate } from '../domain/dates';
-import { type FreshnessPolicy, nearDue, reviveLoanList, reviveRepayments } from '../domain/freshness';
+import { type FreshnessPolicy, loanListPayload, nearDue, reviveLoanList, reviveRepayments } from '../domain/freshness';
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
-import { snapshotJson } from '../store/snapshots';
+import { snapshotHash } from '../store/snapshots';
 import type { AccountCache } from './account-cache';
 
 export type SyncKind = 'BACKFILL' | 'DUE_REFRESH';
@@ -90,8 +89,8 @@ export class SyncService {
       else {
         try {
           const read = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
-          // The LOANS snapshot as AccountCache.refresh stores it (its content hash).
-          const hash = createHash('sha256').update(snapshotJson({ loans: read.loans, creditLimit: read.creditLimit })).digest('hex');
+          // The content hash of the LOANS snapshot AccountCache.refresh stored.
+          const hash = snapshotHash(loanListPayload(read));
           summary.loansFetched += read.loans.length;
           if (!a.snapshots.some((x) => x.domain === 'LOANS' && x.contentHash === hash)) summary.loansChanged += read.loans.length;
           // One access entry per consent and domain read for it.

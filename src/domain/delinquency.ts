@@ -7,9 +7,9 @@
  * installment counts as late from 00:00 WIB the day after its due date, and
  * only cleared money (`amountPaid`) reduces arrears.
  */
-import { daysPastDue, installmentOutstanding, loanOutstanding, overdueAmount } from './credit';
+import { daysPastDue, installmentOutstanding, loanOutstanding } from './credit';
 import { splitPaid } from './ledger';
-import type { LocalDate } from './dates';
+import { daysBetween, type LocalDate } from './dates';
 import type { Rate } from './money';
 import { type Loan, OWING_STATUSES } from './types';
 
@@ -80,20 +80,26 @@ export interface Arrears {
  * `today` (all zero/LANCAR unless the loan owes: ACTIVE or CLOSED_WITH_BALANCE). An installment is late from the day after its due date.
  */
 export function arrears(loan: Loan, today: LocalDate): Arrears {
-  const dpd = daysPastDue(loan, today);
+  // One pass over the installments (this runs for every loan of every view): the late ones, their unpaid
+  // parts, and the oldest due date, from which the days past due follow (credit.ts `daysPastDue`).
+  let overdueAmount = 0n;
   let principal = 0n;
   let interest = 0n;
   let oldestDueDate: LocalDate | null = null;
   if (OWING_STATUSES.has(loan.status)) {
     for (const i of loan.installments) {
-      if (i.dueDate >= today || installmentOutstanding(i) === 0n) continue;
+      if (i.dueDate >= today) continue;
+      const unpaid = installmentOutstanding(i);
+      if (unpaid === 0n) continue;
       const paid = splitPaid(i);
+      overdueAmount += unpaid;
       principal += i.principal - paid.principal;
       interest += i.interest - paid.interest;
       if (oldestDueDate === null || i.dueDate < oldestDueDate) oldestDueDate = i.dueDate;
     }
   }
-  return { dpd, class: qualityClass(dpd), overdueAmount: overdueAmount(loan, today), principal, interest, oldestDueDate };
+  const dpd = oldestDueDate === null ? 0 : daysBetween(oldestDueDate, today);
+  return { dpd, class: qualityClass(dpd), overdueAmount, principal, interest, oldestDueDate };
 }
 
 /** Arrears added up over several loans: amounts summed, the oldest due date and the largest DPD (with its class). */

@@ -58,6 +58,11 @@ export interface LoanList {
   readonly creditLimit: bigint | null;
 }
 
+/** The LOANS snapshot payload of a read (what `reviveLoanList` reads back). */
+export function loanListPayload(list: LoanList): { loans: readonly Loan[]; creditLimit: bigint | null } {
+  return { loans: list.loans, creditLimit: list.creditLimit };
+}
+
 /**
  * A LOANS snapshot payload: `{ loans, creditLimit }`, or (snapshots written before credit limits were read) the
  * array of loans alone, whose credit limit is then unknown (null).

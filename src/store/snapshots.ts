@@ -14,6 +14,11 @@ export function snapshotJson(data: unknown): string {
   return JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 }
 
+/** The content hash a snapshot of `data` is stored with (sha256 of `snapshotJson`). */
+export function snapshotHash(data: unknown): string {
+  return createHash('sha256').update(snapshotJson(data)).digest('hex');
+}
+
 /** What was fetched for one (consent, account, domain). */
 export interface SnapshotWrite {
   readonly consentId: string;
@@ -47,7 +52,7 @@ export async function saveSnapshots(sql: SqlExecutor, rows: readonly SnapshotWri
       rows.map((r) => r.accountId),
       rows.map((r) => r.domain),
       texts,
-      texts.map((t) => createHash('sha256').update(t).digest('hex')),
+      texts.map((t) => createHash('sha256').update(t).digest('hex')), // = snapshotHash of each row's data
       rows.map((r) => r.fetchedAt),
     ],
   );
