@@ -68,6 +68,8 @@ const HELP = `Usage: tsx bench/run.ts [options]
                           benchmark client can saturate the server (limits and cost analysis still run);
                           default: keep the server's default budget (one client then gets RATE_LIMITED / 429)
   --cpu-prof <dir>        write a V8 CPU profile of the server during each measured window to <dir>/scenario-<n>.cpuprofile
+  --heap-prof <dir>       write a V8 sampling heap profile of the server during each measured window to
+                          <dir>/scenario-<n>.heapprofile (every allocation site, collected objects included)
   --no-response-cache     run the server child with RESPONSE_CACHE_MB=0 (response cache off: every read is computed;
                           for measuring the computation itself)
   --sql-log <dir>         write the distinct SQL statements the server sent during each measured window, with their
@@ -94,6 +96,7 @@ const { values: argv } = parseArgs({
     'shared-server': { type: 'boolean', default: false },
     'log-level': { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'heap-prof': { type: 'string' },
     'sql-log': { type: 'string' },
     'database-url': { type: 'string' },
     'rate-limit': { type: 'string' },
@@ -195,6 +198,7 @@ function tsxImport(): string {
 }
 
 const cpuProfDir = argv['cpu-prof'] ? path.resolve(argv['cpu-prof']) : null;
+const heapProfDir = argv['heap-prof'] ? path.resolve(argv['heap-prof']) : null;
 const sqlLogDir = argv['sql-log'] ? path.resolve(argv['sql-log']) : null;
 
 let compiled: string | null = null;
@@ -215,6 +219,7 @@ function compiledServer(): string {
 
 async function startChild(name: string, db: Db): Promise<Child> {
   if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
+  if (heapProfDir) await mkdir(heapProfDir, { recursive: true });
   if (sqlLogDir) await mkdir(sqlLogDir, { recursive: true });
   const cfg: ChildConfig = {
     seed: params.seed,
@@ -223,6 +228,7 @@ async function startChild(name: string, db: Db): Promise<Child> {
     providerTimeoutMs: params.providerTimeoutMs,
     logLevel,
     cpuProfile: cpuProfDir ? path.join(cpuProfDir, `${name}.cpuprofile`) : null,
+    heapProfile: heapProfDir ? path.join(heapProfDir, `${name}.heapprofile`) : null,
     sqlLog: sqlLogDir ? path.join(sqlLogDir, `${name}.sql.txt`) : null,
     databaseUrl: db === 'postgres' ? databaseUrl : null,
     rateLimit: params.rateLimit,
@@ -391,6 +397,8 @@ interface Fixtures {
   maxAgeArg: boolean;
   focus?: { borrowerId: string; name: string; loanIds: string[]; providers: string[] };
   refinance?: { borrowerId: string; loanId: string; providerLoanId: string; borrowerIndex: number };
+  /** Scenario 5: the loans one `borrowers(first: 50)` answer holds (under `loans`; `creditView.loans` repeats them), counted once before the window. */
+  loansPerRequest?: number;
 }
 
 async function borrowerIds(child: Child): Promise<string[]> {
@@ -433,6 +441,11 @@ async function fixtures(child: Child, n: number): Promise<Fixtures> {
     if (r.errors?.length || !r.data?.borrower) throw new Error(`focus borrower lookup failed: ${JSON.stringify(r.errors)}`);
     const loans = r.data.borrower.loans as { id: string; provider: string }[];
     fx.focus = { borrowerId: id, name: r.data.borrower.fullName, loanIds: loans.map((l) => l.id), providers: [...new Set(loans.map((l) => l.provider))] };
+  }
+  if (n === 5) {
+    const r = await gql(child, `query($first: Int!) { borrowers(first: $first) { edges { node { loans { id } } } } }`, { first: 50 });
+    if (r.errors?.length || !r.data) throw new Error(`loan count failed: ${JSON.stringify(r.errors)}`);
+    fx.loansPerRequest = (r.data.borrowers.edges as { node: { loans: unknown[] } }[]).reduce((n, e) => n + e.node.loans.length, 0);
   }
   if (n === 4) {
     // The first borrower (John first) holding a loan that has a payoff quote today.
@@ -568,7 +581,8 @@ const SCENARIOS: ScenarioDef[] = [
     httpPerUnit: () => 1,
     path: '/graphql',
     requests: (_fx, _c, t) => [post(gqlBody(EVERYTHING, { first: 50 }), (s, b) => t.graphql(s, b))],
-    notes: () => 'The EVERYTHING query of test/integration/read-path.test.ts (copied): 50 borrowers, each with accounts, loans (schedule, repayments, disbursements, reconciliation) and credit view. One request fans out to every linked account of 50 borrowers.',
+    notes: (fx) =>
+      `The EVERYTHING query of test/integration/read-path.test.ts (copied): 50 borrowers, each with accounts, loans (schedule, repayments, disbursements, reconciliation) and credit view. One request fans out to every linked account of 50 borrowers. One answer holds ${fx.loansPerRequest} loans (each twice: under \`loans\` and \`creditView.loans\`); server CPU per loan is the CPU per request divided by that.`,
   },
   {
     n: 6,
@@ -869,6 +883,8 @@ interface ScenarioResult {
     ledgerRepayments: number;
   };
   ratioToTrivial?: { reqPerSec: number; p50: number };
+  /** Scenario 5: loans per answer (counted before the window) and the server's CPU per loan, ms. */
+  perLoan?: { loansPerRequest: number; cpuMs: number };
   /** req/s as a share of the reference's, latencies as multiples of the reference's (p50 of p50, p99 of p99). */
   ratioToReference?: { reqPerSec: number; p50: number; p99: number };
   notes: string;
@@ -1019,6 +1035,7 @@ async function runScenario(def: ScenarioDef, child: Child, db: Db): Promise<Scen
             ledgerRepayments: counts.ledgerRepayments,
           }
         : undefined,
+    perLoan: fx.loansPerRequest ? { loansPerRequest: fx.loansPerRequest, cpuMs: Math.round((perReq(end.cpuMs.total) / fx.loansPerRequest) * 1000) / 1000 } : undefined,
     notes: def.notes(fx, child),
   };
 }
@@ -1283,7 +1300,7 @@ async function main(): Promise<void> {
     const r = await runScenario(def, child, db);
     results.push(r);
     say(
-      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}${r.databaseProcess ? ` (+${r.databaseProcess.cpuMsPerRequest} database process)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${r.sandboxCpuMsPerRequest})` : ''}, peak RSS ${r.server.rssPeakMiB} MiB${r.databaseProcess ? ` (database process ${r.databaseProcess.rssPeakMiB} MiB)` : ''}, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
+      `#${def.n} ${DB_LABEL[db]} ${r.reqPerSec} ${r.unit}/s, p50 ${r.latencyMs.p50} p90 ${r.latencyMs.p90} p99 ${r.latencyMs.p99} ms, ${r.providerCallsPerRequest} provider calls/${r.unit}, ${r.sqlPerRequest} SQL statements/${r.unit}, server CPU ${r.server.cpuMsPerRequest} ms/${r.unit}${r.perLoan ? ` (${r.perLoan.cpuMs} ms/loan, ${r.perLoan.loansPerRequest} loans)` : ''}${r.postgresCpuMsPerRequest !== null ? ` (+${r.postgresCpuMsPerRequest} PostgreSQL)` : ''}${r.databaseProcess ? ` (+${r.databaseProcess.cpuMsPerRequest} database process)` : ''}${r.sandboxCpuMsPerRequest ? ` (sandbox ${r.sandboxCpuMsPerRequest})` : ''}, peak RSS ${r.server.rssPeakMiB} MiB${r.databaseProcess ? ` (database process ${r.databaseProcess.rssPeakMiB} MiB)` : ''}, errors ${r.graphqlErrors.responses + r.http.non2xx + r.http.socketErrors}; load average after the window ${fmtLoad(r.loadAverage.after)} (${fmt((performance.now() - t) / 1000, 1)} s)`,
     );
   };
   const childName = (base: string, db: Db) => (databases.length > 1 ? `${base}-${db}` : base);

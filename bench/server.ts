@@ -53,6 +53,11 @@ export interface ChildConfig {
   databaseUrl?: string | null;
   /** Write a V8 CPU profile of each measured window (begin..end) to this file (numbered when several windows). */
   cpuProfile?: string | null;
+  /**
+   * Write a V8 sampling heap profile of each measured window (begin..end) to this file: where the window's
+   * allocations were made, objects already collected by minor and major GCs included (numbered when several windows).
+   */
+  heapProfile?: string | null;
   /** Write the distinct SQL statements of each measured window (begin..end) with their counts to this file (numbered when several windows). */
   sqlLog?: string | null;
 }
@@ -383,6 +388,8 @@ function sample(): void {
 let profiler: Session | null = null;
 let profiling = false;
 let profiles = 0;
+let heapProfiling = false;
+let heapProfiles = 0;
 let sqlLogs = 0;
 
 async function begin(): Promise<void> {
@@ -392,6 +399,17 @@ async function begin(): Promise<void> {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
     profiling = true;
+  }
+  if (cfg.heapProfile) {
+    profiler ??= new Session();
+    if (!cfg.cpuProfile) profiler.connect();
+    await profiler.post('HeapProfiler.enable');
+    await profiler.post('HeapProfiler.startSampling', {
+      samplingInterval: 32 * 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    } as never);
+    heapProfiling = true;
   }
   await sandbox.resetStats();
   started = 0;
@@ -437,8 +455,15 @@ async function end(): Promise<EndReport> {
   if (profiler && profiling && cfg.cpuProfile) {
     profiling = false;
     const { profile } = await profiler.post('Profiler.stop');
-    profiler.disconnect();
+    if (!heapProfiling) profiler.disconnect();
     const file = profiles++ ? cfg.cpuProfile.replace(/(\.cpuprofile)?$/, `-${profiles}.cpuprofile`) : cfg.cpuProfile;
+    await writeFile(file, JSON.stringify(profile));
+  }
+  if (profiler && heapProfiling && cfg.heapProfile) {
+    heapProfiling = false;
+    const { profile } = await profiler.post('HeapProfiler.stopSampling');
+    profiler.disconnect();
+    const file = heapProfiles++ ? cfg.heapProfile.replace(/(\.heapprofile)?$/, `-${heapProfiles}.heapprofile`) : cfg.heapProfile;
     await writeFile(file, JSON.stringify(profile));
   }
   const a0 = performance.now();
