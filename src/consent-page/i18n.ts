@@ -28,6 +28,8 @@ const DOMAINS: Record<Lang, Record<string, string>> = {
     REPAYMENTS: 'Pembayaran yang Anda lakukan dan penyelesaiannya di bank',
     DISBURSEMENTS: 'Pencairan dana pinjaman ke rekening Anda',
     IDENTITY: 'Nama dan NIK Anda',
+    CREDIT_SCORE: 'Skor kredit Anda dari penyedia pinjaman',
+    FUNDING: 'Pendanaan yang Anda berikan sebagai pemberi dana: jumlah, tenor dan imbal hasil',
   },
   en: {
     LOANS: 'Your loans: amount, outstanding balance, status and due dates',
@@ -35,6 +37,8 @@ const DOMAINS: Record<Lang, Record<string, string>> = {
     REPAYMENTS: 'Repayments you made and their bank settlement',
     DISBURSEMENTS: 'Disbursements of loan money to your account',
     IDENTITY: 'Your name and NIK',
+    CREDIT_SCORE: 'Your credit score from the lender',
+    FUNDING: 'Your funding as a lender: amounts, tenors and accrued returns',
   },
 };
 

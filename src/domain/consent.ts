@@ -14,8 +14,14 @@ import type { ProviderCode } from './types';
 export type ConsentStatus = 'PENDING' | 'ACTIVE' | 'PAUSED' | 'REJECTED' | 'REVOKED' | 'EXPIRED';
 /** Statuses that can still change (the others are final). */
 export const LIVE_STATUSES = ['PENDING', 'ACTIVE', 'PAUSED'] as const;
-export type ConsentDomain = 'LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY';
-export const CONSENT_DOMAINS: readonly ConsentDomain[] = ['LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY'];
+/**
+ * Kinds of data a consent covers: LOANS (loan headers, balances, credit limit), INSTALLMENTS (schedules),
+ * REPAYMENTS (repayments, their settlement, the repayment account), DISBURSEMENTS, IDENTITY (name and NIK),
+ * CREDIT_SCORE (a provider's credit score of the borrower, Finfra `user_credit_score`), FUNDING (the borrower's
+ * positions as a lender on a provider's funding side, Cairin's funding product).
+ */
+export type ConsentDomain = 'LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY' | 'CREDIT_SCORE' | 'FUNDING';
+export const CONSENT_DOMAINS: readonly ConsentDomain[] = ['LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY', 'CREDIT_SCORE', 'FUNDING'];
 
 /** The parts of a consent the rules look at. */
 export interface ConsentTerms {

@@ -1,4 +1,5 @@
 import type { ProviderCode } from '../../domain/types';
+import type { ConsentDomain } from '../../domain/consent';
 /** Consent, its history, access-log entries, and the consent mutations' inputs and payloads. */
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Consent, ConsentEvent, AccessLog } from '../../generated/prisma/client';
@@ -19,7 +20,7 @@ registerEnumType(ConsentStatusEnum, {
   },
 });
 
-export const ConsentDomainEnum = enumOf('LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY');
+export const ConsentDomainEnum = enumOf('LOANS', 'INSTALLMENTS', 'REPAYMENTS', 'DISBURSEMENTS', 'IDENTITY', 'CREDIT_SCORE', 'FUNDING');
 registerEnumType(ConsentDomainEnum, {
   name: 'ConsentDomain',
   description: 'Kinds of data a consent covers.',
@@ -29,6 +30,8 @@ registerEnumType(ConsentDomainEnum, {
     REPAYMENTS: { description: 'Repayments and their settlement.' },
     DISBURSEMENTS: { description: 'Disbursements.' },
     IDENTITY: { description: 'Name and NIK (masked unless the client has identity:read).' },
+    CREDIT_SCORE: { description: "A provider's credit score of the borrower, with its date (Finfra `user_credit_score`)." },
+    FUNDING: { description: "The borrower's positions as a lender on a provider's funding side (Cairin's funding product)." },
   },
 });
 
@@ -149,7 +152,7 @@ export class ConsentRequestInput {
   providers!: ProviderCode[];
 
   @Field(() => [ConsentDomainEnum], { description: 'Kinds of data asked for.' })
-  domains!: ('LOANS' | 'INSTALLMENTS' | 'REPAYMENTS' | 'DISBURSEMENTS' | 'IDENTITY')[];
+  domains!: ConsentDomain[];
 
   @Field(() => String, { description: 'Why the client reads the data, shown to the borrower (1-300 characters).' })
   purpose!: string;
