@@ -9,7 +9,7 @@ import { jakartaDate, type LocalDate, nextJakartaMidnight } from '../domain/date
 import { accountTag, loanTag } from './response-cache';
 import type { ConsentDomain } from '../domain/consent';
 import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
-import type { LoanView } from '../domain/loan-view';
+import { type LoanView, mergeDisbursements } from '../domain/loan-view';
 import { type PayoffQuote, PayoffRangeError, payoffQuote } from '../domain/payoff';
 import { OWING_STATUSES, type ProviderCode } from '../domain/types';
 import type { Consent, ProviderAccount } from '../generated/prisma/client';
@@ -236,7 +236,8 @@ export class CreditService {
       const freshness = freshnessOf(d, now, source, stale);
       const disbursements = disbursementsDenial ? null : d.disbursements.rows;
       const disbursementsFailure = disbursementsDenial ?? d.disbursements.failure;
-      return views.map((v) => ({ ...v, freshness, disbursements: disbursements?.filter((x) => x.providerLoanId === v.loan.providerLoanId), disbursementsFailure }));
+      // The provider's disbursements merged with those events reported (Dompet Kilat callbacks), by id.
+      return views.map((v) => ({ ...v, freshness, disbursements: disbursements ? mergeDisbursements(disbursements.filter((x) => x.providerLoanId === v.loan.providerLoanId), v.eventDisbursements) : undefined, disbursementsFailure }));
     };
 
     if (cached && !live) {

@@ -21,6 +21,8 @@ import { ConsentRequestService } from './consent-request.service';
 import { ConsentGuard } from './consent-guard';
 import { ConsentService } from './consent.service';
 import { CreditService } from './credit.service';
+import { CreditScoreService } from './credit-score.service';
+import { FundingService } from './funding.service';
 import { EventApplier, type EventPolicy } from './events.service';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
@@ -70,6 +72,10 @@ export interface CoreDeps {
 export class Core {
   readonly cache: AccountCache;
   readonly credit: CreditService;
+  /** Credit scores (CREDIT_SCORE) and provider profiles (IDENTITY) of a borrower. */
+  readonly creditScores: CreditScoreService;
+  /** A borrower's funding positions (lender side) at providers with a funding side. */
+  readonly funding: FundingService;
   readonly borrowers: BorrowerService;
   readonly consents: ConsentService;
   readonly events: EventApplier;
@@ -96,6 +102,8 @@ export class Core {
     this.invalidation.listen(log, this.stopListening.signal);
     this.cache = new AccountCache(deps.sql, log, this.invalidation);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
+    this.creditScores = new CreditScoreService(deps.sql, this.credit);
+    this.funding = new FundingService(deps.sql, deps.freshness, this.invalidation);
     this.borrowers = new BorrowerService(prisma);
     this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog, this.invalidation);
     this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy, this.invalidation);

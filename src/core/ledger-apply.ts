@@ -3,14 +3,17 @@
  * per table. Idempotent and
  * order-safe: repayments are upserted by their provider id with status only moving forward
  * (`INSERT ... ON CONFLICT DO UPDATE` with the order of `REPAYMENT_STATE_ORDER`); loan status only moves
- * forward (`LOAN_LIFECYCLE`); settlements are unique per bank/partner/day/id. Writes for one loan (or one
+ * forward (`LOAN_LIFECYCLE`), the time of the event that moved it kept as when it took effect; installment
+ * states the provider reports are kept per installment, the latest report winning; disbursements are upserted
+ * by their provider id with status only moving forward (`DISBURSEMENT_STATE_ORDER`); settlements are unique per bank/partner/day/id. Writes for one loan (or one
  * settlement reference) are serialized across connections and instances by transaction-scoped advisory locks.
  */
 import { randomUUID } from 'node:crypto';
-import type { LedgerEvent, LoanStatusEvent, RepaymentEvent, SettlementEvent } from '../domain/events';
-import { advanceLoanStatus, advanceRepayment, LOAN_LIFECYCLE, REPAYMENT_STATE_ORDER } from '../domain/ledger';
+import type { CreditScoreEvent, DisbursementEvent, InstallmentStateEvent, LedgerEvent, LoanStatusEvent, RepaymentEvent, SettlementEvent } from '../domain/events';
+import { advanceLoanStatus, advanceRepayment, DISBURSEMENT_STATE_ORDER, INSTALLMENT_REPORT_ORDER, LOAN_LIFECYCLE, REPAYMENT_STATE_ORDER } from '../domain/ledger';
 import type { ProviderCode } from '../domain/types';
 import type { SqlExecutor } from '../store/migrate';
+import { writeCreditScores } from './credit-score.service';
 
 /** A loan an event touched. */
 export interface TouchedLoan {
@@ -23,6 +26,8 @@ export type LedgerTx = SqlExecutor;
 
 const REPAYMENT_ORDER = [...REPAYMENT_STATE_ORDER];
 const LOAN_ORDER = [...LOAN_LIFECYCLE];
+const REPORT_ORDER = [...INSTALLMENT_REPORT_ORDER];
+const DISBURSEMENT_ORDER = [...DISBURSEMENT_STATE_ORDER];
 
 /** One repayment row to upsert: the events for one (provider, externalId) merged in arrival order. */
 interface RepaymentRow {
@@ -80,18 +85,25 @@ async function upsertRepayments(tx: LedgerTx, events: readonly RepaymentEvent[])
 /**
  * Moves loans' event-reported status forward (never back, `LOAN_LIFECYCLE`) in one statement, several
  * events for one loan merged first. Reported totals are cumulative: the largest seen is kept, so an older
- * callback arriving late changes nothing. Totals are integer rupiah and a count of payments.
+ * callback arriving late changes nothing. Totals are integer rupiah and a count of payments. `statusAt` is the
+ * time (`LoanStatusEvent.at`) of the event that moved the status forward; the same status reported again keeps
+ * the earlier time, an older status changes nothing.
  */
 async function advanceLoans(tx: LedgerTx, events: readonly LoanStatusEvent[]): Promise<void> {
-  const rows = new Map<string, { provider: ProviderCode; providerLoanId: string; status: LoanStatusEvent['status']; paid: bigint | null; count: number | null }>();
+  const rows = new Map<string, { provider: ProviderCode; providerLoanId: string; status: LoanStatusEvent['status']; paid: bigint | null; count: number | null; at: Date | null }>();
   for (const e of events) {
     const key = `${e.provider}\u0000${e.providerLoanId}`;
     const cur = rows.get(key);
     const paid = e.reportedPaid ?? null;
     const count = e.reportedNumberOfPay ?? null;
-    if (!cur) rows.set(key, { provider: e.provider, providerLoanId: e.providerLoanId, status: e.status, paid, count });
+    const at = e.at ?? null;
+    if (!cur) rows.set(key, { provider: e.provider, providerLoanId: e.providerLoanId, status: e.status, paid, count, at });
     else {
-      cur.status = advanceLoanStatus(cur.status, e.status);
+      const next = advanceLoanStatus(cur.status, e.status);
+      // The status's time is its earliest report: a later status takes its own time, a repeat keeps the earlier one.
+      if (next !== cur.status) cur.at = at;
+      else if (e.status === cur.status && at && (!cur.at || at < cur.at)) cur.at = at;
+      cur.status = next;
       if (paid !== null && (cur.paid === null || paid > cur.paid)) cur.paid = paid;
       if (count !== null && (cur.count === null || count > cur.count)) cur.count = count;
     }
@@ -99,15 +111,101 @@ async function advanceLoans(tx: LedgerTx, events: readonly LoanStatusEvent[]): P
   if (!rows.size) return;
   const r = [...rows.values()];
   await tx.query(
-    `INSERT INTO "LedgerLoanState" ("provider", "providerLoanId", "status", "reportedPaid", "reportedNumberOfPay", "updatedAt")
-     SELECT provider::"Provider", "providerLoanId", status, paid, count, clock_timestamp()
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[]) AS t(provider, "providerLoanId", status, paid, count)
+    `INSERT INTO "LedgerLoanState" ("provider", "providerLoanId", "status", "reportedPaid", "reportedNumberOfPay", "statusAt", "updatedAt")
+     SELECT provider::"Provider", "providerLoanId", status, paid, count, at, clock_timestamp()
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::int[], $7::timestamptz[]) AS t(provider, "providerLoanId", status, paid, count, at)
      ON CONFLICT ("provider", "providerLoanId") DO UPDATE SET
        "status" = CASE WHEN array_position($6::text[], EXCLUDED."status") > array_position($6::text[], "LedgerLoanState"."status") THEN EXCLUDED."status" ELSE "LedgerLoanState"."status" END,
+       "statusAt" = CASE
+         WHEN array_position($6::text[], EXCLUDED."status") > array_position($6::text[], "LedgerLoanState"."status") THEN EXCLUDED."statusAt"
+         WHEN EXCLUDED."status" = "LedgerLoanState"."status" THEN LEAST("LedgerLoanState"."statusAt", EXCLUDED."statusAt")
+         ELSE "LedgerLoanState"."statusAt" END,
        "reportedPaid" = GREATEST("LedgerLoanState"."reportedPaid", EXCLUDED."reportedPaid"),
        "reportedNumberOfPay" = GREATEST("LedgerLoanState"."reportedNumberOfPay", EXCLUDED."reportedNumberOfPay"),
        "updatedAt" = clock_timestamp()`,
-    [r.map((x) => x.provider), r.map((x) => x.providerLoanId), r.map((x) => x.status), r.map((x) => x.paid?.toString() ?? null), r.map((x) => x.count), LOAN_ORDER],
+    [r.map((x) => x.provider), r.map((x) => x.providerLoanId), r.map((x) => x.status), r.map((x) => x.paid?.toString() ?? null), r.map((x) => x.count), LOAN_ORDER, r.map((x) => x.at?.toISOString() ?? null)],
+  );
+}
+
+/** Whether report `a` replaces report `b` of the same installment: a later time, else a later status (`INSTALLMENT_REPORT_ORDER`), else a larger paid amount. */
+function newerReport(a: InstallmentStateEvent, b: InstallmentStateEvent): boolean {
+  const t = a.reportedAt.getTime() - b.reportedAt.getTime();
+  if (t !== 0) return t > 0;
+  const s = REPORT_ORDER.indexOf(a.status) - REPORT_ORDER.indexOf(b.status);
+  if (s !== 0) return s > 0;
+  return (a.paidAmount ?? -1n) > (b.paidAmount ?? -1n);
+}
+
+/**
+ * Records installments' provider-reported states (Finfra `bnpl`) in one statement, one row per (provider, loan,
+ * seq): a report replaces the row only when it is newer (`newerReport`: later `reportedAt`; on equal times the
+ * later status, then the larger paid amount), so an older report arriving late changes nothing, the same report
+ * twice is a no-op, and any arrival order ends in the same row. Paid amounts are integer rupiah.
+ */
+async function recordInstallmentStates(tx: LedgerTx, events: readonly InstallmentStateEvent[]): Promise<void> {
+  const rows = new Map<string, InstallmentStateEvent>();
+  for (const e of events) {
+    const key = `${e.provider}\u0000${e.providerLoanId}\u0000${e.seq}`;
+    const cur = rows.get(key);
+    if (!cur || newerReport(e, cur)) rows.set(key, e);
+  }
+  if (!rows.size) return;
+  const r = [...rows.values()];
+  await tx.query(
+    `INSERT INTO "LedgerInstallmentState" ("provider", "providerLoanId", "seq", "status", "paidAmount", "reportedAt", "updatedAt")
+     SELECT provider::"Provider", "providerLoanId", seq, status, paid, at, clock_timestamp()
+     FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[], $6::timestamptz[]) AS t(provider, "providerLoanId", seq, status, paid, at)
+     ON CONFLICT ("provider", "providerLoanId", "seq") DO UPDATE SET
+       "status" = EXCLUDED."status", "paidAmount" = EXCLUDED."paidAmount", "reportedAt" = EXCLUDED."reportedAt", "updatedAt" = clock_timestamp()
+     WHERE EXCLUDED."reportedAt" > "LedgerInstallmentState"."reportedAt"
+        OR (EXCLUDED."reportedAt" = "LedgerInstallmentState"."reportedAt"
+            AND (array_position($7::text[], EXCLUDED."status"), COALESCE(EXCLUDED."paidAmount", -1))
+              > (array_position($7::text[], "LedgerInstallmentState"."status"), COALESCE("LedgerInstallmentState"."paidAmount", -1)))`,
+    [
+      r.map((x) => x.provider),
+      r.map((x) => x.providerLoanId),
+      r.map((x) => x.seq),
+      r.map((x) => x.status),
+      r.map((x) => x.paidAmount?.toString() ?? null),
+      r.map((x) => x.reportedAt.toISOString()),
+      REPORT_ORDER,
+    ],
+  );
+}
+
+/**
+ * Upserts disbursements learned from events in one statement, by (provider, externalId): the first report's
+ * amount, rail and time are kept; the status only moves forward (`DISBURSEMENT_STATE_ORDER`), so a replay or a
+ * stale report changes nothing. Amounts are integer rupiah.
+ */
+async function upsertDisbursements(tx: LedgerTx, events: readonly DisbursementEvent[]): Promise<void> {
+  const rows = new Map<string, DisbursementEvent>();
+  for (const e of events) {
+    const key = `${e.provider}\u0000${e.externalId}`;
+    const cur = rows.get(key);
+    if (!cur) rows.set(key, e);
+    else if (DISBURSEMENT_ORDER.indexOf(e.status) > DISBURSEMENT_ORDER.indexOf(cur.status)) rows.set(key, { ...cur, status: e.status });
+  }
+  if (!rows.size) return;
+  const r = [...rows.values()];
+  await tx.query(
+    `INSERT INTO "LedgerDisbursement" ("id", "provider", "providerLoanId", "externalId", "amount", "channel", "status", "disbursedAt", "updatedAt")
+     SELECT id, provider::"Provider", "providerLoanId", "externalId", amount, channel, status, at, clock_timestamp()
+     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+       AS t(id, provider, "providerLoanId", "externalId", amount, channel, status, at)
+     ON CONFLICT ("provider", "externalId") DO UPDATE SET "status" = EXCLUDED."status", "updatedAt" = clock_timestamp()
+     WHERE array_position($9::text[], EXCLUDED."status") > array_position($9::text[], "LedgerDisbursement"."status")`,
+    [
+      r.map(() => randomUUID()),
+      r.map((x) => x.provider),
+      r.map((x) => x.providerLoanId),
+      r.map((x) => x.externalId),
+      r.map((x) => x.amount.toString()),
+      r.map((x) => x.channel),
+      r.map((x) => x.status),
+      r.map((x) => x.disbursedAt?.toISOString() ?? null),
+      DISBURSEMENT_ORDER,
+    ],
   );
 }
 
@@ -141,7 +239,8 @@ async function lock(tx: LedgerTx, key: string): Promise<void> {
 
 /** The advisory lock keys of what `events` write: one per loan, one per settlement reference. */
 export function lockKeys(events: readonly LedgerEvent[]): string[] {
-  return events.map((e) => (e.type === 'SETTLEMENT' ? `ref:${e.reference}` : `loan:${e.provider}:${e.providerLoanId}`));
+  // A credit score (issue 13.7) locks its (provider, user) instead of a loan.
+  return events.map((e) => (e.type === 'SETTLEMENT' ? `ref:${e.reference}` : e.type === 'CREDIT_SCORE' ? `score:${e.provider}:${e.providerUserId}` : `loan:${e.provider}:${e.providerLoanId}`));
 }
 
 /**
@@ -175,6 +274,10 @@ export async function writeLedger(tx: LedgerTx, callbacks: readonly (readonly Le
   const all = callbacks.flat();
   await upsertRepayments(tx, all.filter((e): e is RepaymentEvent => e.type === 'REPAYMENT'));
   await advanceLoans(tx, all.filter((e): e is LoanStatusEvent => e.type === 'LOAN_STATUS'));
+  await recordInstallmentStates(tx, all.filter((e): e is InstallmentStateEvent => e.type === 'INSTALLMENT_STATE'));
+  await upsertDisbursements(tx, all.filter((e): e is DisbursementEvent => e.type === 'DISBURSEMENT'));
+  // Credit scores (issue 13.7): stored apart, touching no loan.
+  await writeCreditScores(tx, all.filter((e): e is CreditScoreEvent => e.type === 'CREDIT_SCORE'));
   const out: TouchedLoan[][] = [];
   for (const events of callbacks) {
     const touched: TouchedLoan[] = [];
@@ -182,6 +285,7 @@ export async function writeLedger(tx: LedgerTx, callbacks: readonly (readonly Le
       if (!touched.some((x) => x.provider === t.provider && x.providerLoanId === t.providerLoanId)) touched.push({ provider: t.provider, providerLoanId: t.providerLoanId });
     };
     for (const e of events) {
+      if (e.type === 'CREDIT_SCORE') continue;
       if (e.type !== 'SETTLEMENT') touch(e);
       else {
         const loan = await settle(tx, e);

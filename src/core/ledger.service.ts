@@ -1,6 +1,6 @@
 /**
  * Ledger reads: merges a provider read with event-sourced repayments, bank
- * settlements and event-reported loan status (all through the request's
+ * settlements, event-reported loan status, installment reports and disbursements (all through the request's
  * DataLoaders), then derives installment status, balances, arrears and
  * reconciliation issues (src/domain/loan-view.ts). And the one ledger write a
  * provider read makes: recording the pending repayments it showed.
@@ -47,7 +47,11 @@ export async function loanViews(
   const now = scope.clock.now();
   const today = jakartaDate(now);
   const keys = loans.map((loan) => ledgerKey(loan.provider, loan.providerLoanId));
-  const [eventLists, states] = await Promise.all([scope.loaders.eventRepayments.loadMany(keys).then(orThrow), scope.loaders.loanState.loadMany(keys).then(orThrow)]);
+  const [eventLists, states, extras] = await Promise.all([
+    scope.loaders.eventRepayments.loadMany(keys).then(orThrow),
+    scope.loaders.loanState.loadMany(keys).then(orThrow),
+    scope.loaders.loanExtras.loadMany(keys).then(orThrow),
+  ]);
   const own = loans.map((loan) => providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null);
   const pendingIds = loans.map((_, k) => [...(own[k] ?? []), ...eventLists[k]!].filter((r) => r.status === 'PENDING').map((r) => r.id));
   const flat = pendingIds.flat();
@@ -65,7 +69,9 @@ export async function loanViews(
       providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own[k] ?? []),
       eventRepayments: eventLists[k]!,
       settlements: pendingIds[k]!.flatMap((id) => byRef.get(id) ?? []),
-      reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay } : null,
+      reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay, statusAt: state.statusAt } : null,
+      installmentReports: extras[k]!.installmentReports,
+      eventDisbursements: extras[k]!.disbursements,
       today,
       now,
       lagMinutes,

@@ -5,7 +5,7 @@
  *
  * Contract of every batch function here (as dataloader's README states it):
  * it returns one result per key, in the order of the keys. A row loader
- * (`borrower`, `account`, `loanState`) gives null for a key with no row; a list
+ * (`borrower`, `account`, `loanState`) gives null (`loanExtras`: empty lists) for a key with no row; a list
  * loader (`accountsOfBorrower`, `eventRepayments`, `settlements`, `snapshots`)
  * gives an empty list. Rows are grouped by key once per batch.
  */
@@ -14,9 +14,10 @@ import type { ProviderCode } from '../domain/types';
 import type { ProviderReads } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
 import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
+import type { ReportedInstallmentState } from '../domain/ledger';
 import type { SqlExecutor } from '../store/migrate';
-import { accountsById, accountsOfBorrowers, borrowersById, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotsOf } from '../store/reads';
-import type { BankChannel, Repayment } from '../domain/types';
+import { accountsById, accountsOfBorrowers, borrowersById, loanExtrasOf, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotsOf } from '../store/reads';
+import type { BankChannel, Disbursement, InstallmentStatus, Repayment } from '../domain/types';
 import type { ConsentDenial, ConsentDomain } from '../domain/consent';
 import type { AccessKind } from './access-log';
 
@@ -34,6 +35,11 @@ export interface RequestLoaders {
   eventRepayments: DataLoader<string, Repayment[]>;
   /** Latest event-reported loan state, by `PROVIDER|providerLoanId`. */
   loanState: DataLoader<string, LedgerLoanState | null>;
+  /**
+   * By `PROVIDER|providerLoanId`, in one query: the provider's latest event report per installment (Finfra `bnpl`)
+   * and the disbursements learned from events (Dompet Kilat disbursement callbacks).
+   */
+  loanExtras: DataLoader<string, LoanExtras>;
   /** Bank settlements by the repayment reference they confirm. */
   settlements: DataLoader<string, Settlement[]>;
   /** Cached provider data by `consentId|accountId` (one row per domain). */
@@ -90,6 +96,14 @@ export const ALLOWED: ConsentDecision = { allowed: true };
  */
 export function decisionKey(borrowerId: string, provider: ProviderCode, domain: ConsentDomain, kind: AccessKind): string {
   return `decision|${borrowerId}|${provider}|${domain}|${kind}`;
+}
+
+/** What events told of a loan beyond repayments and status (the `loanExtras` loader). */
+export interface LoanExtras {
+  /** The provider's latest event report per installment reported (Finfra `bnpl`). */
+  readonly installmentReports: readonly ReportedInstallmentState[];
+  /** Disbursements learned from events (Dompet Kilat disbursement callbacks). */
+  readonly disbursements: readonly Disbursement[];
 }
 
 /** Key of a loan in the ledger loaders. */
@@ -149,6 +163,22 @@ export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors): 
     loanState: new DataLoader(async (keys) => {
       const by = new Map((await loanStatesOf(sql, keys.map(splitKey))).map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
       return keys.map((k) => by.get(k) ?? null);
+    }),
+    loanExtras: new DataLoader(async (keys) => {
+      const rows = await loanExtrasOf(sql, keys.map(splitKey));
+      const reports = groupBy(rows.installments, (r) => ledgerKey(r.provider, r.providerLoanId));
+      const disbursements = groupBy(rows.disbursements, (r) => ledgerKey(r.provider, r.providerLoanId));
+      return keys.map((k) => ({
+        installmentReports: (reports.get(k) ?? []).map((r) => ({ seq: r.seq, status: r.status as InstallmentStatus, paidAmount: r.paidAmount, reportedAt: r.reportedAt })),
+        disbursements: (disbursements.get(k) ?? []).map((r) => ({
+          id: r.externalId,
+          providerLoanId: r.providerLoanId,
+          amount: r.amount,
+          channel: r.channel as BankChannel,
+          status: r.status as Disbursement['status'],
+          disbursedAt: r.disbursedAt,
+        })),
+      }));
     }),
     settlements: new DataLoader(async (refs) => {
       const by = groupBy(await settlementsOf(sql, refs), (s) => s.reference);

@@ -5,7 +5,8 @@
  * Amounts are integer rupiah; instants are `Date`s; days are Asia/Jakarta dates.
  */
 import type { LocalDate } from './dates';
-import type { BankChannel, LoanStatus, ProviderCode, RepaymentStatus } from './types';
+import type { CreditScoreSource } from './credit-score';
+import type { BankChannel, DisbursementStatus, InstallmentStatus, LoanStatus, ProviderCode, RepaymentStatus } from './types';
 
 /** A repayment seen by an event: upserted by (provider, externalId); its status only moves forward. */
 export interface RepaymentEvent {
@@ -33,6 +34,45 @@ export interface LoanStatusEvent {
   readonly reportedPaid?: bigint;
   /** Installments paid so far as the provider reports it. */
   readonly reportedNumberOfPay?: number;
+  /**
+   * When the provider reported this status: the callback's receipt time (Finfra `loan` and Dompet Kilat callbacks
+   * carry no status time). Kept as the time the status took effect (`LedgerLoanState.statusAt`); absent when unknown.
+   */
+  readonly at?: Date;
+}
+
+/**
+ * One installment's state as the provider reports it by event (Finfra `bnpl`): recorded per (provider, loan,
+ * seq), the report with the latest `reportedAt` winning. It never pays an installment: only cleared money does
+ * (src/domain/loan-view.ts); a reported payment cleared money does not cover raises a reconciliation issue.
+ */
+export interface InstallmentStateEvent {
+  readonly type: 'INSTALLMENT_STATE';
+  readonly provider: ProviderCode;
+  readonly providerLoanId: string;
+  /** 1-based installment sequence (Finfra `installment_number`). */
+  readonly seq: number;
+  /** The reported status in our vocabulary (Finfra UNPAID -> DUE, PARTIAL -> PARTIALLY_PAID, PAID, OVERDUE). */
+  readonly status: InstallmentStatus;
+  /** Amount the provider says was paid on the installment, integer rupiah (Finfra `paid_amount`); null when not given. */
+  readonly paidAmount: bigint | null;
+  /** The report's time (Finfra `updated_at` when given, else the callback's receipt time): orders reports. */
+  readonly reportedAt: Date;
+}
+
+/** A disbursement seen by an event: upserted by (provider, externalId); its status only moves forward (PENDING < COMPLETED < FAILED). */
+export interface DisbursementEvent {
+  readonly type: 'DISBURSEMENT';
+  readonly provider: ProviderCode;
+  readonly providerLoanId: string;
+  /** The provider's transaction id (Dompet Kilat `transactionId`); the dedupe key. */
+  readonly externalId: string;
+  /** Integer rupiah. */
+  readonly amount: bigint;
+  readonly channel: BankChannel;
+  readonly status: DisbursementStatus;
+  /** When the money was sent; null when unknown. */
+  readonly disbursedAt: Date | null;
 }
 
 /** A change that has no ledger effect of its own but is pushed to subscribers (e.g. a BNPL installment notice). */
@@ -60,5 +100,19 @@ export interface SettlementEvent {
   readonly settledAt: Date;
 }
 
+/**
+ * A provider's credit score of one of its borrowers (Finfra `user_credit_score`): stored per (provider,
+ * providerUserId, source), a later `scoredAt` replacing an earlier one (src/core/credit-score.service.ts). It touches no loan.
+ */
+export interface CreditScoreEvent {
+  readonly type: 'CREDIT_SCORE';
+  readonly provider: ProviderCode;
+  /** The provider's id of the borrower (Finfra `userId`). */
+  readonly providerUserId: string;
+  readonly score: number;
+  readonly source: CreditScoreSource;
+  readonly scoredAt: Date;
+}
+
 /** Any ledger event. */
-export type LedgerEvent = RepaymentEvent | LoanStatusEvent | LoanNoticeEvent | SettlementEvent;
+export type LedgerEvent = RepaymentEvent | LoanStatusEvent | InstallmentStateEvent | DisbursementEvent | LoanNoticeEvent | SettlementEvent | CreditScoreEvent;

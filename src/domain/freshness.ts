@@ -58,7 +58,10 @@ export interface LoanList {
   readonly creditLimit: bigint | null;
 }
 
-/** The LOANS snapshot payload of a read (what `reviveLoanList` reads back). */
+/**
+ * The LOANS snapshot payload of a read (what `reviveLoanList` reads back). Each loan is stored whole, its masked
+ * `repaymentAccount` included (the API shows it behind REPAYMENTS).
+ */
 export function loanListPayload(list: LoanList): { loans: readonly Loan[]; creditLimit: bigint | null } {
   return { loans: list.loans, creditLimit: list.creditLimit };
 }
@@ -73,7 +76,11 @@ export function reviveLoanList(payload: unknown): LoanList {
   return { loans: reviveLoans(p.loans), creditLimit: p.creditLimit === undefined || p.creditLimit === null ? null : BigInt(p.creditLimit) };
 }
 
-/** Loans from a snapshot payload (bigint amounts were stored as decimal strings). */
+/**
+ * Loans from a snapshot payload (bigint amounts were stored as decimal strings). A loan's `repaymentAccount` is
+ * plain strings and passes through as stored (its number was masked before it was ever stored); payloads written
+ * before it was read lack it, and the loan then has none (undefined, read as null).
+ */
 export function reviveLoans(payload: unknown): Loan[] {
   return (payload as Json[]).map((l) => {
     const rate = l.rate as { rate: { num: string; den: string }; period: string } | null;

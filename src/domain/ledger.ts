@@ -17,7 +17,7 @@
 import { compareDates, jakartaDate, type LocalDate } from './dates';
 import { sum } from './money';
 import type { PlannedInstallment } from './schedule';
-import type { BankChannel, Installment, InstallmentStatus, LoanStatus, RepaymentStatus } from './types';
+import type { BankChannel, DisbursementStatus, Installment, InstallmentStatus, LoanStatus, RepaymentStatus } from './types';
 
 // ---------------------------------------------------------------------------
 // Repayments and settlement
@@ -129,6 +129,15 @@ export function advanceRepayment(current: RepaymentState, incoming: RepaymentSta
  * after being repaid stays PAID_OFF.
  */
 export const LOAN_LIFECYCLE: readonly LoanStatus[] = ['PENDING', 'SIGNING', 'APPROVED', 'REJECTED', 'ACTIVE', 'CLOSED', 'PAID_OFF'];
+
+/**
+ * Installment statuses a provider reports by event, in the order that breaks a tie between two reports with the
+ * same time (the later wins): DUE < OVERDUE < PARTIALLY_PAID < PENDING_SETTLEMENT < PAID.
+ */
+export const INSTALLMENT_REPORT_ORDER: readonly InstallmentStatus[] = ['DUE', 'OVERDUE', 'PARTIALLY_PAID', 'PENDING_SETTLEMENT', 'PAID'];
+
+/** Disbursement states in the order they may advance: PENDING < COMPLETED < FAILED (a FAILED after COMPLETED is a returned transfer). */
+export const DISBURSEMENT_STATE_ORDER: readonly DisbursementStatus[] = ['PENDING', 'COMPLETED', 'FAILED'];
 
 /** The loan status after `incoming` arrives in `current`: the later of the two in `LOAN_LIFECYCLE` (never moves back). */
 export function advanceLoanStatus(current: LoanStatus, incoming: LoanStatus): LoanStatus {
@@ -353,6 +362,21 @@ export type ReconciliationIssue =
       readonly amount: bigint;
     }
   | {
+      /**
+       * The provider reports more paid on an installment (Finfra `bnpl`: PAID, or `paid_amount`) than cleared money
+       * pays it: the installment keeps its unpaid amount and status derived from cleared money.
+       */
+      readonly kind: 'INSTALLMENT_STATUS_WITHOUT_PAYMENT';
+      readonly message: string;
+      readonly seq: number;
+      /** What the provider counts as paid: the amount due for PAID, else its reported paid amount; integer rupiah. */
+      readonly expected: bigint;
+      /** What cleared money pays on the installment (`amountPaid`), integer rupiah. */
+      readonly actual: bigint;
+      /** expected - actual: the reported payment no cleared money backs, integer rupiah. */
+      readonly amount: bigint;
+    }
+  | {
       /** A bank settlement names one of this loan's pending repayments but for another amount: it clears nothing. */
       readonly kind: 'SETTLEMENT_AMOUNT_MISMATCH';
       readonly message: string;
@@ -494,6 +518,55 @@ export function reconcile(
       field: 'numberOfPay',
       expected: BigInt(reported.numberOfPay),
       actual: BigInt(cleared.length),
+    });
+  }
+  return issues;
+}
+
+// ---------------------------------------------------------------------------
+// Provider-reported installment states
+// ---------------------------------------------------------------------------
+
+/** An installment's state as the provider last reported it by event (Finfra `bnpl`). */
+export interface ReportedInstallmentState {
+  /** 1-based installment sequence. */
+  readonly seq: number;
+  readonly status: InstallmentStatus;
+  /** Paid amount the provider reported, integer rupiah; null when it gave none. */
+  readonly paidAmount: bigint | null;
+  /** The report's time. */
+  readonly reportedAt: Date;
+}
+
+/**
+ * What a provider's report counts as paid on an installment: its whole amount due for PAID, else the reported
+ * paid amount; null when the report claims no amount (DUE, OVERDUE, PARTIALLY_PAID without an amount).
+ */
+export function reportedPaid(i: Pick<Installment, 'amountDue'>, r: ReportedInstallmentState): bigint | null {
+  if (r.status === 'PAID') return i.amountDue > 0n ? i.amountDue : 0n;
+  return r.paidAmount;
+}
+
+/**
+ * Checks provider-reported installment states against installments derived from cleared money: one
+ * INSTALLMENT_STATUS_WITHOUT_PAYMENT per installment whose report counts more as paid (`reportedPaid`) than cleared
+ * money pays it (`amountPaid`). A report saying less than cleared money pays raises nothing (cleared money is the
+ * fact; the report may predate the payment); a report for a seq the schedule lacks is ignored.
+ */
+export function checkReportedInstallments(installments: readonly Installment[], reports: readonly ReportedInstallmentState[]): ReconciliationIssue[] {
+  const issues: ReconciliationIssue[] = [];
+  for (const r of [...reports].sort((a, b) => a.seq - b.seq)) {
+    const i = installments.find((x) => x.seq === r.seq);
+    if (!i) continue;
+    const claimed = reportedPaid(i, r);
+    if (claimed === null || claimed <= i.amountPaid) continue;
+    issues.push({
+      kind: 'INSTALLMENT_STATUS_WITHOUT_PAYMENT',
+      message: `the provider reports installment ${r.seq} (due ${i.dueDate}) ${r.status.toLowerCase().replace('_', ' ')} with ${claimed} rupiah paid, but cleared money pays ${i.amountPaid}: ${claimed - i.amountPaid} rupiah stays owed`,
+      seq: r.seq,
+      expected: claimed,
+      actual: i.amountPaid,
+      amount: claimed - i.amountPaid,
     });
   }
   return issues;

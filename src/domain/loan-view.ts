@@ -6,6 +6,15 @@
  * amount is known (in whatever order the two arrived). Installment status,
  * balances, arrears and reconciliation issues are then derived from the
  * cleared money only, pending money shown separately.
+ *
+ * Installment states the provider reports by event (Finfra `bnpl`) are shown beside each installment
+ * (`reported`) and never pay it: where cleared money is known (`derived`), a report counting more as paid than
+ * cleared money pays raises INSTALLMENT_STATUS_WITHOUT_PAYMENT and the installment keeps its unpaid amount and
+ * derived status; with the cleared money the two agree. Where the installments are the provider's own (its
+ * repayments not readable), reports are shown only: there is no cleared money to check them against.
+ *
+ * Disbursements learned from events (Dompet Kilat `/v1/loan/disburse`) are merged with the provider's
+ * (`mergeDisbursements`). `conditionSince` is the Jakarta date the loan's status took effect (`conditionSince`).
  */
 import { jakartaDate, type LocalDate } from './dates';
 import { arrears, type Arrears } from './delinquency';
@@ -13,17 +22,20 @@ import {
   advanceLoanStatus,
   advanceRepayment,
   applySchedule,
+  checkReportedInstallments,
+  DISBURSEMENT_STATE_ORDER,
   type LedgerInstallment,
   type LedgerRepayment,
   type LoanBalances,
   loanBalances,
   reconcile,
   type ReconciliationIssue,
+  type ReportedInstallmentState,
   settlementOverdue,
   splitPaid,
 } from './ledger';
 import { sum } from './money';
-import { type BankChannel, type Installment, type Loan, type LoanStatus, OWING_STATUSES, type Repayment } from './types';
+import { type BankChannel, type Disbursement, type Installment, type Loan, type LoanStatus, OWING_STATUSES, type Repayment } from './types';
 
 /** A settlement confirmation as stored (SNAP payment notification). */
 export interface KnownSettlement {
@@ -38,16 +50,28 @@ export interface RepaymentView extends Repayment {
   readonly settlementOverdue: boolean;
 }
 
+/** An installment of the view: derived from the ledger (or the provider's own), with the provider's last event report of it. */
+export type ViewInstallment = Installment & {
+  /** Pending money allocated to it, integer rupiah (derived installments only). */
+  pendingAmount?: bigint;
+  /** The provider's latest event report of this installment (Finfra `bnpl`); absent when none. Never counts as payment. */
+  reported?: ReportedInstallmentState;
+};
+
 /** Everything the loan-level fields read. */
 export interface LoanView {
   /** The loan with status merged and installments derived from the ledger. */
-  readonly loan: Loan & { readonly installments: readonly (Installment & { pendingAmount?: bigint })[] };
+  readonly loan: Loan & { readonly installments: readonly ViewInstallment[] };
   readonly repayments: readonly RepaymentView[];
   readonly balances: LoanBalances;
   readonly arrears: Arrears;
   readonly issues: readonly ReconciliationIssue[];
   /** True when installment status comes from the ledger; false when it is the provider's own (repayments not readable). */
   readonly derived: boolean;
+  /** Jakarta date the loan's current `status` took effect (`conditionSince`); null when nothing tells it. */
+  readonly conditionSince: LocalDate | null;
+  /** Disbursements of this loan learned from events (merged into `disbursements` by the reading service). */
+  readonly eventDisbursements: readonly Disbursement[];
   /** How fresh the provider data behind this view is (set by the service that read it). */
   readonly freshness?: import('./freshness').Freshness;
   /** This loan's disbursements as last read (live or cached), when the consent covers them. */
@@ -67,8 +91,12 @@ export interface LoanViewInput {
   readonly eventRepayments: readonly Repayment[];
   /** Settlements whose reference is one of this loan's repayment ids. */
   readonly settlements: readonly KnownSettlement[];
-  /** Latest status (and reported totals) the provider sent by event. */
-  readonly reported: { status: LoanStatus; amountPaid: bigint | null; numberOfPay: number | null } | null;
+  /** Latest status (and reported totals) the provider sent by event; `statusAt`: when that status was first reported. */
+  readonly reported: { status: LoanStatus; amountPaid: bigint | null; numberOfPay: number | null; statusAt?: Date | null } | null;
+  /** The provider's latest event report per installment of this loan (Finfra `bnpl`); none when absent. */
+  readonly installmentReports?: readonly ReportedInstallmentState[];
+  /** Disbursements of this loan learned from events (Dompet Kilat disbursement callbacks); none when absent. */
+  readonly eventDisbursements?: readonly Disbursement[];
   readonly today: LocalDate;
   readonly now: Date;
   /** Expected settlement lag per channel, minutes. */
@@ -103,6 +131,63 @@ export function applySettlements(repayments: readonly Repayment[], settlements: 
   });
 }
 
+/**
+ * Merges disbursements by id (the provider's read first, then events): the first copy's amount, rail and time
+ * are kept, its status only moves forward (PENDING < COMPLETED < FAILED), a missing time is taken from a later
+ * copy. Newest first by `disbursedAt` (unknown times last), then id.
+ */
+export function mergeDisbursements(...lists: readonly (readonly Disbursement[])[]): Disbursement[] {
+  const byId = new Map<string, Disbursement>();
+  for (const d of lists.flat()) {
+    const cur = byId.get(d.id);
+    if (!cur) {
+      byId.set(d.id, d);
+      continue;
+    }
+    const status = DISBURSEMENT_STATE_ORDER.indexOf(d.status) > DISBURSEMENT_STATE_ORDER.indexOf(cur.status) ? d.status : cur.status;
+    byId.set(d.id, { ...cur, status, disbursedAt: cur.disbursedAt ?? d.disbursedAt });
+  }
+  return [...byId.values()].sort((a, b) => (b.disbursedAt?.getTime() ?? -Infinity) - (a.disbursedAt?.getTime() ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The Jakarta date the loan's current status took effect (SLIK's tanggal kondisi), first rule that gives one:
+ * 1. the provider's own date for the status: ACTIVE -> `disbursedOn` (Cairin disbursement `ts`, Finfra
+ *    `disbursed_at`, Dompet Kilat `contractDate`); PENDING -> `originatedOn`;
+ * 2. PAID_OFF from cleared money (`derived`, nothing owed): the payment date (`paidAt`) of the cleared repayment
+ *    that completed the schedule (cleared repayments by payment time);
+ * 3. the event that reported the status (`LedgerLoanState.statusAt`, the callback's receipt time), when the
+ *    event-reported status is the provider status shown (for CLOSED_WITH_BALANCE: the CLOSED or PAID_OFF the
+ *    provider reported);
+ * 4. null: the provider's read gives no date for the status and no event reported it (e.g. a loan read CLOSED,
+ *    REJECTED or SIGNING, whose lists carry no status time).
+ */
+export function conditionSince(
+  status: LoanStatus,
+  providerStatus: LoanStatus,
+  loan: Pick<Loan, 'disbursedOn' | 'originatedOn'>,
+  coveredAt: Date | null,
+  reported: LoanViewInput['reported'],
+): LocalDate | null {
+  if (status === 'ACTIVE' && loan.disbursedOn) return loan.disbursedOn;
+  if (status === 'PENDING' && loan.originatedOn) return loan.originatedOn;
+  if (status === 'PAID_OFF' && coveredAt) return jakartaDate(coveredAt);
+  if (reported?.statusAt && reported.status === providerStatus) return jakartaDate(reported.statusAt);
+  return null;
+}
+
+/** When cleared repayments (by payment time, then id) first cover `totalDue`: that repayment's `paidAt`; null if they never do or nothing is due. */
+function coveredAt(ledger: readonly LedgerRepayment[], totalDue: bigint): Date | null {
+  if (totalDue <= 0n) return null;
+  let running = 0n;
+  const cleared = ledger.filter((r) => r.status === 'CLEARED').sort((a, b) => a.paidAt.getTime() - b.paidAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const r of cleared) {
+    running += r.amount;
+    if (running >= totalDue) return r.paidAt;
+  }
+  return null;
+}
+
 /** Builds the ledger view of one loan. */
 export function buildLoanView(i: LoanViewInput): LoanView {
   const planned = i.loan.installments.map((x) => ({ seq: x.seq, dueDate: x.dueDate, principal: x.principal, interest: x.interest, amountDue: x.amountDue }));
@@ -110,11 +195,20 @@ export function buildLoanView(i: LoanViewInput): LoanView {
   const merged = applySettlements(mergeRepayments(i.providerRepayments ?? [], i.eventRepayments), i.settlements);
   const ledger = merged.map(ledgerOf);
 
-  let installments: readonly (Installment & { pendingAmount?: bigint })[] = i.loan.installments;
+  let installments: readonly ViewInstallment[] = i.loan.installments;
   if (derived) installments = applySchedule(planned, ledger, i.today).installments.slice().sort((a, b) => a.seq - b.seq) as LedgerInstallment[];
+  const reports = i.installmentReports ?? [];
+  if (reports.length) {
+    const bySeq = new Map(reports.map((r) => [r.seq, r]));
+    installments = installments.map((x) => {
+      const r = bySeq.get(x.seq);
+      return r ? { ...x, reported: r } : x;
+    });
+  }
 
   let status = i.loan.status;
   if (i.reported) status = advanceLoanStatus(status, i.reported.status);
+  const providerStatus = status;
   const owed = sum(installments.map((x) => x.amountDue - x.amountPaid));
   if (derived && status === 'ACTIVE' && installments.length > 0 && owed === 0n) status = 'PAID_OFF';
 
@@ -139,6 +233,8 @@ export function buildLoanView(i: LoanViewInput): LoanView {
       : undefined,
   );
   if (closedIssue) issues.push(closedIssue);
+  // A provider's installment report without the cleared money behind it is flagged, never taken as payment.
+  if (derived && reports.length) issues.push(...checkReportedInstallments(installments, reports));
   // A settlement naming a repayment still pending after matching, for another amount, cleared nothing: say so.
   for (const r of merged) {
     if (r.status !== 'PENDING') continue;
@@ -155,7 +251,8 @@ export function buildLoanView(i: LoanViewInput): LoanView {
   }
   const repayments = merged.map((r) => ({ ...r, settlementOverdue: settlementOverdue(ledgerOf(r), i.lagMinutes, i.now) }));
   const balances = OWING_STATUSES.has(status) ? loanBalances(installments, derived ? ledger : []) : { principal: 0n, interest: 0n, lateFees: 0n, pending: 0n, total: 0n };
-  return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived };
+  const since = conditionSince(status, providerStatus, i.loan, status === 'PAID_OFF' && derived && owed === 0n ? coveredAt(ledger, sum(planned.map((p) => (p.amountDue > 0n ? p.amountDue : 0n)))) : null, i.reported);
+  return { loan, repayments, balances, arrears: arrears(loan, i.today), issues, derived, conditionSince: since, eventDisbursements: i.eventDisbursements ?? [] };
 }
 
 

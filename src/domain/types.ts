@@ -117,6 +117,38 @@ export interface Disbursement {
   readonly disbursedAt: Date | null;
 }
 
+/**
+ * Kind of account the borrower pays a loan into. VIRTUAL_ACCOUNT: a number the lender's bank issued for this
+ * loan or borrower (Dompet Kilat `paymentAccountNumber`, "No VA untuk repayment"); BANK_ACCOUNT: an ordinary
+ * account of the lender (no provider gives one today).
+ */
+export type RepaymentAccountKind = 'VIRTUAL_ACCOUNT' | 'BANK_ACCOUNT';
+
+/**
+ * The account a borrower pays a loan into (Plaid Liabilities' payment account, SLIK has none), masked at the
+ * connector: the full number is never held (not in memory past the connector, not in snapshots, not in answers).
+ */
+export interface RepaymentAccount {
+  readonly kind: RepaymentAccountKind;
+  /** The bank, in our channel vocabulary; OTHER for a bank code outside it (then `providerBankCode` says which). */
+  readonly bank: BankChannel;
+  /** The provider's own bank code as it sent it, trimmed and upper-cased (Dompet Kilat `bankCode`, e.g. "BNI", "PERMATA"); null when none was sent. */
+  readonly providerBankCode: string | null;
+  /** The number with every character but the last 4 replaced by `*` (all masked when shorter than 8), see `maskAccountNumber`. */
+  readonly accountNumberMasked: string;
+}
+
+/**
+ * An account number masked for display: spaces and dashes dropped, then every character but the last 4 replaced
+ * by `*` ("8808999966040139" -> "************0139"); a number of fewer than 8 characters is masked entirely, so
+ * that the visible part never is half the number.
+ */
+export function maskAccountNumber(number: string): string {
+  const n = number.replace(/[\s-]/g, '');
+  const shown = n.length >= 8 ? 4 : 0;
+  return '*'.repeat(n.length - shown) + n.slice(n.length - shown);
+}
+
 /** Where a schedule came from: the provider's own, or rebuilt by us from the loan terms. */
 export type ScheduleSource = 'PROVIDER' | 'RECONSTRUCTED';
 
@@ -141,9 +173,28 @@ export interface Loan {
    * applying); null when the provider gives none; absent on loans cached before it was read.
    */
   readonly originatedOn?: LocalDate | null;
+  /**
+   * The account the borrower pays this loan into, masked (Dompet Kilat `loanData.bankCode` and
+   * `loanData.paymentAccountNumber`); null when the provider gives none (Cairin and Finfra reads never do);
+   * absent on loans cached before it was read. Behind the REPAYMENTS consent domain in the API.
+   */
+  readonly repaymentAccount?: RepaymentAccount | null;
   readonly installments: readonly Installment[];
   readonly scheduleSource: ScheduleSource;
 }
+
+/** Who the borrower is at a provider: a natural person or a registered legal entity (Finfra `borrower_type`). */
+export type BorrowerType = 'PERSONAL' | 'BUSINESS';
+export const BORROWER_TYPES: readonly BorrowerType[] = ['PERSONAL', 'BUSINESS'];
+
+/**
+ * Where the borrower stands in the provider's KYC (Know Your Customer) onboarding, as Finfra's documents list it
+ * (borrower status lifecycle, and the KYC flow's verification result): PENDING (created, KYC not started),
+ * VERIFIED (documents submitted, under review), APPROVED (KYC passed, may borrow), REJECTED (KYC verification
+ * refused), BLOCKED (suspended from the platform).
+ */
+export type KycStatus = 'PENDING' | 'VERIFIED' | 'APPROVED' | 'REJECTED' | 'BLOCKED';
+export const KYC_STATUSES: readonly KycStatus[] = ['PENDING', 'VERIFIED', 'APPROVED', 'REJECTED', 'BLOCKED'];
 
 /** A borrower's identity at one provider, minimized (no KTP images, family card, mother's name...). */
 export interface ProviderBorrower {
@@ -154,4 +205,8 @@ export interface ProviderBorrower {
   readonly nik: string | null;
   /** Provider-side KYC or account status, normalized to upper case (Finfra PENDING/VERIFIED/APPROVED/BLOCKED). */
   readonly status: string | null;
+  /** Natural person or legal entity (Finfra `borrower_type`); null or absent where the provider gives none. */
+  readonly borrowerType?: BorrowerType | null;
+  /** The borrower's KYC status at the provider (Finfra `status` of the borrower); null or absent where the provider gives none. */
+  readonly kycStatus?: KycStatus | null;
 }

@@ -10,6 +10,8 @@ import { buildSchema } from 'type-graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { BorrowerResolver } from './resolvers/borrower.resolver';
 import { CreditViewResolver } from './resolvers/credit-view.resolver';
+import { BorrowerCreditScoreResolver } from './resolvers/credit-score.resolver';
+import { FundingResolver } from './resolvers/funding.resolver';
 import { LoanResolver } from './resolvers/loan.resolver';
 import { NodeResolver } from './resolvers/node.resolver';
 import { ConsentFieldsResolver, ConsentResolver } from './resolvers/consent.resolver';
@@ -29,7 +31,7 @@ let cached: GraphQLSchema | null = null;
 /** The executable schema (built once per process). */
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
-    resolvers: [BorrowerResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, OpsResolver, SubscriptionResolver],
+    resolvers: [BorrowerResolver, BorrowerCreditScoreResolver, FundingResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, OpsResolver, SubscriptionResolver],
     // `@Authorized('a', 'b')` on a field: the token must carry any of the named scopes, else FORBIDDEN.
     authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => checkScopes(context.scope.client.scopes, scopes),
     orphanedTypes: [BorrowerObject, LoanObject],

@@ -16,6 +16,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config';
 import type { LedgerEvent } from '../domain/events';
+import type { FundingPosition } from '../domain/funding';
 import type { Disbursement, Loan, ProviderBorrower, ProviderCode, Repayment } from '../domain/types';
 import type { ProviderCallRecord, ResilienceOptions } from './http';
 import type { SnapBank, SnapBankConfig } from './snap/wire';
@@ -50,6 +51,11 @@ export interface ProviderReads {
   repayments(account: AccountRef): Promise<Repayment[]>;
   /** Disbursements of the account (all loans), newest first. */
   disbursements(account: AccountRef): Promise<Disbursement[]>;
+  /**
+   * The account's positions as a lender on the provider's funding side (Cairin `GET /mobile/funding/portfolio`),
+   * in the provider's order. Only providers with a funding side implement it (Cairin); absent elsewhere.
+   */
+  fundingPositions?(account: AccountRef): Promise<FundingPosition[]>;
 }
 
 /** What linking stores for a verified account (ProviderAccount.externalId and .credentials). */
@@ -190,9 +196,11 @@ export interface CallbackSource {
   /**
    * The ledger events a stored callback means (pure), and the change kind subscribers see
    * (`repayment`, `settlement`, `loan`, `bnpl`, `disbursement`, ...).
+   * `receivedAt` is when the callback was stored (`WebhookEvent.receivedAt`): the time of events whose
+   * callback carries none.
    * @throws Error when the stored payload does not parse (it was validated before it was stored).
    */
-  ledgerEvents(ev: { source: string; kind: string; payload: unknown }): { kind: string; events: LedgerEvent[] };
+  ledgerEvents(ev: { source: string; kind: string; payload: unknown; receivedAt?: Date }): { kind: string; events: LedgerEvent[] };
 }
 
 /** Everything the application needs to know of one provider; registered in ./registry.ts. */

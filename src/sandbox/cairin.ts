@@ -20,16 +20,18 @@
  * sessions issued to any known device.
  *
  * Reads (Bearer): GET /mobile/loan/list, POST /mobile/loan/detail (honours
- * `include`), GET /mobile/transaction/history?type=&page=&size= (newest first).
+ * `include`), GET /mobile/transaction/history?type=&page=&size= (newest first),
+ * GET /mobile/funding/portfolio (funding positions, lender side; `cairinFunding`).
  * Errors are `{ code, message }`. Amounts are integer rupiah, dates Jakarta
  * `YYYY-MM-DD`, instants ISO-8601 with the WIB offset. Every expiry is measured
  * on the injected clock.
  */
 import { randomBytes } from 'node:crypto';
-import { jakartaDate, toJakartaIso } from '../domain/dates';
+import { addDays, daysBetween, jakartaDate, type LocalDate, toJakartaIso } from '../domain/dates';
+import { percent } from '../domain/money';
 import type { ProviderCode } from '../domain/types';
 import { CAIRIN_ERRORS, CAIRIN_PATHS } from '../providers/cairin/wire';
-import type { CairinAccountRecord, CairinInstallmentRecord, CairinLoanRecord } from './dataset';
+import type { CairinAccountRecord, CairinFundingRecord, CairinInstallmentRecord, CairinLoanRecord } from './dataset';
 import { bearerOf, type FaultSpec, type LatencySpec, type ProviderStyle, type Route, type SandboxReply, type SandboxRequest, type SandboxServerHandle, rupiahJson, startHttpServer } from './http';
 
 /** Options of `startCairinServer`. */
@@ -125,6 +127,20 @@ function outstandingOf(a: CairinAccountRecord): bigint {
     for (const i of l.installments) sum += i.amountDue - i.amountPaid;
   }
   return sum;
+}
+
+/**
+ * A funding position as GET /mobile/funding/portfolio sends it on `today` (Jakarta): maturity = start + tenor;
+ * an `active` position is `matured` from its maturity date on; accrued benefit = amount x rate x days accrued / 365,
+ * rounded down to whole rupiah, days accrued = days since the start, at most the tenor (none while
+ * `pending_allocation` or `cancelled`).
+ */
+export function cairinFunding(f: CairinFundingRecord, today: LocalDate): { maturityDate: LocalDate; status: CairinFundingRecord['status']; accruedBenefit: bigint } {
+  const maturityDate = addDays(f.startDate, f.tenorDays);
+  const status = f.status === 'active' && today >= maturityDate ? 'matured' : f.status;
+  const days = status === 'active' || status === 'matured' ? Math.max(0, Math.min(f.tenorDays, daysBetween(f.startDate, today))) : 0;
+  const r = percent(f.annualBenefitPct);
+  return { maturityDate, status, accruedBenefit: (f.amount * r.num * BigInt(days)) / (r.den * 365n) };
 }
 
 /**
@@ -335,6 +351,36 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
             size,
             total: rows.length,
             hasMore: page * size < rows.length,
+          },
+        };
+      },
+    },
+    {
+      method: 'GET',
+      template: CAIRIN_PATHS.fundingPortfolio,
+      auth: true,
+      handle: (req) => {
+        const a = authenticate(req);
+        if (isReply(a)) return a;
+        const today = jakartaDate(req.now);
+        return {
+          status: 200,
+          body: {
+            accountId: a.accountId,
+            positions: (a.fundingPositions ?? []).map((f) => {
+              const d = cairinFunding(f, today);
+              return {
+                fundingId: f.fundingId,
+                amount: rupiahJson(f.amount),
+                currency: 'IDR',
+                startDate: f.startDate,
+                tenorDays: f.tenorDays,
+                maturityDate: d.maturityDate,
+                annualBenefitPct: Number(f.annualBenefitPct),
+                accruedBenefit: rupiahJson(d.accruedBenefit),
+                status: d.status,
+              };
+            }),
           },
         };
       },

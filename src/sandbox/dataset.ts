@@ -180,6 +180,26 @@ export interface CairinAccountRecord {
   approvedLimit: bigint;
   loans: CairinLoanRecord[];
   transactions: CairinTransactionRecord[];
+  /** Positions as a lender on Cairin's funding product; absent or empty when the account funds nothing. */
+  fundingPositions?: CairinFundingRecord[];
+}
+
+/**
+ * One Cairin funding position (lender side): from IDR 1,000,000 over 60-91 days at up to 11% a year (brief).
+ * The server derives the maturity date (start + tenor), the accrued benefit and `matured` (an `active`
+ * position from its maturity date on) on each request, from its clock.
+ */
+export interface CairinFundingRecord {
+  fundingId: string;
+  /** Integer rupiah. */
+  amount: bigint;
+  /** Jakarta date accrual starts (for `pending_allocation`: the planned start). */
+  startDate: LocalDate;
+  /** 60-91. */
+  tenorDays: number;
+  /** Stated economic benefit per year, decimal percentage string ("10.5"), at most 11. */
+  annualBenefitPct: string;
+  status: 'pending_allocation' | 'active' | 'matured' | 'cancelled';
 }
 
 /** Finfra installment. Amounts in integer rupiah. */
@@ -246,6 +266,18 @@ export interface FinfraUserRecord {
   status: z.infer<typeof FinfraBorrowerStatus>;
   createdAt: string;
   loans: FinfraLoanRecord[];
+  /**
+   * The borrower's latest credit score (what a `user_credit_score` callback carries): APPROVED borrowers only,
+   * computed when KYC passed (`scoredAt`, the user's `createdAt`); absent otherwise.
+   */
+  creditScore?: FinfraCreditScoreRecord;
+}
+
+/** A Finfra credit score: the integer score, the `credit-source` it came from and when it was computed (ISO instant). */
+export interface FinfraCreditScoreRecord {
+  score: number;
+  source: 'afpi' | 'clik' | 'both';
+  scoredAt: string;
 }
 
 /** `loanData` of a Dompet Kilat borrower, wire shape (amount as digit string, `dd/MM/yyyy` date). */
@@ -257,6 +289,14 @@ export interface DkLoanDataRecord {
   contractNo?: string;
   /** dd/MM/yyyy; absent until contracted. */
   contractDate?: string;
+  /**
+   * Bank of the repayment virtual account ("BNI"; "PERMATA" for a bank outside our channels); absent until
+   * contracted. Not in the doc's GET example: the pair the doc's callbacks carry with each loan, served here on
+   * the record's `loanData` (src/providers/dompetkilat/wire.ts says why).
+   */
+  bankCode?: string;
+  /** Repayment virtual-account number, 16 digits ("8808999966040139"); absent until contracted. */
+  paymentAccountNumber?: string;
 }
 
 /** `references` of a Dompet Kilat borrower. `interest` is a flat percentage per month ("1.0"). */
@@ -363,6 +403,16 @@ export const SEED_PERSON = {
 /** Fixed Cairin login of the seed person (the brief names no credentials; these are ours). */
 export const SEED_CAIRIN = { accountId: 'CA-000001', pin: '123456', deviceId: 'a1b2c3d4-0000-4000-8000-000000000001', loanId: 'LN-0001' } as const;
 
+/**
+ * The seed person's Cairin funding positions (ours; the brief names none), relative to the dataset's today:
+ * FD-000001 IDR 5,000,000 for 90 days at 10.5% started 30 days ago (active), FD-000002 IDR 2,000,000 for
+ * 60 days at 9% started 100 days ago (matured 40 days ago).
+ */
+export const SEED_CAIRIN_FUNDING = [
+  { fundingId: 'FD-000001', amount: 5_000_000n, startDaysAgo: 30, tenorDays: 90, annualBenefitPct: '10.5', status: 'active' },
+  { fundingId: 'FD-000002', amount: 2_000_000n, startDaysAgo: 100, tenorDays: 60, annualBenefitPct: '9', status: 'matured' },
+] as const;
+
 /** Fixed Finfra user id of the seed person. */
 export const SEED_FINFRA_USER_ID = 'usr_000001';
 
@@ -371,7 +421,13 @@ const DOC_FOTO_KTP =
 const DOC_FOTO_SELFIE =
   'iVBORw0KGgoAAAANSUhEUgAAA+gAAAPoCAYAAABNo9TkAAAgAElEQVR4nOzd+ VcTf7ru/fOnP2fv091fBZkcUeZ5HpRBQRQQEUGcERRBEMhQQ+a5klzPD9UJGFNJZeK uu/JhrWuFxhBopffaL941/J//9/8BYub3z//wXuP/1s9a/asda';
 
-/** Dompet Kilat's GET /v1/borrower/{idNumber} example `data`, verbatim. */
+/** The repayment account of the Dompet Kilat doc's callback examples (the seed person's loan). */
+export const DK_DOC_VA = { bankCode: 'BNI', paymentAccountNumber: '8808999966040139' } as const;
+
+/**
+ * Dompet Kilat's GET /v1/borrower/{idNumber} example `data`, verbatim, plus the repayment account of the doc's
+ * callback examples on `loanData` (`bankCode` "BNI", `paymentAccountNumber` "8808999966040139").
+ */
 export function dkDocExampleRecord(): DkBorrowerFullRecord {
   return {
     map: 'PERSONAL_BORROWER',
@@ -417,6 +473,8 @@ export function dkDocExampleRecord(): DkBorrowerFullRecord {
       amount: '1000000',
       contractNo: 'TEKENAJA-01FS3YVWZEZ93CBTRHJ724N5CH',
       contractDate: '11/01/2022',
+      bankCode: DK_DOC_VA.bankCode,
+      paymentAccountNumber: DK_DOC_VA.paymentAccountNumber,
     },
     references: {
       interest: '1.0',
@@ -693,7 +751,45 @@ export function generateDataset(opts: DatasetOptions): Dataset {
     if (person.providers.includes('finfra')) finfra.push(genFinfraUser(rng, counters, person, today, {}));
     if (person.providers.includes('dompetKilat')) dompetKilat.push(genDkRecord(rng, person, extra, today));
   }
+  addCairinFunding(seed, cairin, today);
+  addDkRepaymentVas(dompetKilat);
   return { seed, today, people, cairin, finfra, dompetKilat };
+}
+
+const FUNDING_RATES = ['8', '9', '9.5', '10', '10.5', '11'] as const;
+
+/**
+ * Gives the seed account its fixed positions and about a quarter of the other Cairin accounts one to three
+ * funding positions, from a PRNG stream of its own (the rest of the dataset is the same with or without them).
+ */
+function addCairinFunding(seed: number, accounts: CairinAccountRecord[], today: LocalDate): void {
+  const rng = new Rng((seed ^ 0x46554e44) >>> 0);
+  let n = 1;
+  const id = () => `FD-${pad(n++, 6)}`;
+  const [first, ...rest] = accounts;
+  if (first?.accountId === SEED_CAIRIN.accountId) {
+    first.fundingPositions = SEED_CAIRIN_FUNDING.map((f) => ({ fundingId: id(), amount: f.amount, startDate: addDays(today, -f.startDaysAgo), tenorDays: f.tenorDays, annualBenefitPct: f.annualBenefitPct, status: f.status }));
+  }
+  for (const a of rest) {
+    if (!rng.chance(0.25)) continue;
+    const count = rng.int(1, 3);
+    a.fundingPositions = [];
+    for (let k = 0; k < count; k++) {
+      const tenorDays = rng.int(60, 91);
+      const r = rng.float();
+      const status: CairinFundingRecord['status'] = r < 0.1 ? 'pending_allocation' : r < 0.15 ? 'cancelled' : 'active';
+      const startDate = status === 'pending_allocation' ? addDays(today, rng.int(1, 3)) : addDays(today, -rng.int(0, 150));
+      a.fundingPositions.push({
+        fundingId: id(),
+        amount: roundTo(rng.logUniform(1_000_000, 50_000_000), 500_000),
+        startDate,
+        tenorDays,
+        annualBenefitPct: rng.pick(FUNDING_RATES),
+        // An active position past its maturity date is sent as matured.
+        status,
+      });
+    }
+  }
 }
 
 function genPerson(rng: Rng, today: LocalDate, usedNik: Set<string>, usedPhone: Set<string>, index: number): { person: SandboxPerson; extra: PersonExtra } {
@@ -902,6 +998,8 @@ function genFinfraUser(
     loans: [],
   };
   if (status === 'APPROVED') {
+    // Derived from the user's number, not drawn: the rest of the dataset stays what it was for a given seed.
+    user.creditScore = { score: 500 + ((n * 7919) % 350), source: (['afpi', 'clik', 'both'] as const)[n % 3]!, scoredAt: user.createdAt };
     const count = rng.pick([1, 1, 2, 2, 3]);
     for (let i = 0; i < count; i++) user.loans.push(genFinfraLoan(rng, counters, userId, today));
   }
@@ -998,6 +1096,35 @@ function genFinfraLoan(rng: Rng, counters: Counters, userId: string, today: Loca
 // ---------------------------------------------------------------------------
 // Dompet Kilat
 // ---------------------------------------------------------------------------
+
+/** Repayment-VA banks of generated Dompet Kilat loans with their (made-up) 4-digit VA company prefixes; PERMATA is outside our channels (OTHER). */
+const DK_VA_BANKS: readonly { bankCode: string; prefix: string }[] = [
+  { bankCode: 'BNI', prefix: '8808' },
+  { bankCode: 'BCA', prefix: '3901' },
+  { bankCode: 'MANDIRI', prefix: '8950' },
+  { bankCode: 'BRI', prefix: '1234' },
+  { bankCode: 'PERMATA', prefix: '8625' },
+];
+
+/**
+ * Gives each contracted generated Dompet Kilat loan (all records but the seed person's, which has the doc's) its
+ * repayment VA: banks in turn from DK_VA_BANKS (so that any dataset with 5 generated records has a PERMATA one),
+ * 12 digits after the bank prefix derived from the contract number (FNV-1a). Nothing is drawn from the PRNG, so
+ * the rest of the dataset is the same with or without it.
+ */
+function addDkRepaymentVas(records: readonly DkBorrowerFullRecord[]): void {
+  let k = 0;
+  for (const r of records.slice(1)) {
+    const no = r.loanData?.contractNo;
+    if (!r.loanData || !no) continue;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < no.length; i++) h = Math.imul(h ^ no.charCodeAt(i), 0x01000193) >>> 0;
+    const bank = DK_VA_BANKS[k++ % DK_VA_BANKS.length]!;
+    const digits = String(Math.imul(h, 2654435761) >>> 0).padStart(10, '0') + String(h % 100).padStart(2, '0');
+    r.loanData.bankCode = bank.bankCode;
+    r.loanData.paymentAccountNumber = bank.prefix + digits.slice(-12);
+  }
+}
 
 function genDkRecord(rng: Rng, person: SandboxPerson, extra: PersonExtra, today: LocalDate): DkBorrowerFullRecord {
   const { place } = extra;

@@ -7,11 +7,13 @@
  *   unique (HTTP 400 `{"data":{},"status":"02","message":"Error 1062: Duplicate entry '<v>' for key '<k>'"}`);
  *   success is HTTP 200 with the doc's register `data` shape.
  * - GET /v1/borrower/{idNumber}: HTTP 200 envelope with the full record — every
- *   documented field, personal ones included; unknown -> HTTP 404
+ *   documented field, personal ones included, and on a contracted loan's `loanData` the
+ *   repayment VA the doc's callbacks carry (`bankCode`, `paymentAccountNumber`, seeded by the
+ *   dataset; the doc's GET example shows none); unknown -> HTTP 404
  *   `{"data":{},"status":"001","message":"IdNumber <nik> record not found"}`.
  * - POST /v1/loan/register: the doc's loan `data` shape; unknown borrower -> HTTP 404
  *   `{"data":{},"status":"001","message":"borrower with idNumber <nik>, is not found"}`.
- *   The application is stored on the borrower (`loanData` without a contract yet).
+ *   The application is stored on the borrower (`loanData` without a contract yet, so without a repayment VA).
  * - Callers outside `allowIps` (default loopback) get HTTP 403
  *   `{"data":{},"status":"03","message":"IP <ip> is not whitelisted"}`.
  *

@@ -100,6 +100,19 @@ export class WebhookSender {
     return this.post(path, { 'finfra-auth-key': authKey }, JSON.stringify({ type, status, data }));
   }
 
+  /**
+   * A Finfra `user_credit_score` callback ("Credit score result", status COMPLETED) with the score's `data`
+   * (`finfraCreditScoreData` of src/sandbox/finfra.ts: userId, credit_score, credit_source, scored_at).
+   */
+  finfraCreditScore(data: { userId: string; credit_score: number; credit_source: string; scored_at: string }): Promise<SentEvent> {
+    return this.finfra('users', 'user_credit_score', 'COMPLETED', data);
+  }
+
+  /** A Finfra `user_verify` callback (KYC verification result: APPROVED or REJECTED) for a borrower. */
+  finfraUserVerify(userId: string, result: 'APPROVED' | 'REJECTED'): Promise<SentEvent> {
+    return this.finfra('users', 'user_verify', result, { userId });
+  }
+
   /** A Dompet Kilat disbursement or repayment callback with the documented body. */
   dompetKilat(kind: 'disbursement' | 'repayment', body: Record<string, unknown>): Promise<SentEvent> {
     const path = kind === 'disbursement' ? '/webhooks/dompetkilat/v1/loan/disburse' : '/webhooks/dompetkilat/v1/callback/loan/repayment';

@@ -16,6 +16,11 @@
  * POST /api/core/loans/{id}/reject turns PENDING/SIGNING/ACTIVE into REJECTED. Any other
  * transition is a 400. Errors are `{ error, message }`; amounts integer rupiah; dates
  * `YYYY-MM-DD` (Jakarta); instants ISO-8601 with the WIB offset.
+ *
+ * Credit scores: APPROVED seeded borrowers carry one (`FinfraUserRecord.creditScore`); Finfra sends it by the
+ * `user_credit_score` callback only (no read endpoint), which `finfraCreditScoreData` builds and the sandbox's
+ * `WebhookSender.finfraCreditScore` sends. POST /__sandbox/users/{userId}/credit-score `{ score?, source? }`
+ * gives the borrower a new score computed now and answers the callback `data` to send.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -108,6 +113,17 @@ const BnplLoanBody = z.object({
 const LoanRef = z.object({ loanUniqueId: z.string().min(1) });
 const DisburseBody = z.object({ bank_code: z.string().min(1).optional(), account_number: z.string().regex(/^\d{6,20}$/).optional() }).optional();
 const RepayBody = z.object({ amount: amount.optional(), bank_code: z.string().optional(), method: z.enum(['VA', 'PAYMENT_LINK']).optional() }).optional();
+
+const CreditScoreBody = z.object({ score: z.number().int().nonnegative().optional(), source: z.enum(['afpi', 'clik', 'both']).optional() }).optional();
+
+/**
+ * The `data` of the `user_credit_score` callback Finfra sends for a borrower's score
+ * (`FinfraCreditScoreData` in src/providers/finfra/wire.ts); null when the borrower has none.
+ */
+export function finfraCreditScoreData(u: Pick<FinfraUserRecord, 'userId' | 'creditScore'>): { userId: string; credit_score: number; credit_source: 'afpi' | 'clik' | 'both'; scored_at: string } | null {
+  const c = u.creditScore;
+  return c ? { userId: u.userId, credit_score: c.score, credit_source: c.source, scored_at: c.scoredAt } : null;
+}
 
 const zodMessage = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 
@@ -449,6 +465,19 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
   ];
 
   const controlRoutes: Route[] = [
+    {
+      // Sandbox-only: a new credit score computed now (default: the previous score and source, else 650 from clik); answers the callback data.
+      method: 'POST',
+      template: '/users/:userId/credit-score',
+      handle: (req) => {
+        const u = users.get(req.params.userId ?? '');
+        if (!u) return fail(404, 'not_found', `borrower ${req.params.userId} not found`);
+        const p = CreditScoreBody.safeParse(req.body);
+        if (!p.success) return badRequest(zodMessage(p.error));
+        u.creditScore = { score: p.data?.score ?? u.creditScore?.score ?? 650, source: p.data?.source ?? u.creditScore?.source ?? 'clik', scoredAt: toJakartaIso(req.now) };
+        return { status: 200, body: finfraCreditScoreData(u) };
+      },
+    },
     {
       // Sandbox-only: a settled repayment (default: everything still owed). Paying it all makes the loan REPAID.
       method: 'POST',

@@ -51,7 +51,7 @@ export {
   type SandboxProvider,
 } from './dataset';
 export { DK_STATUS_FORBIDDEN, DK_STATUS_INVALID, DK_STATUS_SERVER_ERROR, type DompetKilatServerOptions, dompetKilatStyle, LOOPBACK_IPS, startDompetKilatServer } from './dompetkilat';
-export { DEFAULT_FINFRA_CLIENT, FINFRA_ACCESS_TTL_SECONDS, FINFRA_REFRESH_TTL_SECONDS, type FinfraClientCredentials, type FinfraServerOptions, finfraStyle, startFinfraServer } from './finfra';
+export { DEFAULT_FINFRA_CLIENT, FINFRA_ACCESS_TTL_SECONDS, FINFRA_REFRESH_TTL_SECONDS, type FinfraClientCredentials, type FinfraServerOptions, finfraCreditScoreData, finfraStyle, startFinfraServer } from './finfra';
 export { FaultSpec, FaultsBody, LatencySpec, mergeStats, type SandboxServerHandle, type SandboxStats } from './http';
 
 /**

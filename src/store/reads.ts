@@ -8,7 +8,7 @@
  * enum array type). Shapes: timestamps are `Date`, BIGINT columns `bigint` (integer rupiah), enum arrays `string[]`, JSON columns
  * parsed values, exactly as Prisma returns them.
  */
-import type { Borrower, Consent, LedgerLoanState, LedgerRepayment, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
+import type { Borrower, Consent, LedgerDisbursement, LedgerInstallmentState, LedgerLoanState, LedgerRepayment, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { SqlExecutor } from './migrate';
 
 const big = (v: string | bigint | number | null): bigint | null => (v === null ? null : BigInt(v));
@@ -51,11 +51,38 @@ export async function repaymentsOfLoans(sql: SqlExecutor, loans: readonly { prov
 /** Event-reported loan states of the given loans. Reported totals in integer rupiah. */
 export async function loanStatesOf(sql: SqlExecutor, loans: readonly { provider: string; providerLoanId: string }[]): Promise<LedgerLoanState[]> {
   const rows = await sql.query<LedgerLoanState & { reportedPaid: string | null }>(
-    `SELECT s."provider"::text AS "provider", s."providerLoanId", s."status", s."reportedPaid"::text AS "reportedPaid", s."reportedNumberOfPay", s."updatedAt"
+    `SELECT s."provider"::text AS "provider", s."providerLoanId", s."status", s."reportedPaid"::text AS "reportedPaid", s."reportedNumberOfPay", s."statusAt", s."updatedAt"
      FROM "LedgerLoanState" s JOIN unnest($1::text[], $2::text[]) AS k(provider, loan) ON s."provider" = k.provider::"Provider" AND s."providerLoanId" = k.loan`,
     [loans.map((l) => l.provider), loans.map((l) => l.providerLoanId)],
   );
   return rows.map((r) => ({ ...r, reportedPaid: big(r.reportedPaid) }));
+}
+
+/**
+ * The event-learned extras of the given loans in one query: provider-reported installment states (Finfra `bnpl`,
+ * `installments`) and disbursements learned from events (Dompet Kilat disbursement callbacks, `disbursements`).
+ * Amounts in integer rupiah.
+ */
+export async function loanExtrasOf(
+  sql: SqlExecutor,
+  loans: readonly { provider: string; providerLoanId: string }[],
+): Promise<{ installments: LedgerInstallmentState[]; disbursements: LedgerDisbursement[] }> {
+  const rows = await sql.query<{ kind: 'I' | 'D'; provider: string; providerLoanId: string; seq: number | null; externalId: string | null; status: string; amount: string | null; channel: string | null; at: Date | null; updatedAt: Date; id: string | null }>(
+    `SELECT 'I' AS "kind", s."provider"::text AS "provider", s."providerLoanId", s."seq", NULL::text AS "externalId", s."status", s."paidAmount"::text AS "amount", NULL::text AS "channel", s."reportedAt" AS "at", s."updatedAt", NULL::uuid AS "id"
+     FROM "LedgerInstallmentState" s JOIN unnest($1::text[], $2::text[]) AS k(provider, loan) ON s."provider" = k.provider::"Provider" AND s."providerLoanId" = k.loan
+     UNION ALL
+     SELECT 'D', d."provider"::text, d."providerLoanId", NULL::int, d."externalId", d."status", d."amount"::text, d."channel", d."disbursedAt", d."updatedAt", d."id"
+     FROM "LedgerDisbursement" d JOIN unnest($1::text[], $2::text[]) AS k(provider, loan) ON d."provider" = k.provider::"Provider" AND d."providerLoanId" = k.loan`,
+    [loans.map((l) => l.provider), loans.map((l) => l.providerLoanId)],
+  );
+  const installments: LedgerInstallmentState[] = [];
+  const disbursements: LedgerDisbursement[] = [];
+  for (const r of rows) {
+    const provider = r.provider as LedgerInstallmentState['provider'];
+    if (r.kind === 'I') installments.push({ provider, providerLoanId: r.providerLoanId, seq: r.seq!, status: r.status, paidAmount: big(r.amount), reportedAt: r.at!, updatedAt: r.updatedAt });
+    else disbursements.push({ id: r.id!, provider, providerLoanId: r.providerLoanId, externalId: r.externalId!, amount: big(r.amount)!, channel: r.channel!, status: r.status, disbursedAt: r.at, updatedAt: r.updatedAt });
+  }
+  return { installments, disbursements };
 }
 
 /** Bank settlements confirming the given repayment references. Amounts in integer rupiah. */

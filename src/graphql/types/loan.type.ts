@@ -16,7 +16,7 @@
  * when the field resolves, synchronously. `@Authorized` would run type-graphql's asynchronous middleware chain,
  * several promises per field, for each of the thousands of installment amounts of a credit view.
  *
- * The loan's consent-gated fields (schedule, next installment, repayments, disbursements) and its borrower are
+ * The loan's consent-gated fields (schedule, next installment, repayments, repayment account, disbursements) and its borrower are
  * function-valued properties too (`LoanField`): they take the consent decision and the borrower object from
  * the request's memo (src/graphql/types/loan-access.ts), synchronously once the request knows them. Only
  * `payoffQuote` (an argument, `@Authorized`) stays a type-graphql field resolver (LoanResolver).
@@ -31,8 +31,8 @@
 import { Extensions, Field, ID, Int, ObjectType } from 'type-graphql';
 import { installmentOutstanding, nextInstallment } from '../../domain/credit';
 import { type Arrears, collectibility } from '../../domain/delinquency';
-import type { LoanBalances, ReconciliationIssue } from '../../domain/ledger';
-import { lastPayment, type LoanView, paidInYear, type RepaymentView } from '../../domain/loan-view';
+import type { LoanBalances, ReconciliationIssue, ReportedInstallmentState } from '../../domain/ledger';
+import { lastPayment, type LoanView, paidInYear, type RepaymentView, type ViewInstallment } from '../../domain/loan-view';
 import type { PayoffQuote } from '../../domain/payoff';
 import type { Freshness } from '../../domain/freshness';
 import type { LocalDate } from '../../domain/dates';
@@ -60,6 +60,7 @@ import {
 import { BorrowerObject } from './borrower.type';
 import { after, borrowerById, requireDomain } from './loan-access';
 import { MoneyObject } from './money.type';
+import { RepaymentAccountObject } from './repayment-account.type';
 import { Node } from './node.type';
 
 /** Scopes of the payoff figures (outstanding amounts, amounts paid). */
@@ -93,6 +94,7 @@ function payoffField<O, T>(value: (o: O) => T): PayoffField<T> {
 const installmentAmountPaid = payoffField((o: InstallmentObject) => MoneyObject.of(o.i.amountPaid));
 const installmentOutstandingAmount = payoffField((o: InstallmentObject) => MoneyObject.of(installmentOutstanding(o.i)));
 const installmentPendingAmount = payoffField((o: InstallmentObject) => MoneyObject.of(o.i.pendingAmount ?? 0n));
+const reportAmountPaid = payoffField((o: InstallmentReportObject) => (o.r.paidAmount === null ? null : MoneyObject.of(o.r.paidAmount)));
 const loanOutstandingBalance = payoffField((o: LoanObject) => new OutstandingBalanceObject(o.view.balances));
 const loanOverdueAmount = payoffField((o: LoanObject) => MoneyObject.of(o.view.arrears.overdueAmount));
 const arrearsAmount = payoffField((o: ArrearsObject) => MoneyObject.of(o.a.overdueAmount));
@@ -155,6 +157,25 @@ export class TenorObject {
   unit!: string;
 }
 
+@ObjectType('InstallmentReport', { description: "An installment's state as the provider last reported it by event (Finfra `bnpl` callback). Shown beside the installment, never taken as payment: only cleared money pays an installment; a report counting more as paid than cleared money pays raises INSTALLMENT_STATUS_WITHOUT_PAYMENT." })
+export class InstallmentReportObject {
+  @Field(() => InstallmentStatusEnum, { simple: true, description: 'The status the provider reported (Finfra `bnpl` `status`: UNPAID -> DUE, PARTIAL -> PARTIALLY_PAID, PAID, OVERDUE).' })
+  readonly status: string;
+
+  @Field(() => DateTimeScalar, { simple: true, description: "The report's time: Finfra `updated_at` when the callback gives it, else when Satu Kredit received the callback." })
+  readonly reportedAt: Date;
+
+  @Extensions({ callable: true })
+  @Field(() => MoneyObject, { simple: true, nullable: true, description: 'Amount the provider says was paid on the installment (Finfra `paid_amount`), integer rupiah; null when it gave none. Not cleared money: never counted in amountPaid. Needs `payoff:read`.' })
+  readonly amountPaid: PayoffField<MoneyObject | null> = reportAmountPaid;
+
+  /** @param r the provider's latest report of the installment. */
+  constructor(readonly r: ReportedInstallmentState) {
+    this.status = r.status;
+    this.reportedAt = r.reportedAt;
+  }
+}
+
 @ObjectType('Installment', { description: 'One scheduled payment (Cairin `installments[]`, Finfra `installments[]`, reconstructed for Dompet Kilat). Status and paid amount are derived from the ledger.' })
 export class InstallmentObject {
   @Field(() => Int, { simple: true, description: '1-based sequence number (`seq`, `installment_number`).' })
@@ -187,8 +208,17 @@ export class InstallmentObject {
   @Field(() => MoneyObject, { simple: true, description: 'Money received for this installment but not yet confirmed by bank settlement. Needs `payoff:read`.' })
   readonly pendingAmount: PayoffField<MoneyObject> = installmentPendingAmount;
 
-  /** @param i the derived installment (amounts integer rupiah). */
-  constructor(readonly i: Installment & { pendingAmount?: bigint }) {
+  @Field(() => InstallmentReportObject, {
+    simple: true,
+    nullable: true,
+    description:
+      "The provider's latest event report of this installment (Finfra `bnpl` callback: status, time, paid amount); null when it sent none. `status` and `amountPaid` above stay derived from cleared money.",
+  })
+  readonly providerReport: InstallmentReportObject | null;
+
+  /** @param i the derived installment (amounts integer rupiah), with the provider's latest event report of it. */
+  constructor(readonly i: ViewInstallment) {
+    this.providerReport = i.reported ? new InstallmentReportObject(i.reported) : null;
     this.seq = i.seq;
     this.dueDate = i.dueDate;
     this.principal = MoneyObject.of(i.principal);
@@ -267,9 +297,9 @@ export class PaidInYearObject {
   }
 }
 
-@ObjectType('Disbursement', { simpleResolvers: true, description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`).' })
+@ObjectType('Disbursement', { simpleResolvers: true, description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`, Dompet Kilat disbursement callbacks).' })
 export class DisbursementObject {
-  @Field(() => String, { description: "Provider's transaction id." })
+  @Field(() => String, { description: "Provider's transaction id (Dompet Kilat `transactionId`)." })
   readonly transactionId: string;
 
   @Field(() => MoneyObject)
@@ -281,7 +311,7 @@ export class DisbursementObject {
   @Field(() => DisbursementStatusEnum)
   readonly status: string;
 
-  @Field(() => DateTimeScalar, { nullable: true })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the money was sent (Cairin `ts`, Finfra `disbursed_at`; Dompet Kilat: when Satu Kredit received the disbursement callback, which carries no time); null when unknown.' })
   readonly disbursedAt: Date | null;
 
   constructor(d: Disbursement) {
@@ -343,7 +373,7 @@ export class OutstandingBalanceObject {
 
 @ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
-  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule), STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money) or SETTLEMENT_AMOUNT_MISMATCH (a bank settlement names a pending repayment for another amount).' })
+  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule), STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money), INSTALLMENT_STATUS_WITHOUT_PAYMENT (the provider reports an installment paid, e.g. Finfra `bnpl` PAID or `paid_amount`, beyond what cleared money pays it; amount: the part no cleared money backs) or SETTLEMENT_AMOUNT_MISMATCH (a bank settlement names a pending repayment for another amount).' })
   readonly kind: string;
 
   @Field(() => String)
@@ -446,6 +476,14 @@ const loanLastPayment: LoanField<LastPaymentObject | null> = function (_args, ct
   });
 };
 
+const loanRepaymentAccount: LoanField<RepaymentAccountObject | null> = function (_args, ctx) {
+  // Read with the loan (LOANS), shown behind REPAYMENTS: the same gate, decision and access record as `repayments`.
+  return after(requireDomain(ctx, this, 'REPAYMENTS'), () => {
+    const a = this.loan.repaymentAccount;
+    return a ? new RepaymentAccountObject(a) : null;
+  });
+};
+
 const loanPaidThisYear: LoanField<PaidInYearObject | null> = function (_args, ctx) {
   return after(requireDomain(ctx, this, 'REPAYMENTS'), () => {
     const p = paidInYear(this.view, this.today);
@@ -528,6 +566,14 @@ export class LoanObject implements Node {
   })
   readonly originatedOn: LocalDate | null;
 
+  @Field(() => DateScalar, {
+    simple: true,
+    nullable: true,
+    description:
+      "Jakarta date the loan's current `status` took effect (SLIK's tanggal kondisi beside the condition). First that applies: ACTIVE -> disbursedOn (Cairin disbursement `ts`, Finfra `disbursed_at`, Dompet Kilat `contractDate`); PENDING -> originatedOn; PAID_OFF by cleared money -> the payment date of the cleared repayment that completed the schedule; else the day the provider's event reporting the status was received (Finfra `loan` callback, Dompet Kilat callbacks, which carry no status time; for CLOSED_WITH_BALANCE the CLOSED or repaid report). Null when neither the provider's data nor an event dates it (e.g. a loan read CLOSED or REJECTED).",
+  })
+  readonly conditionSince: LocalDate | null;
+
   @Field(() => ScheduleSourceEnum, { simple: true })
   readonly scheduleSource: string;
 
@@ -588,6 +634,15 @@ export class LoanObject implements Node {
   readonly paidThisYear: LoanField<PaidInYearObject | null> = loanPaidThisYear;
 
   @Extensions({ callable: true })
+  @Field(() => RepaymentAccountObject, {
+    simple: true,
+    nullable: true,
+    description:
+      'The account the borrower pays this loan into: bank and number masked to its last 4 digits (Dompet Kilat `bankCode` and `paymentAccountNumber` of the loan). Null when the provider gives none (Cairin, Finfra, a Dompet Kilat loan not yet contracted, or a loan cached before it was read). Needs a consent covering REPAYMENTS; null with CONSENT_* otherwise.',
+  })
+  readonly repaymentAccount: LoanField<RepaymentAccountObject | null> = loanRepaymentAccount;
+
+  @Extensions({ callable: true })
   @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
   readonly disbursements: LoanField<DisbursementObject[]> = loanDisbursements;
 
@@ -615,6 +670,7 @@ export class LoanObject implements Node {
     this.disbursedOn = loan.disbursedOn;
     this.maturityDate = loan.maturityDate;
     this.originatedOn = loan.originatedOn ?? null;
+    this.conditionSince = view.conditionSince ?? null;
     this.scheduleSource = loan.scheduleSource;
     this.freshness = new FreshnessObject(view.freshness ?? { fetchedAt: new Date(), ageSeconds: 0, source: 'LIVE', stale: false });
   }

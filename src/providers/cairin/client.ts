@@ -14,6 +14,7 @@ import {
   CAIRIN_ERRORS,
   CAIRIN_PATHS,
   CairinError,
+  CairinFundingPortfolio,
   CairinHistory,
   CairinIdentity,
   CairinLivenessResponse,
@@ -162,6 +163,11 @@ export class CairinClient extends ProviderHttpClient {
   /** GET /mobile/loan/list. */
   loanList(tokens: TokenManager): Promise<CairinLoanList> {
     return this.request({ method: 'GET', path: CAIRIN_PATHS.loanList, endpoint: `GET ${CAIRIN_PATHS.loanList}`, schema: CairinLoanList, token: tokens });
+  }
+
+  /** GET /mobile/funding/portfolio: the account's funding positions (lender side). */
+  fundingPortfolio(tokens: TokenManager): Promise<CairinFundingPortfolio> {
+    return this.request({ method: 'GET', path: CAIRIN_PATHS.fundingPortfolio, endpoint: `GET ${CAIRIN_PATHS.fundingPortfolio}`, schema: CairinFundingPortfolio, token: tokens });
   }
 
   /** GET /mobile/account/identity: the NIK Cairin's KYC verified for the session's account. */

@@ -2,14 +2,15 @@
  * Cairin connector. Calls per account and request: `GET /mobile/loan/list`,
  * one `POST /mobile/loan/detail` per loan (installments + disbursement), and
  * `GET /mobile/transaction/history` (repayments and disbursements of all the
- * account's loans in one read). Access tokens are per account.
+ * account's loans in one read); `GET /mobile/funding/portfolio` for the account's
+ * funding positions (lender side), only when asked. Access tokens are per account.
  */
 import DataLoader from 'dataloader';
 import { type AccountRef, type LinkedAccount, LinkMismatchError, LinkStepRequired, type ProviderConnector, type ProviderReads } from '../connector';
 import { ProviderAuthError } from '../errors';
 import { CAIRIN_ERRORS } from './wire';
 import { CairinClient, type CairinClientOptions, type CairinCredentials, type CairinLinkRequest } from './client';
-import { toDisbursements, toLoan, toRepayments } from './map';
+import { toDisbursements, toFundingPositions, toLoan, toRepayments } from './map';
 
 function credentialsOf(a: AccountRef): CairinCredentials {
   const c = a.credentials as Partial<CairinCredentials> | null;
@@ -68,6 +69,7 @@ export class CairinConnector implements ProviderConnector {
       (k) => `${k.a.externalId}\u0000${k.loanId}`,
     );
     const history = perKey((a: AccountRef) => c.history(tokens(a)), (a) => a.externalId);
+    const funding = perKey((a: AccountRef) => c.fundingPortfolio(tokens(a)), (a) => a.externalId);
 
     return {
       async profile(a) {
@@ -90,6 +92,9 @@ export class CairinConnector implements ProviderConnector {
       },
       async disbursements(a) {
         return toDisbursements(await history.load(a));
+      },
+      async fundingPositions(a) {
+        return toFundingPositions(await funding.load(a));
       },
     };
   }

@@ -6,10 +6,11 @@
  * is the convention's and principal the rest.
  */
 import { addDays, jakartaDate, parseInstant } from '../../domain/dates';
-import { percent } from '../../domain/money';
+import type { FundingPosition, FundingStatus } from '../../domain/funding';
+import { formatPercent, percent } from '../../domain/money';
 import { cairinSchedule } from '../../domain/schedule';
 import type { Disbursement, Installment, InstallmentStatus, Loan, LoanStatus, Repayment } from '../../domain/types';
-import type { CairinHistory, CairinLoanDetail } from './wire';
+import type { CairinFundingPortfolio, CairinHistory, CairinLoanDetail } from './wire';
 
 /** Cairin loan status -> ours. */
 export const LOAN_STATUS: Record<CairinLoanDetail['status'], LoanStatus> = {
@@ -99,4 +100,30 @@ export function toDisbursements(rows: readonly Txn[]): Disbursement[] {
       status: t.status === 'cleared' ? 'COMPLETED' : t.status === 'failed' ? 'FAILED' : 'PENDING',
       disbursedAt: parseInstant(t.ts),
     }));
+}
+
+const FUNDING_STATUS: Record<CairinFundingPortfolio['positions'][number]['status'], FundingStatus> = {
+  pending_allocation: 'PENDING',
+  active: 'ACTIVE',
+  matured: 'MATURED',
+  cancelled: 'CANCELLED',
+};
+
+/**
+ * GET /mobile/funding/portfolio -> FundingPositions, in Cairin's order. The rate (`annualBenefitPct`, a JSON
+ * number) is read through its decimal text into an exact percentage string ("10.5"), never float arithmetic.
+ * @throws RangeError when a rate is not a plain decimal (the wire schema refuses those first).
+ */
+export function toFundingPositions(w: CairinFundingPortfolio): FundingPosition[] {
+  return w.positions.map((p) => ({
+    provider: 'CAIRIN',
+    positionId: p.fundingId,
+    amount: BigInt(p.amount),
+    startedOn: p.startDate,
+    tenorDays: p.tenorDays,
+    maturesOn: p.maturityDate,
+    annualRatePercent: formatPercent(percent(String(p.annualBenefitPct))),
+    accruedBenefit: BigInt(p.accruedBenefit),
+    status: FUNDING_STATUS[p.status],
+  }));
 }

@@ -7,8 +7,8 @@
  * principal, interest, amountDue, status }`, where an unpaid installment may
  * carry only `amountDue`), the liveness-gated session, and cleared/pending
  * repayments over BCA, Mandiri, BRI and BNI. It says field names are
- * "confirmed during the build"; the session, list and history shapes below are
- * ours, kept in this one file. Dates are `YYYY-MM-DD` (Jakarta), instants
+ * "confirmed during the build"; the session, list, history and funding
+ * portfolio (lender side) shapes below are ours, kept in this one file. Dates are `YYYY-MM-DD` (Jakarta), instants
  * ISO-8601 with offset, amounts integer rupiah. Errors are `{ code, message }`.
  */
 import { z } from 'zod';
@@ -22,6 +22,7 @@ export const CAIRIN_PATHS = {
   loanDetail: '/mobile/loan/detail',
   history: '/mobile/transaction/history',
   identity: '/mobile/account/identity',
+  fundingPortfolio: '/mobile/funding/portfolio',
 } as const;
 
 /** Error codes in `{ code, message }` bodies. */
@@ -144,3 +145,34 @@ export const CairinHistory = z.object({
   hasMore: z.boolean(),
 });
 export type CairinHistory = z.infer<typeof CairinHistory>;
+
+/** Cairin funding position status: waiting for allocation, accruing, term ended, withdrawn before allocation. */
+export const CairinFundingStatus = z.enum(['pending_allocation', 'active', 'matured', 'cancelled']);
+
+/**
+ * GET /mobile/funding/portfolio: the session account's positions as a lender on Cairin's funding product (brief,
+ * data domain "Funding positions (lender side): per position amount, tenor 60-91 days, accrued benefit"; app
+ * profile: from IDR 1,000,000 over 60-91 days at an economic benefit up to 11 percent per annum). Field names
+ * are ours, in the style of the loan endpoints. `annualBenefitPct` is a decimal percentage (10.5 = 10.5% a
+ * year); `accruedBenefit` the benefit accrued to date as Cairin states it, integer rupiah.
+ */
+export const CairinFundingPortfolio = z.object({
+  accountId: z.string(),
+  positions: z.array(
+    z.object({
+      fundingId: z.string().min(1),
+      amount: rupiah,
+      currency: z.literal('IDR'),
+      startDate: isoDate,
+      tenorDays: z.number().int().positive(),
+      maturityDate: isoDate,
+      annualBenefitPct: z
+        .number()
+        .nonnegative()
+        .refine((n) => /^\d+(\.\d+)?$/.test(String(n)), 'expected a plain decimal percentage'),
+      accruedBenefit: rupiah,
+      status: CairinFundingStatus,
+    }),
+  ),
+});
+export type CairinFundingPortfolio = z.infer<typeof CairinFundingPortfolio>;

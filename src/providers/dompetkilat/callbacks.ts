@@ -6,7 +6,7 @@
  * ("00" success, "01" invalid, "03" forbidden).
  */
 import { parseInstant } from '../../domain/dates';
-import type { LedgerEvent } from '../../domain/events';
+import type { DisbursementEvent, LedgerEvent } from '../../domain/events';
 import { bankChannel, type LoanStatus } from '../../domain/types';
 import { contentHash, reason } from '../callback-util';
 import type { CallbackRoute } from '../connector';
@@ -50,9 +50,13 @@ export const dompetKilatCallbackRoute: CallbackRoute = {
 /**
  * The ledger events of a stored Dompet Kilat callback: each `histories[]` entry is a cleared
  * repayment (histories carry no id: a payment is its loan, time and amount), and the loan's
- * status moves with the reported totals (`loanAmountPaid`, `numberOfPay`).
+ * status moves with the reported totals (`loanAmountPaid`, `numberOfPay`), at `receivedAt`.
+ * A disbursement callback (`kind` "disbursement", `/v1/loan/disburse`) also records a disbursement
+ * (`disbursementEvent`).
+ * @param kind the stored event's kind: "disbursement" or "repayment" (the path it arrived on).
+ * @param receivedAt when the callback was stored: the callbacks carry no time of their own.
  */
-export function dompetKilatLedgerEvents(payload: unknown): LedgerEvent[] {
+export function dompetKilatLedgerEvents(payload: unknown, kind?: string, receivedAt?: Date): LedgerEvent[] {
   const d = DkCallback.parse(payload);
   const events: LedgerEvent[] = (d.histories ?? []).map((h) => {
     const paidAt = parseInstant(h.transactionTime);
@@ -76,6 +80,27 @@ export function dompetKilatLedgerEvents(payload: unknown): LedgerEvent[] {
     status: DK_LOAN_STATUS[d.status],
     reportedPaid: d.loanAmountPaid === undefined ? undefined : BigInt(d.loanAmountPaid),
     reportedNumberOfPay: d.numberOfPay,
+    ...(receivedAt ? { at: receivedAt } : {}),
   });
+  if (kind === 'disbursement') events.push(disbursementEvent(d, receivedAt ?? null));
   return events;
+}
+
+/**
+ * The disbursement a Dompet Kilat disbursement callback reports ("Callback Informasi Pencairan Dana"): id
+ * `transactionId`, amount `loanAmount` (integer rupiah), the rail of `bankCode`; COMPLETED unless the loan's
+ * `status` is `rejected` (FAILED: no money went out). The callback carries no time: `disbursedAt` is when it
+ * was received (`WebhookEvent.receivedAt`), null when unknown.
+ */
+export function disbursementEvent(d: DkCallback, receivedAt: Date | null): DisbursementEvent {
+  return {
+    type: 'DISBURSEMENT',
+    provider: 'DOMPET_KILAT',
+    providerLoanId: d.loanCode,
+    externalId: d.transactionId,
+    amount: BigInt(d.loanAmount),
+    channel: bankChannel(d.bankCode),
+    status: d.status === 'rejected' ? 'FAILED' : 'COMPLETED',
+    disbursedAt: receivedAt,
+  };
 }

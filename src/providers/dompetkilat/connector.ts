@@ -1,7 +1,8 @@
 /**
  * Dompet Kilat connector. One call per account and request:
  * `GET /v1/borrower/:idNumber`, which carries both the profile and the loan terms.
- * Repayments and disbursements are pushed by callback, so the read API has none.
+ * Repayments and disbursements are pushed by callback, so the read API has none. The loan's repayment account
+ * (the VA the borrower pays into) comes with the loan terms, its number masked by the wire schema.
  */
 import DataLoader from 'dataloader';
 import { jakartaDate } from '../../domain/dates';

@@ -19,7 +19,7 @@ export const dompetKilat: ProviderDefinition = {
   requiredConfig: ['DOMPETKILAT_BASE_URL'],
   callbacks: [dompetKilatCallbackRoute],
   owns: (source) => source === 'DOMPET_KILAT',
-  ledgerEvents: (ev) => ({ kind: ev.kind, events: dompetKilatLedgerEvents(ev.payload) }),
+  ledgerEvents: (ev) => ({ kind: ev.kind, events: dompetKilatLedgerEvents(ev.payload, ev.kind, ev.receivedAt) }),
   createConnector(env) {
     if (!env.config.DOMPETKILAT_BASE_URL) throw new Error('missing provider configuration: DOMPETKILAT_BASE_URL');
     return new DompetKilatConnector(

@@ -6,18 +6,33 @@
  *
  * Conventions assumed (the doc is silent): `references.interest` is a flat
  * percentage per month, prorated per 30 days for DAY tenors; the schedule starts
- * on `contractDate`; a loan with a contract date is ACTIVE, without one PENDING.
+ * on `contractDate`; a loan with a contract date is ACTIVE, without one PENDING. The repayment account
+ * (`loanData.bankCode`, `loanData.paymentAccountNumber`, the pair the callbacks carry) is read where the record
+ * gives it, its number masked.
  */
 import { fromDayMonthYear, type LocalDate } from '../../domain/dates';
 import { percent } from '../../domain/money';
 import { scheduleFromTerms } from '../../domain/schedule';
-import type { Loan, ProviderBorrower, TenorUnit } from '../../domain/types';
+import { bankChannel, type Loan, type ProviderBorrower, type RepaymentAccount, type TenorUnit } from '../../domain/types';
 import type { DkBorrowerRecord } from './wire';
 
 /** `loanData.unit` / callback `tenorUnit` ("MONTH", "day") -> TenorUnit. Unknown units read as DAY. */
 export function tenorUnit(unit: string): TenorUnit {
   const u = unit.trim().toUpperCase();
   return u === 'MONTH' || u === 'MONTHS' ? 'MONTH' : u === 'WEEK' || u === 'WEEKS' ? 'WEEK' : 'DAY';
+}
+
+/**
+ * `loanData.bankCode` + `loanData.paymentAccountNumber` (already masked by the wire schema) -> the loan's
+ * repayment account, a VIRTUAL_ACCOUNT ("No VA untuk repayment"). The bank code maps to our channels
+ * (`bankChannel`); any other code ("PERMATA", "BSI") reads as OTHER and is kept as `providerBankCode`.
+ * Null when no VA number is given (before the contract). Not the borrower's own `bankName`/`bankAccountNumber`,
+ * which is where disbursements go.
+ */
+export function repaymentAccountOf(ld: Pick<NonNullable<DkBorrowerRecord['loanData']>, 'bankCode' | 'paymentAccountNumber'>): RepaymentAccount | null {
+  if (!ld.paymentAccountNumber) return null;
+  const code = ld.bankCode?.trim().toUpperCase() || null;
+  return { kind: 'VIRTUAL_ACCOUNT', bank: code ? bankChannel(code) : 'OTHER', providerBankCode: code, accountNumberMasked: ld.paymentAccountNumber };
 }
 
 /** GET /v1/borrower/{idNumber} `data` -> ProviderBorrower (minimized). */
@@ -55,6 +70,7 @@ export function toLoan(w: DkBorrowerRecord, accountId: string, today: LocalDate)
     disbursedOn: start,
     maturityDate: planned.at(-1)?.dueDate ?? null,
     originatedOn: start,
+    repaymentAccount: repaymentAccountOf(ld),
     installments: planned.map((p) => ({ ...p, amountPaid: 0n, status: p.dueDate < today ? 'OVERDUE' : 'DUE' })),
     scheduleSource: 'RECONSTRUCTED',
   };

@@ -11,6 +11,7 @@
  * emergency contacts, religion, marital status, income) is stripped at parse time.
  */
 import { z } from 'zod';
+import { maskAccountNumber } from '../../domain/types';
 
 export const DK_PATHS = {
   registerBorrower: '/v1/borrower/register',
@@ -38,6 +39,23 @@ export const DkLoanData = z.object({
   contractNo: z.string().nullable().optional(),
   /** null or absent before the contract is signed (the doc's loan-register answer shows `contractDate: null`). */
   contractDate: dkDate.nullable().optional(),
+  /**
+   * Bank of the repayment virtual account ("BNI"). Not in the doc's GET example: the doc sends it with each loan
+   * in its callbacks (`bankCode`, described there as "Kode bank untuk pencairan", while its example pairs it with
+   * the VA number). We read the pair on the record's `loanData` where the middleware gives it; null, "" or
+   * absent before the loan is contracted.
+   */
+  bankCode: z.string().nullable().optional(),
+  /**
+   * Repayment virtual-account number ("No VA untuk repayment", callback `paymentAccountNumber`, e.g.
+   * "8808999966040139"), MASKED AT PARSE TIME ("************0139", `maskAccountNumber`): nothing of ours needs the
+   * full number (callbacks carry their own), so it is never held past this schema. null when absent or blank.
+   */
+  paymentAccountNumber: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => (v && v.trim() ? maskAccountNumber(v) : null)),
 });
 
 /** `data` of GET /v1/borrower/{idNumber}, minimized to what we keep. */

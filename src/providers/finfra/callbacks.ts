@@ -9,10 +9,11 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { parseInstant } from '../../domain/dates';
 import type { LedgerEvent } from '../../domain/events';
+import type { InstallmentStatus } from '../../domain/types';
 import { contentHash, reason } from '../callback-util';
 import type { CallbackRoute } from '../connector';
-import { channel, LOAN_STATUS } from './map';
-import { FinfraCallback, FinfraLoanStatus } from './wire';
+import { channel, LOAN_STATUS, toCreditScoreEvent } from './map';
+import { FinfraCallback, FinfraCreditScoreData, FinfraLoanStatus } from './wire';
 
 const isoInstant = z.string().datetime({ offset: true });
 
@@ -20,13 +21,23 @@ const isoInstant = z.string().datetime({ offset: true });
 export const FinfraLoanEventData = z.object({ loanUniqueId: z.string().min(1), status: FinfraLoanStatus });
 export type FinfraLoanEvent = z.infer<typeof FinfraLoanEventData>;
 
-/** `data` of a `bnpl` callback (installment status). */
+/**
+ * `data` of a `bnpl` callback (installment status). Finfra's documents name the callback without its fields;
+ * these are the fields of an installment in loan details (`installment_number`, `status`, `paid_amount`) and,
+ * optionally, `updated_at`: when the installment's status changed (ISO instant). Without it, the time the
+ * callback was received orders the reports.
+ */
 export const FinfraBnplEventData = z.object({
   loanUniqueId: z.string().min(1),
   installment_number: z.number().int().positive(),
   status: z.enum(['UNPAID', 'PARTIAL', 'PAID', 'OVERDUE']),
   paid_amount: z.number().int().nonnegative().optional(),
+  updated_at: isoInstant.optional(),
 });
+export type FinfraBnplEvent = z.infer<typeof FinfraBnplEventData>;
+
+/** Finfra installment status of a `bnpl` callback -> ours (as in loan details). */
+const BNPL_STATUS: Record<FinfraBnplEvent['status'], InstallmentStatus> = { UNPAID: 'DUE', PARTIAL: 'PARTIALLY_PAID', PAID: 'PAID', OVERDUE: 'OVERDUE' };
 
 /** `data` of a payment-gateway (invoice / VA) callback. */
 export const FinfraPaymentEventData = z.object({
@@ -40,7 +51,7 @@ export const FinfraPaymentEventData = z.object({
 });
 export type FinfraPaymentEvent = z.infer<typeof FinfraPaymentEventData>;
 
-/** `data` of user_* callbacks: we only need the user id (no personal fields are kept). */
+/** `data` of user_created and user_verify callbacks: we only need the user id (no personal fields are kept); user_credit_score: `FinfraCreditScoreData`. */
 export const FinfraUserEventData = z.object({ userId: z.string().min(1) });
 
 /** Constant-time comparison of the `finfra-auth-key` header with the configured key. */
@@ -63,7 +74,7 @@ export function parseFinfraCallback(route: 'users' | 'payment-gateway', body: un
   const { type } = env.data;
   const expectRoute = type === 'invoice' || type === 'va' ? 'payment-gateway' : 'users';
   if (expectRoute !== route) return { error: `type "${type}" is not sent to this path` };
-  const schema = type === 'loan' ? FinfraLoanEventData : type === 'bnpl' ? FinfraBnplEventData : type === 'invoice' || type === 'va' ? FinfraPaymentEventData : FinfraUserEventData;
+  const schema = type === 'user_credit_score' ? FinfraCreditScoreData : type === 'loan' ? FinfraLoanEventData : type === 'bnpl' ? FinfraBnplEventData : type === 'invoice' || type === 'va' ? FinfraPaymentEventData : FinfraUserEventData;
   const data = schema.safeParse(env.data.data);
   if (!data.success) return { error: reason(data.error, 'data') };
   return { ok: { type, status: env.data.status, data: data.data } };
@@ -102,18 +113,34 @@ export const finfraCallbackRoute: CallbackRoute = {
 };
 
 /**
- * The ledger events of a stored Finfra callback: `loan` moves the loan's status, `va`/`invoice`
- * record a repayment (PAID -> CLEARED, FAILED, else PENDING), `bnpl` is a notice; user_* have no ledger effect.
+ * The ledger events of a stored Finfra callback: `loan` moves the loan's status (at `receivedAt`), `va`/`invoice`
+ * record a repayment (PAID -> CLEARED, FAILED, else PENDING), `bnpl` records the installment's reported state
+ * (at `updated_at`, else `receivedAt`); `user_credit_score` stores the borrower's credit score; user_created and
+ * user_verify have no ledger effect.
+ * @param receivedAt when the callback was stored: the time of a status the callback gives no time for.
+ * @throws Error when a `bnpl` callback has no time (no `updated_at` and no `receivedAt`).
  */
-export function finfraLedgerEvents(payload: unknown): LedgerEvent[] {
+export function finfraLedgerEvents(payload: unknown, receivedAt?: Date): LedgerEvent[] {
   const body = payload as { type: string; status: string; data: unknown };
   if (body.type === 'loan') {
     const d = body.data as FinfraLoanEvent;
-    return [{ type: 'LOAN_STATUS', provider: 'FINFRA', providerLoanId: d.loanUniqueId, status: LOAN_STATUS[d.status as keyof typeof LOAN_STATUS] }];
+    return [{ type: 'LOAN_STATUS', provider: 'FINFRA', providerLoanId: d.loanUniqueId, status: LOAN_STATUS[d.status as keyof typeof LOAN_STATUS], ...(receivedAt ? { at: receivedAt } : {}) }];
   }
   if (body.type === 'bnpl') {
-    const d = body.data as { loanUniqueId: string };
-    return [{ type: 'LOAN_NOTICE', provider: 'FINFRA', providerLoanId: d.loanUniqueId, kind: 'bnpl' }];
+    const d = FinfraBnplEventData.parse(body.data);
+    const reportedAt = d.updated_at ? parseInstant(d.updated_at) : receivedAt;
+    if (!reportedAt) throw new Error('a bnpl callback without updated_at needs its receipt time');
+    return [
+      {
+        type: 'INSTALLMENT_STATE',
+        provider: 'FINFRA',
+        providerLoanId: d.loanUniqueId,
+        seq: d.installment_number,
+        status: BNPL_STATUS[d.status],
+        paidAmount: d.paid_amount === undefined ? null : BigInt(d.paid_amount),
+        reportedAt,
+      },
+    ];
   }
   if (body.type === 'va' || body.type === 'invoice') {
     const d = body.data as FinfraPaymentEvent;
@@ -132,5 +159,6 @@ export function finfraLedgerEvents(payload: unknown): LedgerEvent[] {
       },
     ];
   }
+  if (body.type === 'user_credit_score') return [toCreditScoreEvent(body.data as FinfraCreditScoreData)];
   return [];
 }

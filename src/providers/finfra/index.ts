@@ -21,7 +21,7 @@ export const finfra: ProviderDefinition = {
   owns: (source) => source === 'FINFRA',
   ledgerEvents(ev) {
     const type = (ev.payload as { type: string }).type;
-    return { kind: type === 'va' || type === 'invoice' ? 'repayment' : type, events: finfraLedgerEvents(ev.payload) };
+    return { kind: type === 'va' || type === 'invoice' ? 'repayment' : type, events: finfraLedgerEvents(ev.payload, ev.receivedAt) };
   },
   createConnector(env) {
     const c = env.config;

@@ -12,7 +12,9 @@ import {
   Repayment,
   Tenor,
 } from '../../domain/types';
-import type { FinfraBorrower, FinfraLoanDetails } from './wire';
+import type { CreditScoreSource } from '../../domain/credit-score';
+import type { CreditScoreEvent } from '../../domain/events';
+import type { FinfraBorrower, FinfraCreditScoreData, FinfraLoanDetails } from './wire';
 
 /** Finfra loan status -> ours. Finfra ACTIVE means "signed, awaiting disbursement". */
 export const LOAN_STATUS: Record<FinfraLoanDetails['status'], LoanStatus> = {
@@ -34,9 +36,17 @@ const INSTALLMENT_STATUS: Record<FinfraLoanDetails['installments'][number]['stat
 /** Bank code ("BCA", "bni", "MANDIRI") -> channel. */
 export const channel: (bankCode: string) => BankChannel = bankChannel;
 
-/** `GET /api/core/users/{userId}` -> ProviderBorrower. */
+/** `GET /api/core/users/{userId}` -> ProviderBorrower: `borrower_type` as is, the borrower `status` as the KYC status. */
 export function toBorrower(w: FinfraBorrower): ProviderBorrower {
-  return { provider: 'FINFRA', externalId: w.userId, fullName: w.name, nik: w.id_number, status: w.status };
+  return { provider: 'FINFRA', externalId: w.userId, fullName: w.name, nik: w.id_number, status: w.status, borrowerType: w.borrower_type, kycStatus: w.status };
+}
+
+/** Finfra `credit_source` -> ours. */
+export const CREDIT_SOURCE: Record<FinfraCreditScoreData['credit_source'], CreditScoreSource> = { afpi: 'AFPI', clik: 'CLIK', both: 'AFPI_CLIK' };
+
+/** `data` of a `user_credit_score` callback -> the ledger's credit-score event. */
+export function toCreditScoreEvent(d: FinfraCreditScoreData): CreditScoreEvent {
+  return { type: 'CREDIT_SCORE', provider: 'FINFRA', providerUserId: d.userId, score: d.credit_score, source: CREDIT_SOURCE[d.credit_source], scoredAt: parseInstant(d.scored_at) };
 }
 
 function tenorOf(w: FinfraLoanDetails): Tenor {

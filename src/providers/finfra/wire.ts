@@ -55,7 +55,13 @@ export type FinfraToken = z.infer<typeof FinfraToken>;
 /** Every non-2xx body. */
 export const FinfraError = z.object({ error: z.string(), message: z.string() });
 
-export const FinfraBorrowerStatus = z.enum(['PENDING', 'VERIFIED', 'APPROVED', 'BLOCKED']);
+/**
+ * Borrower status: the lifecycle table's PENDING/VERIFIED/APPROVED/BLOCKED, and REJECTED, the other result of KYC
+ * verification the KYC flow names ("Finfra ... approves or rejects"; "APPROVED or REJECTED").
+ */
+export const FinfraBorrowerStatus = z.enum(['PENDING', 'VERIFIED', 'APPROVED', 'REJECTED', 'BLOCKED']);
+/** `borrower_type`: PERSONAL (a natural person, KTP + biometrics) or BUSINESS (a registered legal entity). */
+export const FinfraBorrowerType = z.enum(['PERSONAL', 'BUSINESS']);
 export const FinfraLoanStatus = z.enum(['PENDING', 'SIGNING', 'ACTIVE', 'DISBURSED', 'REPAID', 'REJECTED']);
 export const FinfraLoanType = z.enum(['SINGLE_PAYMENT', 'BNPL']);
 export const FinfraFrequency = z.enum(['WEEKLY', 'BIWEEKLY', 'MONTHLY']);
@@ -63,7 +69,7 @@ export const FinfraFrequency = z.enum(['WEEKLY', 'BIWEEKLY', 'MONTHLY']);
 /** GET /api/core/users/{userId}, minimized. */
 export const FinfraBorrower = z.object({
   userId: z.string().min(1),
-  borrower_type: z.enum(['PERSONAL', 'BUSINESS']),
+  borrower_type: FinfraBorrowerType,
   name: z.string(),
   id_number: z.string(),
   /** The borrower's phone on file (62...), given at registration; absent when none was given. */
@@ -147,3 +153,16 @@ export const FinfraCallback = z.object({
   data: z.record(z.string(), z.unknown()),
 });
 export type FinfraCallback = z.infer<typeof FinfraCallback>;
+
+/**
+ * `data` of a `user_credit_score` callback ("Credit score result"). The document names the callback and the
+ * `credit-source` values (`afpi`, `clik`, or both) but not the body's fields, so they are fixed here: the borrower's
+ * `userId`, the integer `credit_score`, the `credit_source` it was computed from and `scored_at`, an ISO-8601 instant.
+ */
+export const FinfraCreditScoreData = z.object({
+  userId: z.string().min(1),
+  credit_score: z.number().int().nonnegative(),
+  credit_source: z.enum(['afpi', 'clik', 'both']),
+  scored_at: isoInstant,
+});
+export type FinfraCreditScoreData = z.infer<typeof FinfraCreditScoreData>;
