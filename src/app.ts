@@ -316,6 +316,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     eventPolicy: { ...DEFAULT_EVENT_POLICY, ...overrides.eventPolicy },
     accessLogPolicy: { ...DEFAULT_ACCESS_LOG_POLICY, ...overrides.accessLogPolicy },
     responseCachePolicy: { maxBytes: Math.round(config.RESPONSE_CACHE_MB * 1024 * 1024), maxTtlMs: config.RESPONSE_CACHE_TTL_MS, ...overrides.responseCache },
+    snapshotCachePolicy: { maxBytes: Math.round(config.SNAPSHOT_CACHE_MB * 1024 * 1024) },
     codePolicy: { ...DEFAULT_CODE_POLICY, sendsPerNik: config.OTP_SENDS_PER_NIK, sendsPerIp: config.OTP_SENDS_PER_IP },
   });
 

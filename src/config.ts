@@ -238,6 +238,11 @@ const Env = z.object({
   GRAPHQL_EXECUTOR: z.preprocess(unsetWhenEmpty, z.enum(['jit', 'graphql-js'], { message: 'jit or graphql-js' }).default('jit')),
   /** Memory for stored answers of read operations, MB (src/core/response-cache.ts); 0 turns the response cache off. */
   RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
+  /**
+   * Memory for this process's copies of cached provider data, MB of payload JSON (src/core/snapshot-cache.ts;
+   * the parsed copies take a few times that in the heap); 0 turns them off (every read fetches and parses them).
+   */
+  SNAPSHOT_CACHE_MB: z.coerce.number().min(0).max(4096).default(16),
   /** Longest a stored answer is served, ms (writers' invalidations drop it earlier). */
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
   ...otelVariables(),

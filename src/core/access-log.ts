@@ -11,7 +11,6 @@
  * Readers of the log on this instance (`flush` first) see their own instance's entries at once; another
  * instance's entries appear within `intervalMs`.
  */
-import { randomUUID } from 'node:crypto';
 import type { ConsentDomain } from '../domain/consent';
 import type { ProviderCode } from '../domain/types';
 import type { Logger } from '../logger';
@@ -111,25 +110,18 @@ export class AccessLogWriter {
     }
   }
 
+  /**
+   * One multi-row INSERT. The rows travel as one JSON text (`json_to_recordset`): serialising them is one native
+   * JSON.stringify, where eleven array parameters cost pg's per-element escaping and string building (about
+   * 1 MB of garbage per 600 rows in the `borrowers(first: 50)` profile). Ids are made by the database.
+   */
   private async insert(rows: readonly AccessEntry[]): Promise<void> {
     await this.sql.query(
       `INSERT INTO "AccessLog" ("id", "at", "clientId", "borrowerId", "kind", "provider", "domain", "purpose", "consentId", "requestId", "source")
-       SELECT id, at, "clientId", "borrowerId", kind, provider::"Provider", domain::"ConsentDomain", purpose, "consentId", "requestId", source
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::uuid[], $10::text[], $11::text[])
-         AS t(id, at, "clientId", "borrowerId", kind, provider, domain, purpose, "consentId", "requestId", source)`,
-      [
-        rows.map(() => randomUUID()),
-        rows.map((r) => r.at.toISOString()),
-        rows.map((r) => r.clientId),
-        rows.map((r) => r.borrowerId),
-        rows.map((r) => r.kind),
-        rows.map((r) => r.provider),
-        rows.map((r) => r.domain),
-        rows.map((r) => r.purpose),
-        rows.map((r) => r.consentId),
-        rows.map((r) => r.requestId),
-        rows.map((r) => r.source),
-      ],
+       SELECT gen_random_uuid(), at, "clientId", "borrowerId", kind, provider::"Provider", domain::"ConsentDomain", purpose, "consentId", "requestId", source
+       FROM json_to_recordset($1::json)
+         AS t(at timestamptz, "clientId" text, "borrowerId" uuid, kind text, provider text, domain text, purpose text, "consentId" uuid, "requestId" text, source text)`,
+      [JSON.stringify(rows)],
     );
   }
 

@@ -18,6 +18,7 @@ import { recordPendingRepayments, saveSnapshots, type SnapshotWrite } from '../s
 import type { SqlExecutor } from '../store/migrate';
 import { accountTag, type Invalidation, type ReadRecord } from './response-cache';
 import { providerFailure } from './errors';
+import { revivedOnce } from './snapshot-cache';
 import type { ReadFailure } from './ledger.service';
 
 /** A ProviderAccount row as the connectors see it. */
@@ -114,13 +115,13 @@ export class AccountCache {
       const s = of.find((x) => x.domain === domain);
       if (!s) return null;
       used.push(s);
-      return { rows: revive(s.payload) };
+      return { rows: revivedOnce(s.payload, revive) };
     };
     const repayments = list('REPAYMENTS', reviveRepayments);
     const disbursements = list('DISBURSEMENTS', reviveDisbursements);
     if (!repayments || !disbursements) return null;
     const fetchedAt = used.reduce((oldest, s) => (s.fetchedAt < oldest ? s.fetchedAt : oldest), loans.fetchedAt);
-    const held = reviveLoanList(loans.payload);
+    const held = revivedOnce(loans.payload, reviveLoanList);
     return { loans: held.loans, creditLimit: held.creditLimit, repayments, disbursements, fetchedAt, eventAt: loans.eventAt };
   }
 }

@@ -26,6 +26,7 @@ import { FundingService } from './funding.service';
 import { EventApplier, type EventPolicy } from './events.service';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
+import { DEFAULT_SNAPSHOT_CACHE_POLICY, SnapshotCache, type SnapshotCachePolicy } from './snapshot-cache';
 import { createRequestLoaders, type RequestLoaders } from './loaders';
 import type { Notifier } from './notifier';
 import { OneTimeCodes, type OneTimeCodePolicy } from './one-time-codes';
@@ -66,6 +67,8 @@ export interface CoreDeps {
   readonly codePolicy?: OneTimeCodePolicy;
   /** Size and lifetime of the response cache (default: DEFAULT_RESPONSE_CACHE_POLICY; maxBytes 0 turns it off). */
   readonly responseCachePolicy?: ResponseCachePolicy;
+  /** Size of the in-process copies of snapshot payloads (default: DEFAULT_SNAPSHOT_CACHE_POLICY; maxBytes 0 turns them off). */
+  readonly snapshotCachePolicy?: SnapshotCachePolicy;
 }
 
 /** The application services. */
@@ -90,6 +93,8 @@ export class Core {
   readonly responses: ResponseCache;
   /** How writers invalidate the response cache here and on the other instances. */
   readonly invalidation: Invalidation;
+  /** This process's copies of snapshot payloads, checked against each row's content hash on every read. */
+  readonly snapshots: SnapshotCache;
   /** Money that arrived against nothing we know (operators' list and `/metrics`). */
   readonly unmatched: UnmatchedMoneyReport;
   private readonly stopListening = new AbortController();
@@ -99,6 +104,7 @@ export class Core {
     this.accessLog = new AccessLogWriter(deps.sql, log, deps.accessLogPolicy);
     this.responses = new ResponseCache(deps.responseCachePolicy ?? DEFAULT_RESPONSE_CACHE_POLICY, () => deps.publisher.epoch());
     this.invalidation = new Invalidation(this.responses, deps.publisher);
+    this.snapshots = new SnapshotCache(deps.snapshotCachePolicy ?? DEFAULT_SNAPSHOT_CACHE_POLICY);
     this.invalidation.listen(log, this.stopListening.signal);
     this.cache = new AccountCache(deps.sql, log, this.invalidation);
     this.credit = new CreditService(this.cache, deps.freshness, deps.lagMinutes);
@@ -123,6 +129,7 @@ export class Core {
     record.tag(clientTag(client.id));
     let loaders: RequestLoaders | undefined;
     const { sql, connectors } = this.deps;
+    const snapshots = this.snapshots;
     return {
       client,
       clock: this.deps.clock,
@@ -130,7 +137,7 @@ export class Core {
       log,
       // Made on first use: an answer served from the response cache needs none.
       get loaders() {
-        return (loaders ??= createRequestLoaders(sql, connectors));
+        return (loaders ??= createRequestLoaders(sql, connectors, snapshots));
       },
       guard: this.guard(client, requestId, record),
       record,

@@ -16,7 +16,8 @@ import type { Connectors } from '../providers/registry';
 import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { ReportedInstallmentState } from '../domain/ledger';
 import type { SqlExecutor } from '../store/migrate';
-import { accountsById, accountsOfBorrowers, borrowersById, loanExtrasOf, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotsOf } from '../store/reads';
+import { accountsById, accountsOfBorrowers, borrowersById, loanExtrasOf, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotHeadsOf, snapshotsById, snapshotsOf } from '../store/reads';
+import type { SnapshotCache } from './snapshot-cache';
 import type { BankChannel, Disbursement, InstallmentStatus, Repayment } from '../domain/types';
 import type { ConsentDenial, ConsentDomain } from '../domain/consent';
 import type { AccessKind } from './access-log';
@@ -129,10 +130,36 @@ function splitKey(k: string): { provider: ProviderCode; providerLoanId: string }
 }
 
 /**
+ * The snapshot rows of the given (consent, account) pairs with their payloads: with a snapshot cache, the rows
+ * without payloads first, then only the payloads this process holds no copy of (by content hash); without
+ * one, everything in one query.
+ */
+async function snapshotRows(sql: SqlExecutor, pairs: readonly { consentId: string; accountId: string }[], cache: SnapshotCache | undefined): Promise<ProviderSnapshot[]> {
+  if (!cache || cache.policy.maxBytes <= 0) return snapshotsOf(sql, pairs);
+  const heads = await snapshotHeadsOf(sql, pairs);
+  const rows: ProviderSnapshot[] = [];
+  const missing: string[] = [];
+  for (const h of heads) {
+    const payload = cache.get(h.id, h.contentHash);
+    if (payload === undefined) missing.push(h.id);
+    else rows.push({ ...h, payload: payload as ProviderSnapshot['payload'] });
+  }
+  if (missing.length) {
+    // Each whole row as it is now (it may have changed since the heads were read: its own hash goes with it).
+    for (const { payloadBytes, ...r } of await snapshotsById(sql, missing)) {
+      rows.push({ ...r, payload: cache.put(r.id, r.contentHash, r.payload, payloadBytes) as ProviderSnapshot['payload'] });
+    }
+  }
+  return rows;
+}
+
+/**
  * Builds the loaders of one request. Their queries are plain SQL on `sql` (src/store/reads.ts): the read path
  * runs them on every credit view, and Prisma's client engine cost several times their database time.
+ * @param snapshotCache this process's copies of snapshot payloads (src/core/snapshot-cache.ts); without it every
+ *   read fetches and parses the payloads it uses.
  */
-export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors): RequestLoaders {
+export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors, snapshotCache?: SnapshotCache): RequestLoaders {
   return {
     borrower: new DataLoader(async (ids) => {
       const byId = new Map((await borrowersById(sql, ids)).map((r) => [r.id, r]));
@@ -189,7 +216,7 @@ export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors): 
         const [consentId, accountId] = k.split('|') as [string, string];
         return { consentId, accountId };
       });
-      const by = groupBy(await snapshotsOf(sql, pairs), (r) => `${r.consentId}|${r.accountId}`);
+      const by = groupBy(await snapshotRows(sql, pairs, snapshotCache), (r) => `${r.consentId}|${r.accountId}`);
       return keys.map((k) => by.get(k) ?? []);
     }),
     reads: Object.fromEntries(Object.entries(connectors).map(([code, c]) => [code, c.openReads()])) as Record<ProviderCode, ProviderReads>,

@@ -94,6 +94,28 @@ export async function settlementsOf(sql: SqlExecutor, references: readonly strin
   return rows.map((r) => ({ ...r, amount: big(r.amount)! }));
 }
 
+/** A ProviderSnapshot row without its payload (what a read checks its in-process copies against). */
+export type SnapshotHead = Omit<ProviderSnapshot, 'payload'>;
+
+/** The snapshot rows of the given (consent, account) pairs, every domain, without their payloads. */
+export function snapshotHeadsOf(sql: SqlExecutor, pairs: readonly { consentId: string; accountId: string }[]): Promise<SnapshotHead[]> {
+  return sql.query<SnapshotHead>(
+    `SELECT s."id", s."consentId", s."accountId", s."domain"::text AS "domain", s."contentHash", s."fetchedAt", s."eventAt"
+     FROM "ProviderSnapshot" s JOIN unnest($1::uuid[], $2::uuid[]) AS k(consent, account) ON s."consentId" = k.consent AND s."accountId" = k.account`,
+    [pairs.map((p) => p.consentId), pairs.map((p) => p.accountId)],
+  );
+}
+
+/** Whole snapshot rows by id, with each payload's JSON text length in bytes (`payloadBytes`). */
+export function snapshotsById(sql: SqlExecutor, ids: readonly string[]): Promise<(ProviderSnapshot & { payloadBytes: number })[]> {
+  return sql.query<ProviderSnapshot & { payloadBytes: number }>(
+    `SELECT s."id", s."consentId", s."accountId", s."domain"::text AS "domain", s."payload", s."contentHash", s."fetchedAt", s."eventAt",
+            octet_length(s."payload"::text)::int AS "payloadBytes"
+     FROM "ProviderSnapshot" s WHERE s."id" = ANY($1::uuid[])`,
+    [[...ids]],
+  );
+}
+
 /** Cached provider data of the given (consent, account) pairs, every domain. */
 export function snapshotsOf(sql: SqlExecutor, pairs: readonly { consentId: string; accountId: string }[]): Promise<ProviderSnapshot[]> {
   return sql.query<ProviderSnapshot>(

@@ -76,7 +76,9 @@ describe('errors are masked', () => {
   it('hides internal errors behind INTERNAL_SERVER_ERROR and the request id', async () => {
     const id = Buffer.from(JSON.stringify(['Borrower', dev.borrowerIds[0]!])).toString('base64url');
     await dev.gql(`query($id: ID!) { creditView(borrowerId: $id) { complete } }`, { id });
-    await dev.db.prisma.providerSnapshot.updateMany({ where: { domain: 'LOANS', account: { borrowerId: dev.borrowerIds[0]! } }, data: { payload: [{ principal: 'not money', installments: 7 }] } });
+    // A new content hash with the corrupt payload, as any writer's would: the instance's copy of the payload
+    // (src/core/snapshot-cache.ts) is then stale and the corrupt one is read.
+    await dev.db.prisma.providerSnapshot.updateMany({ where: { domain: 'LOANS', account: { borrowerId: dev.borrowerIds[0]! } }, data: { payload: [{ principal: 'not money', installments: 7 }], contentHash: 'corrupted' } });
     const res = await fetch(`${dev.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${dev.token()}`, 'x-request-id': 'req-mask-test' },
