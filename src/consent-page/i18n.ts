@@ -23,7 +23,7 @@ export function providerName(p: ProviderCode): string {
 
 const DOMAINS: Record<Lang, Record<string, string>> = {
   id: {
-    LOANS: 'Pinjaman Anda: jumlah, sisa pinjaman, status dan tanggal jatuh tempo',
+    LOANS: 'Pinjaman Anda: jumlah, sisa pinjaman (dihitung dari pembayaran yang tercatat), status dan tanggal jatuh tempo',
     INSTALLMENTS: 'Jadwal cicilan setiap pinjaman',
     REPAYMENTS: 'Pembayaran yang Anda lakukan dan penyelesaiannya di bank',
     DISBURSEMENTS: 'Pencairan dana pinjaman ke rekening Anda',
@@ -32,7 +32,7 @@ const DOMAINS: Record<Lang, Record<string, string>> = {
     FUNDING: 'Pendanaan yang Anda berikan sebagai pemberi dana: jumlah, tenor dan imbal hasil',
   },
   en: {
-    LOANS: 'Your loans: amount, outstanding balance, status and due dates',
+    LOANS: 'Your loans: amount, outstanding balance (worked out from the payments recorded), status and due dates',
     INSTALLMENTS: 'The installment schedule of each loan',
     REPAYMENTS: 'Repayments you made and their bank settlement',
     DISBURSEMENTS: 'Disbursements of loan money to your account',

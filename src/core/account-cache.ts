@@ -57,16 +57,19 @@ export class AccountCache {
 
   /**
    * Reads the account live and stores, under each consent, every snapshot kind it covers, stamped
-   * `now` (the fetch time). Repayments and disbursements are read when any consent covers them; their
-   * failure is kept in the answer (loans are still returned). Also records pending repayments in the ledger.
+   * `now` (the fetch time). Repayments are always read and stored with the loans: the money paid is what a loan's
+   * outstanding is computed from, and every client allowed to see a loan's outstanding sees the same figure
+   * (issue 13.5); only clients whose consent covers REPAYMENTS see the repayments themselves (the GraphQL layer
+   * and the data export check it). Disbursements are read when a consent covers them. A failure of either is
+   * kept in the answer (loans are still returned). Also records pending repayments in the ledger.
    * @param reader the read making this refresh, whose own answer is not spoiled by the invalidation it causes.
    * @throws ProviderError when the loans cannot be read (nothing is stored then); database errors.
    */
   async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date, reader?: ReadRecord): Promise<AccountData> {
     const wants = (d: ConsentDomain) => consents.some((c) => covers(c, account.provider, d));
     const ref = accountRef(account);
-    const list = <T>(domain: ConsentDomain, read: () => Promise<T[]>): Promise<ReadList<T>> =>
-      wants(domain)
+    const list = <T>(domain: ConsentDomain, read: () => Promise<T[]>, always = false): Promise<ReadList<T>> =>
+      always || wants(domain)
         ? read().then(
             (rows) => ({ rows }),
             (e: unknown) => {
@@ -83,14 +86,16 @@ export class AccountCache {
         this.log.warn({ provider: account.provider, accountId: account.id, err: (e as Error).message }, 'credit limit read failed');
         return null;
       }),
-      list('REPAYMENTS', () => reads.repayments(ref)),
+      // Not only when a consent covers REPAYMENTS: balances are computed from the money paid (see above).
+      list('REPAYMENTS', () => reads.repayments(ref), true),
       list('DISBURSEMENTS', () => reads.disbursements(ref)),
     ]);
     const writes: SnapshotWrite[] = [];
     for (const c of consents) {
       const save = (domain: ConsentDomain, data: unknown) => writes.push({ consentId: c.id, accountId: account.id, domain, data, fetchedAt: now });
       save('LOANS', loanListPayload({ loans, creditLimit }));
-      if (repayments.rows && covers(c, account.provider, 'REPAYMENTS')) save('REPAYMENTS', repayments.rows);
+      // Under every consent: a consent without REPAYMENTS keeps them only as the input of its loans' balances.
+      if (repayments.rows) save('REPAYMENTS', repayments.rows);
       if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) save('DISBURSEMENTS', disbursements.rows);
     }
     await Promise.all([saveSnapshots(this.sql, writes), recordPendingRepayments(this.sql, account.provider, repayments.rows)]);

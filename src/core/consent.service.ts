@@ -7,7 +7,7 @@
  * the provider data cached under it.
  */
 import type { Consent, ConsentEvent, PrismaClient } from '../generated/prisma/client';
-import { type ConsentAction, effectiveStatus, LIVE_STATUSES, transition } from '../domain/consent';
+import { type ConsentAction, covers, effectiveStatus, LIVE_STATUSES, transition } from '../domain/consent';
 import { isUuid } from '../domain/ids';
 import { isDatabaseUnavailable } from '../store/database';
 import { maskNik } from '../domain/nik';
@@ -202,6 +202,7 @@ export class ConsentService {
       },
     });
     const named = new Set(b.consents.flatMap((c) => c.providers));
+    const consentById = new Map(b.consents.map((c) => [c.id, c]));
     await this.accessLogWriter.flush();
     const access = await this.prisma.accessLog.findMany({ where: { borrowerId, clientId }, orderBy: { at: 'asc' } });
     return {
@@ -214,7 +215,14 @@ export class ConsentService {
           providerAccountId: a.externalId,
           linkedAt: a.linkedAt,
           sessionCredentialStored: a.credentials !== null,
-          cachedData: a.snapshots.map((s) => ({ domain: s.domain, fetchedAt: s.fetchedAt, consentId: s.consentId, data: s.payload })),
+          // Only what the consent it is kept under covers: repayments are kept under every consent as the input of
+          // the loans' balances (src/core/account-cache.ts), but belong to the client only under REPAYMENTS.
+          cachedData: a.snapshots
+            .filter((s) => {
+              const c = consentById.get(s.consentId);
+              return c !== undefined && covers(c, a.provider, s.domain);
+            })
+            .map((s) => ({ domain: s.domain, fetchedAt: s.fetchedAt, consentId: s.consentId, data: s.payload })),
         })),
       consents: b.consents.map((c) => ({
         id: c.id,

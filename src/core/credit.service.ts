@@ -220,7 +220,10 @@ export class CreditService {
     }
     const now = scope.clock.now();
     const snapshotsOf = (c: Consent | null) => (c ? scope.loaders.snapshots.load(`${c.id}|${a.id}`) : Promise.resolve(null));
-    const [loanSnaps, repaymentSnaps, disbursementSnaps] = await Promise.all([snapshotsOf(consent), snapshotsOf(repaymentsAllowed.consent), snapshotsOf(disbursementsAllowed.consent)]);
+    // The repayments are read under the LOANS consent when REPAYMENTS is not allowed: they are the input of every
+    // loan's balances, so that all clients allowed to see a loan's outstanding see the same figure (issue 13.5);
+    // the list itself stays behind REPAYMENTS (`repaymentsDenial` below, the loan fields' own checks).
+    const [loanSnaps, repaymentSnaps, disbursementSnaps] = await Promise.all([snapshotsOf(consent), snapshotsOf(repaymentsAllowed.consent ?? consent), snapshotsOf(disbursementsAllowed.consent)]);
     const cached = this.cache.cached({ LOANS: loanSnaps!, REPAYMENTS: repaymentSnaps, DISBURSEMENTS: disbursementSnaps });
     const consents = [...new Map([consent, repaymentsAllowed.consent, disbursementsAllowed.consent].filter((c): c is Consent => c !== null).map((c) => [c.id, c])).values()];
     const build = async (d: AccountData, source: 'LIVE' | 'CACHE', stale: boolean): Promise<LoanView[]> => {
@@ -231,8 +234,7 @@ export class CreditService {
       if (source === 'CACHE') scope.record.changesAt(d.fetchedAt.getTime() + (Math.floor((now.getTime() - d.fetchedAt.getTime()) / 1000) + 1) * 1000);
       else scope.record.dontStore();
       if (stale) scope.record.dontStore();
-      const repayments = repaymentsDenial ? null : d.repayments.rows;
-      const views = await loanViews(scope, this.lagMinutes, d.loans, repayments, repaymentsDenial ?? d.repayments.failure);
+      const views = await loanViews(scope, this.lagMinutes, d.loans, d.repayments.rows, repaymentsDenial ?? d.repayments.failure);
       const freshness = freshnessOf(d, now, source, stale);
       const disbursements = disbursementsDenial ? null : d.disbursements.rows;
       const disbursementsFailure = disbursementsDenial ?? d.disbursements.failure;

@@ -86,7 +86,7 @@ describe('the consent gate', () => {
     expect(s.sandbox.finfra.stats().total).toBeGreaterThan(0);
   });
 
-  it('refuses a domain the consent does not cover without calling the provider', async () => {
+  it('refuses a domain the consent does not cover: its fields error, repayments are read only for the balances', async () => {
     const i = s.requests.findIndex((r, k) => k >= 10 && r.cairin);
     const c = await s.grant(i, 'client-loans-only', { providers: ['CAIRIN'], domains: ['LOANS'] });
     const id = Buffer.from(JSON.stringify(['Borrower', c.borrowerId])).toString('base64url');
@@ -97,7 +97,10 @@ describe('the consent gate', () => {
     expect(r.data.borrower.loans.every((l: any) => l.repayments === null && l.installments === null)).toBe(true);
     const codes = new Set(r.errors!.map((e) => e.extensions!.code));
     expect(codes).toEqual(new Set(['CONSENT_REQUIRED']));
-    expect(s.sandbox.cairin.stats().byEndpoint['GET /mobile/transaction/history'] ?? 0).toBe(0);
+    // The money paid is read under LOANS as the input of the loans' balances (one outstanding per loan whatever
+    // the consent covers, issue 13.5; README "Consent"), never shown without REPAYMENTS.
+    expect(s.sandbox.cairin.stats().byEndpoint['GET /mobile/transaction/history'] ?? 0).toBeGreaterThan(0);
+    expect(JSON.stringify(r.data)).not.toMatch(/TRX-/);
   });
 
   it('reads and caches each domain under the consent that allows it when the client holds several', async () => {
@@ -112,9 +115,11 @@ describe('the consent gate', () => {
     expect(loans.length).toBeGreaterThan(0);
     expect(loans.some((l: any) => l.repayments.length > 0)).toBe(true);
     expect(loans.some((l: any) => l.disbursements.length > 0)).toBe(true);
-    // Each list is cached under the consent that covers it, so the next read is served from the cache whole.
+    // Each list is cached under the consent that covers it, so the next read is served from the cache whole; the
+    // repayments are also kept under the LOANS-only consent, as the input of its loans' balances (issue 13.5).
     expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: wide.id, domain: { in: ['REPAYMENTS', 'DISBURSEMENTS'] } } })).toBe(2);
-    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: narrow.id, domain: { in: ['REPAYMENTS', 'DISBURSEMENTS'] } } })).toBe(0);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: narrow.id, domain: 'DISBURSEMENTS' } })).toBe(0);
+    expect(await s.db.prisma.providerSnapshot.count({ where: { consentId: narrow.id, domain: 'REPAYMENTS' } })).toBe(1);
     s.sandbox.resetStats();
     const cached = await s.gql(q, { id }, s.token('client-two-consents'));
     expect(s.sandbox.stats().total).toBe(0);

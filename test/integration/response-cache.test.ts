@@ -93,18 +93,22 @@ describe('the response cache', () => {
     const due = loan.installments.find((i: any) => i.status !== 'PAID');
 
     const changes = s.app.core.deps.publisher.subscribe()[Symbol.asyncIterator]();
+    // Asked for before the webhook is sent: an async iterator may start listening only on its first `next()`,
+    // and under load the applier can publish the change before a later first call.
+    let next = changes.next();
     const at = clock.now().toISOString();
     const sent = await s.sender.finfra('payment-gateway', 'va', 'PAID', { payment_id: 'PAY-RC-1', loanUniqueId: loan.providerLoanId, amount: Number(due.amountDue.amount), bank_code: 'BCA', paid_at: at, status: 'PAID', settled_at: at });
     expect(sent.status).toBe(200);
     for (;;) {
-      const c = (await changes.next()).value as LedgerChange;
+      const c = (await next).value as LedgerChange;
       if (c.providerLoanId === loan.providerLoanId) break;
+      next = changes.next();
     }
     await changes.return?.();
     const hits = stats().hits;
-    const next = await read(VIEW, { id: gid(id) }, 'rc-webhook-3');
+    const after = await read(VIEW, { id: gid(id) }, 'rc-webhook-3');
     expect(stats().hits).toBe(hits);
-    const seen = next.data.creditView.loans.find((l: any) => l.id === loan.id);
+    const seen = after.data.creditView.loans.find((l: any) => l.id === loan.id);
     expect(seen.repayments.map((r: any) => r.transactionId)).toContain('PAY-RC-1');
   });
 

@@ -25,9 +25,9 @@ registerEnumType(ConsentDomainEnum, {
   name: 'ConsentDomain',
   description: 'Kinds of data a consent covers.',
   valuesConfig: {
-    LOANS: { description: 'Loan headers and balances.' },
+    LOANS: { description: "Loan headers and balances; the balances are worked out from the money paid (the provider's repayments, read for that), the same for every client." },
     INSTALLMENTS: { description: 'Installment schedules.' },
-    REPAYMENTS: { description: 'Repayments and their settlement.' },
+    REPAYMENTS: { description: 'Repayments themselves (list, last payment, payments this year, repayment account) and their settlement.' },
     DISBURSEMENTS: { description: 'Disbursements.' },
     IDENTITY: { description: 'Name and NIK (masked unless the client has identity:read).' },
     CREDIT_SCORE: { description: "A provider's credit score of the borrower, with its date (Finfra `user_credit_score`)." },
