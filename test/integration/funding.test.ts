@@ -8,7 +8,7 @@ import { TEST_START, TestClock, until } from '../support/clock';
 import { startStack, type Stack } from '../support/stack';
 
 const FUNDING = 'GET /mobile/funding/portfolio';
-const POSITION = 'provider positionId amount { amount currency } startedOn tenor { value unit } maturesOn annualRatePercent accruedBenefit { amount currency } status freshness { source ageSeconds stale }';
+const POSITION = 'provider positionId amount { amount currency } startedOn tenor { value unit } maturesOn annualRatePercent accruedBenefit { amount currency } accruedAsOf status freshness { source ageSeconds stale }';
 const QUERY = `query($id: ID!, $max: Int) { borrower(id: $id) {
   fundingPositions(maxAgeSeconds: $max) { ${POSITION} }
   fundingTotal(maxAgeSeconds: $max) { placed { amount } accruedBenefit { amount } openPositions complete }
@@ -47,6 +47,7 @@ describe('Borrower.fundingPositions', () => {
         annualRatePercent: '10.5',
         // 5,000,000 x 10.5% x 30 / 365 = 43,150.68 -> 43,150 (rounded down)
         accruedBenefit: { amount: '43150', currency: 'IDR' },
+        accruedAsOf: t,
         status: 'ACTIVE',
         freshness: { source: 'LIVE', ageSeconds: 0, stale: false },
       },
@@ -60,6 +61,7 @@ describe('Borrower.fundingPositions', () => {
         annualRatePercent: '9',
         // the whole tenor: 2,000,000 x 9% x 60 / 365 = 29,589.04 -> 29,589
         accruedBenefit: { amount: '29589', currency: 'IDR' },
+        accruedAsOf: t,
         status: 'MATURED',
         freshness: { source: 'LIVE', ageSeconds: 0, stale: false },
       },

@@ -1,5 +1,6 @@
 /** Funding positions (the borrower as a lender on a provider's funding side). */
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { jakartaDate } from '../../domain/dates';
 import type { Freshness } from '../../domain/freshness';
 import type { FundingPosition, FundingTotals } from '../../domain/funding';
 import { DateScalar } from '../scalars';
@@ -48,6 +49,12 @@ export class FundingPositionObject {
   @Field(() => MoneyObject, { description: 'Benefit accrued so far as the provider states it (Cairin `accruedBenefit`); over the whole tenor once MATURED.' })
   readonly accruedBenefit: MoneyObject;
 
+  @Field(() => DateScalar, {
+    description:
+      'The Jakarta date `accruedBenefit` is stated for: the day it was fetched from the provider (a cached copy is never kept past the Jakarta midnight after its fetch, so this is today unless the copy is stale).',
+  })
+  readonly accruedAsOf: string;
+
   @Field(() => FundingStatusEnum, { description: 'Lifecycle status (Cairin `status`).' })
   readonly status: string;
 
@@ -63,6 +70,7 @@ export class FundingPositionObject {
     this.maturesOn = p.maturesOn;
     this.annualRatePercent = p.annualRatePercent;
     this.accruedBenefit = MoneyObject.of(p.accruedBenefit);
+    this.accruedAsOf = jakartaDate(f.fetchedAt);
     this.status = p.status;
     this.freshness = new FreshnessObject(f);
   }
