@@ -18,7 +18,15 @@ export type LoanFieldDomain = 'REPAYMENTS' | 'DISBURSEMENTS' | 'INSTALLMENTS';
 export interface LoanRef {
   readonly borrowerId: string;
   readonly loan: { readonly provider: ProviderCode };
+  /**
+   * The domains already allowed for this loan in this request, one bit each (`DOMAIN_BIT`), kept on the request's
+   * loan object: the loan's next fields skip the memo lookup (and the key string it is built from).
+   */
+  allowedDomains?: number;
 }
+
+/** One bit per loan field domain, for `LoanRef.allowedDomains`. */
+const DOMAIN_BIT: Readonly<Record<LoanFieldDomain, number>> = { INSTALLMENTS: 1, REPAYMENTS: 2, DISBURSEMENTS: 4 };
 
 function counted(e: ConsentDenied): ConsentDenied {
   // Counted per refused field, as the guard counts each refused read.
@@ -36,6 +44,8 @@ function counted(e: ConsentDenied): ConsentDenied {
  * @throws ConsentDenied (thrown, or the promise rejects) when the consent does not cover the read; database errors.
  */
 export function requireDomain(ctx: GraphQLContext, l: LoanRef, domain: LoanFieldDomain): void | Promise<void> {
+  const bit = DOMAIN_BIT[domain];
+  if ((l.allowedDomains ?? 0) & bit) return;
   const kind = domain === 'INSTALLMENTS' ? 'API_READ' : 'PROVIDER_READ';
   const provider = l.loan.provider;
   const key = decisionKey(l.borrowerId, provider, domain, kind);
@@ -47,7 +57,10 @@ export function requireDomain(ctx: GraphQLContext, l: LoanRef, domain: LoanField
     });
   }
   if (known) {
-    if (known.allowed) return;
+    if (known.allowed) {
+      l.allowedDomains = (l.allowedDomains ?? 0) | bit;
+      return;
+    }
     throw counted(new ConsentDenied(known.denial, provider, domain));
   }
   const asked = ctx.core.credit.requireDomain(ctx.scope, l.borrowerId, provider, domain, kind).then(

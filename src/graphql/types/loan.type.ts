@@ -496,7 +496,10 @@ const loanArrears: LoanField<ArrearsObject> = function () {
 };
 
 const loanBorrower: LoanField<BorrowerObject> = function (_args, ctx) {
-  return borrowerById(ctx, this.borrowerId);
+  if (this.borrowerObject) return this.borrowerObject;
+  const b = borrowerById(ctx, this.borrowerId);
+  if (!(b instanceof Promise)) this.borrowerObject = b;
+  return b;
 };
 
 @ObjectType('Loan', { implements: Node, description: 'One credit agreement at one provider, normalized and reconciled against the ledger.' })
@@ -508,6 +511,10 @@ export class LoanObject implements Node {
   private nextObject?: InstallmentObject | null;
   private repaymentList?: RepaymentObject[];
   private disbursementList?: DisbursementObject[];
+  /** The loan's borrower object in this request, once known (see `borrowerById`). */
+  borrowerObject?: BorrowerObject;
+  /** Domains already allowed for this loan in this request (`LoanRef.allowedDomains`, kept by `requireDomain`). */
+  allowedDomains = 0;
 
   @Field(() => ID, { simple: true })
   readonly id: string;

@@ -10,11 +10,15 @@ export class MoneyObject {
   @Field(() => CurrencyCodeEnum)
   currency!: 'IDR';
 
-  /** Wraps integer rupiah. */
+  /** Wraps integer rupiah (zero, the most common amount of an answer, is one shared frozen object). */
   static of(rupiah: bigint): MoneyObject {
+    if (rupiah === 0n) return ZERO;
     const m = new MoneyObject();
     m.amount = rupiah.toString();
     m.currency = 'IDR';
     return m;
   }
 }
+
+/** IDR 0, shared (frozen: nothing may change it). */
+const ZERO: MoneyObject = Object.freeze(Object.assign(new MoneyObject(), { amount: '0', currency: 'IDR' as const }));
