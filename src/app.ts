@@ -16,6 +16,7 @@ import type { JwtSettings } from './auth';
 import { type Config, normalizeIp, SETTLEMENT_BANKS } from './config';
 import { Core, DEFAULT_CODE_POLICY } from './core';
 import { DEFAULT_EVENT_POLICY, type EventPolicy } from './core/events.service';
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy } from './core/client-webhooks';
 import { type AccessLogPolicy, DEFAULT_ACCESS_LOG_POLICY } from './core/access-log';
 import type { ResponseCachePolicy } from './core/response-cache';
 import { ClientRegistry } from './core/client-registry';
@@ -75,6 +76,10 @@ export interface AppOverrides {
   eventPolicy?: Partial<EventPolicy>;
   /** Run the webhook event worker on start (default true; tests that apply events by hand turn it off). */
   eventWorker?: boolean;
+  /** How client webhooks are attempted (default: DEFAULT_DELIVERY_POLICY with WEBHOOK_DELIVERY_TIMEOUT_MS, https only in production). */
+  deliveryPolicy?: Partial<DeliveryPolicy>;
+  /** Run the client webhook delivery worker on start (default true; tests that attempt deliveries by hand, `core.webhooks.idle()`, turn it off). */
+  deliveryWorker?: boolean;
   /** How access-log entries are batched (default: DEFAULT_ACCESS_LOG_POLICY). */
   accessLogPolicy?: Partial<AccessLogPolicy>;
   /** Size and lifetime of the response cache (default: RESPONSE_CACHE_MB and RESPONSE_CACHE_TTL_MS). */
@@ -312,12 +317,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const notifier = config.SMS_GATEWAY_URL && config.SMS_GATEWAY_KEY ? new SmsGateway({ url: config.SMS_GATEWAY_URL, key: config.SMS_GATEWAY_KEY, timeoutMs: config.PROVIDER_TIMEOUT_MS }) : noGateway;
   // One-time codes are keyed by OTP_SECRET, or by a key derived from the JWT secret (never the secret itself).
   const codeKey = config.OTP_SECRET ? Buffer.from(config.OTP_SECRET, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit one-time codes').digest();
+  // Client webhook secrets are encrypted at rest under WEBHOOK_SECRET_KEY, or a key derived from the JWT secret.
+  const webhookSecretKey = config.WEBHOOK_SECRET_KEY ? Buffer.from(config.WEBHOOK_SECRET_KEY, 'utf8') : createHmac('sha256', jwt.secret).update('satukredit webhook secrets').digest();
   const core = new Core({ prisma, sql: database.sql, work: database.work, connectors, syncConnectors, clock, log, freshness: freshnessPolicy(config), lagMinutes: lagMinutes(config), publisher, notifier, codeKey, clients: new ClientRegistry(config.API_CLIENTS), publicUrl: () => config.PUBLIC_URL ?? server?.url ?? `http://${config.HOST}:${config.PORT}`,
     eventPolicy: { ...DEFAULT_EVENT_POLICY, ...overrides.eventPolicy },
     accessLogPolicy: { ...DEFAULT_ACCESS_LOG_POLICY, ...overrides.accessLogPolicy },
     responseCachePolicy: { maxBytes: Math.round(config.RESPONSE_CACHE_MB * 1024 * 1024), maxTtlMs: config.RESPONSE_CACHE_TTL_MS, ...overrides.responseCache },
     snapshotCachePolicy: { maxBytes: Math.round(config.SNAPSHOT_CACHE_MB * 1024 * 1024) },
     codePolicy: { ...DEFAULT_CODE_POLICY, sendsPerNik: config.OTP_SENDS_PER_NIK, sendsPerIp: config.OTP_SENDS_PER_IP },
+    webhookSecretKey,
+    deliveryPolicy: { ...DEFAULT_DELIVERY_POLICY, timeoutMs: config.WEBHOOK_DELIVERY_TIMEOUT_MS, httpsOnly: config.NODE_ENV === 'production', ...overrides.deliveryPolicy },
   });
 
   const production = config.NODE_ENV === 'production';
@@ -393,6 +402,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       if (overrides.eventWorker !== false) core.events.start();
       const recovered = await jobs.recoverEvents();
       if (recovered) log.info({ recovered }, 'applying stored webhook events');
+      // Client webhooks: every instance attempts due deliveries (claimed with a lease).
+      if (overrides.deliveryWorker !== false) core.webhooks.start();
       sweeper = setInterval(sweep, 60_000);
       sweeper.unref();
       if (overrides.scheduler !== false) {
@@ -408,6 +419,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await server?.close();
       await scheduler?.stop();
       await core.events.stop();
+      await core.webhooks.stop();
       await core.accessLog.close();
       core.close();
       await tracing.shutdown();
@@ -442,3 +454,5 @@ export type { RunningServer };
 export { ProviderError, ProviderAuthError, ProviderTimeoutError, WireFormatError } from './providers/errors';
 export { ClientRegistry, type RegisteredClient } from './core/client-registry';
 export { DEFAULT_EVENT_POLICY, type EventPolicy };
+export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy };
+export { satuSignature, verifySatuSignature, CLIENT_WEBHOOK_EVENT_TYPES } from './core/client-webhooks';

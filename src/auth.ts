@@ -20,7 +20,7 @@ function secretKey(secret: string): KeyObject {
 }
 
 /** Scopes an API client can hold. */
-export const SCOPES = ['credit:read', 'payoff:read', 'consent:write', 'identity:read', 'ops:read', 'ops:write'] as const;
+export const SCOPES = ['credit:read', 'payoff:read', 'consent:write', 'identity:read', 'ops:read', 'ops:write', 'webhook:read', 'webhook:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** The verified caller of a request. */

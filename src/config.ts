@@ -245,6 +245,10 @@ const Env = z.object({
   SNAPSHOT_CACHE_MB: z.coerce.number().min(0).max(4096).default(16),
   /** Longest a stored answer is served, ms (writers' invalidations drop it earlier). */
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().min(1).max(60_000).default(1000),
+  /** Client webhooks (src/core/client-webhooks.ts): how long one POST to a client's endpoint may take, ms (longer is a timed-out attempt, retried). */
+  WEBHOOK_DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Key (at least 32 characters) that encrypts client webhook endpoints' signing secrets at rest (AES-256-GCM); derived from the JWT secret when unset. Every instance needs the same. */
+  WEBHOOK_SECRET_KEY: z.string().min(32).optional(),
   ...otelVariables(),
   ...bankVariables(),
 });

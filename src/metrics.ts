@@ -96,6 +96,13 @@ export const accessLogDropped = new client.Counter({
   registers: [registry],
 });
 
+/** Client webhook attempts (src/core/client-webhooks.ts) by outcome: delivered (2xx), failed (another status or no connection; retried), timed_out (retried), dead (the last attempt within 24 h failed). */
+export const clientWebhookDeliveries = new client.Counter({
+  name: 'satukredit_client_webhook_deliveries_total',
+  help: 'Client webhook delivery attempts by outcome (delivered, failed, timed_out, dead)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
 export const webhookDeadLetters = new client.Counter({
   name: 'satukredit_webhook_dead_letters_total',
   help: 'Stored webhook events dead-lettered after their last application try, by source',

@@ -431,7 +431,10 @@ export class ConsentRequestService {
         const borrowerId = await storeLinks(tx, row.nik!, row.fullName, accounts);
         await tx.consentEvent.create({ data: { consentId: row.consentId, type: 'APPROVED', status: 'ACTIVE', actor: 'borrower', at: now } });
         await tx.consentRequest.update({ where: { consentId: row.consentId }, data: { completedAt: now, nik: null, fullName: null, proofs: {} } });
-        return tx.consent.update({ where: { id: row.consentId }, data: { borrowerId } });
+        const approved = await tx.consent.update({ where: { id: row.consentId }, data: { borrowerId } });
+        // The client's CONSENT_STATUS_CHANGED webhooks commit with the approval.
+        await this.consents.outbox(tx, approved, 'APPROVED');
+        return approved;
       });
       if (!consent) return this.view(handle, secret);
       this.consents.announce(consent, 'APPROVED');

@@ -16,6 +16,7 @@ import { NotFound } from './errors';
 import { borrowerTag, clientTag, type Invalidation } from './response-cache';
 import type { AccessLogWriter } from './access-log';
 import type { Publisher } from './publisher';
+import type { ClientWebhooks } from './client-webhooks';
 
 /** A business rule a request broke; returned as `userErrors`, never thrown to the client. */
 export class ConsentUserError extends Error {
@@ -39,7 +40,18 @@ export class ConsentService {
     private readonly accessLogWriter: AccessLogWriter,
     /** The response cache's invalidation: a consent change drops the client's and the borrower's stored answers. */
     private readonly invalidation: Invalidation,
+    /** Client webhooks: a status change writes its CONSENT_STATUS_CHANGED deliveries in its own transaction. */
+    private readonly webhooks?: ClientWebhooks,
   ) {}
+
+  /**
+   * Writes the client webhook deliveries (CONSENT_STATUS_CHANGED) of a status change inside the transaction making
+   * it; `announce` (after commit) wakes this instance's delivery worker.
+   * @returns how many deliveries were written.
+   */
+  async outbox(tx: Pick<PrismaClient, '$queryRawUnsafe'>, c: Pick<Consent, 'id' | 'clientId' | 'status' | 'borrowerId'>, type: string): Promise<number> {
+    return this.webhooks ? this.webhooks.enqueueConsent(tx, c, type, this.clock.now()) : 0;
+  }
 
   /**
    * Publishes a consent's status change (after its transaction committed). This instance's stored answers of
@@ -48,6 +60,7 @@ export class ConsentService {
   announce(c: Pick<Consent, 'id' | 'clientId' | 'status' | 'borrowerId'>, type: string): void {
     this.invalidation.local([clientTag(c.clientId), ...(c.borrowerId ? [borrowerTag(c.borrowerId)] : [])]);
     this.publisher.publishConsent({ consentId: c.id, clientId: c.clientId, borrowerId: c.borrowerId, status: c.status, type, at: this.clock.now() });
+    this.webhooks?.committed(1);
   }
 
   /** One of this client's consents by id, or null (another client's consent is not found either). */
@@ -99,7 +112,10 @@ export class ConsentService {
     const type = action === 'PAUSE' ? 'PAUSED' : 'RESUMED';
     const changed = await this.prisma.$transaction(async (tx) => {
       const n = await tx.consent.updateMany({ where: { id: c.id, status: c.status }, data: { status: t.status } });
-      if (n.count === 1) await tx.consentEvent.create({ data: { consentId: c.id, type, status: t.status, actor: clientId, reason, at: this.clock.now() } });
+      if (n.count === 1) {
+        await tx.consentEvent.create({ data: { consentId: c.id, type, status: t.status, actor: clientId, reason, at: this.clock.now() } });
+        await this.outbox(tx, { ...c, status: t.status }, type);
+      }
       return n.count === 1;
     });
     if (!changed) throw new ConsentUserError('INVALID_TRANSITION', 'the consent changed meanwhile; read it again', ['id']);
@@ -134,7 +150,9 @@ export class ConsentService {
         // A request that ends undecided forgets the NIK and name the client named.
         await tx.consentRequest.updateMany({ where: { consentId, completedAt: null }, data: { completedAt: this.clock.now(), nik: null, fullName: null, proofs: {} } });
       }
-      return { consent: await tx.consent.findUniqueOrThrow({ where: { id: consentId } }), changed: n.count === 1 };
+      const consent = await tx.consent.findUniqueOrThrow({ where: { id: consentId } });
+      if (n.count === 1) await this.outbox(tx, consent, type);
+      return { consent, changed: n.count === 1 };
     });
     if (changed) this.announce(consent, type);
     return consent;
@@ -255,6 +273,7 @@ export class ConsentService {
       const now = this.clock.now();
       for (const c of live) {
         ended.push(await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'CLIENT_ERASED', status: 'REVOKED', actor: clientId, at: now } } } }));
+        await this.outbox(tx, ended.at(-1)!, 'CLIENT_ERASED');
       }
       await tx.providerSnapshot.deleteMany({ where: { consent: { clientId, borrowerId } } });
       return prior?.at ?? now;
@@ -280,6 +299,7 @@ export class ConsentService {
       const live = await tx.consent.findMany({ where: { borrowerId, status: { in: [...LIVE_STATUSES] } } });
       for (const c of live) {
         ended.push(await tx.consent.update({ where: { id: c.id }, data: { status: 'REVOKED', events: { create: { type: 'BORROWER_ERASED', status: 'REVOKED', actor } } } }));
+        await this.outbox(tx, ended.at(-1)!, 'BORROWER_ERASED');
       }
       await tx.borrower.update({ where: { id: borrowerId }, data: { nik: null, fullName: null, erasedAt: now } });
       return now;

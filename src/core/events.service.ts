@@ -40,6 +40,7 @@ import { TRACER_NAME } from '../tracing';
 import { isDatabaseUnavailable } from '../store/database';
 import { groupable, lockKeys, lockLedger, stampSnapshots, writeLedger, type TouchedLoan } from './ledger-apply';
 import type { LedgerChange, Publisher } from './publisher';
+import type { ClientWebhooks } from './client-webhooks';
 
 export { contentHash };
 
@@ -136,6 +137,8 @@ export class EventApplier {
     readonly policy: EventPolicy = DEFAULT_EVENT_POLICY,
     /** The response cache's invalidation: this instance drops stored answers of the loans it applied to at once, others on the change's arrival. */
     private readonly invalidation?: Invalidation,
+    /** Client webhooks: their outbox rows are written in the applying transaction (src/core/client-webhooks.ts). */
+    private readonly webhooks?: ClientWebhooks,
   ) {}
 
   /**
@@ -260,6 +263,7 @@ export class EventApplier {
     const at = this.clock.now();
     const within = this.publisher.publishWithin?.bind(this.publisher);
     let applied: { p: ParsedEvent; loans: TouchedLoan[] }[];
+    let outbox = 0;
     try {
       applied = await this.work.transaction(
         async (tx) => {
@@ -285,6 +289,8 @@ export class EventApplier {
           const loans = [...new Map(out.flatMap((o) => o.loans).map((l) => [`${l.provider}:${l.providerLoanId}`, l])).values()];
           // The cached copies holding these loans are now older than the ledger; the pushes go out only if all this commits.
           await stampSnapshots(tx, loans, at);
+          // Client webhooks announcing these changes commit with them (the transactional outbox).
+          if (this.webhooks) outbox = await this.webhooks.enqueueLedger(tx, out.map((o) => ({ eventId: o.p.ev.id, events: o.p.events })), at);
           if (within) await within(tx, this.changes(out, at));
           return out;
         },
@@ -299,6 +305,7 @@ export class EventApplier {
       for (const p of group) await this.failed(p, e as Error);
       return;
     }
+    this.webhooks?.committed(outbox);
     const changes = this.changes(applied, at);
     this.invalidation?.local([...new Set(changes.map((c) => loanTag(c.provider, c.providerLoanId)))]);
     // A publisher that cannot notify inside the transaction (in process, Redis) pushes after commit.

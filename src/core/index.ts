@@ -24,6 +24,7 @@ import { CreditService } from './credit.service';
 import { CreditScoreService } from './credit-score.service';
 import { FundingService } from './funding.service';
 import { EventApplier, type EventPolicy } from './events.service';
+import { ClientWebhooks, DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, SecretBox } from './client-webhooks';
 import type { LagMinutes } from './ledger.service';
 import { LoanChanges } from './loan-changes';
 import { DEFAULT_SNAPSHOT_CACHE_POLICY, SnapshotCache, type SnapshotCachePolicy } from './snapshot-cache';
@@ -69,6 +70,10 @@ export interface CoreDeps {
   readonly responseCachePolicy?: ResponseCachePolicy;
   /** Size of the in-process copies of snapshot payloads (default: DEFAULT_SNAPSHOT_CACHE_POLICY; maxBytes 0 turns them off). */
   readonly snapshotCachePolicy?: SnapshotCachePolicy;
+  /** Key that encrypts client webhook endpoints' signing secrets at rest (WEBHOOK_SECRET_KEY, or derived from the JWT secret). */
+  readonly webhookSecretKey: Buffer;
+  /** How client webhooks are attempted (default: DEFAULT_DELIVERY_POLICY). */
+  readonly deliveryPolicy?: DeliveryPolicy;
 }
 
 /** The application services. */
@@ -82,6 +87,8 @@ export class Core {
   readonly borrowers: BorrowerService;
   readonly consents: ConsentService;
   readonly events: EventApplier;
+  /** Client webhooks: endpoints, the outbox written with each change, the delivery worker and its log. */
+  readonly webhooks: ClientWebhooks;
   readonly sync: SyncService;
   readonly changes: LoanChanges;
   readonly codes: OneTimeCodes;
@@ -111,8 +118,9 @@ export class Core {
     this.creditScores = new CreditScoreService(deps.sql, this.credit);
     this.funding = new FundingService(deps.sql, deps.freshness, this.invalidation);
     this.borrowers = new BorrowerService(prisma);
-    this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog, this.invalidation);
-    this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy, this.invalidation);
+    this.webhooks = new ClientWebhooks(prisma, deps.work, clock, log, new SecretBox(deps.webhookSecretKey), deps.deliveryPolicy ?? DEFAULT_DELIVERY_POLICY);
+    this.consents = new ConsentService(prisma, clock, deps.publisher, this.accessLog, this.invalidation, this.webhooks);
+    this.events = new EventApplier(prisma, deps.sql, deps.work, deps.publisher, clock, log, deps.eventPolicy, this.invalidation, this.webhooks);
     this.sync = new SyncService(prisma, this.cache, deps.syncConnectors, clock, log, deps.freshness);
     this.codes = new OneTimeCodes(prisma, deps.notifier, deps.codeKey, clock, deps.codePolicy);
     this.consentRequests = new ConsentRequestService(prisma, deps.connectors, this.consents, this.codes, deps.clients, clock, deps.publicUrl);

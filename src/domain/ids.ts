@@ -6,3 +6,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(s: string): boolean {
   return UUID.test(s);
 }
+
+/**
+ * An opaque global id (Relay `Node`): base64url of the JSON array `[type, ...parts]`. The one encoding of the API's
+ * ids (src/graphql/ids.ts `toGlobalId` calls it), here so that client webhooks (src/core/client-webhooks.ts) name a
+ * loan exactly as the API does.
+ */
+export function encodeGlobalId(type: string, ...parts: string[]): string {
+  return Buffer.from(JSON.stringify([type, ...parts])).toString('base64url');
+}

@@ -3,13 +3,14 @@
  * `[typeName, ...parts]`. Clients must treat them as opaque strings.
  */
 import { GraphQLError } from 'graphql';
+import { encodeGlobalId } from '../domain/ids';
 
 /** The node types that have global ids. */
 export type NodeType = 'Borrower' | 'Loan';
 
 /** Encodes a global id. */
 export function toGlobalId(type: NodeType, ...parts: string[]): string {
-  return Buffer.from(JSON.stringify([type, ...parts])).toString('base64url');
+  return encodeGlobalId(type, ...parts);
 }
 
 /**

@@ -16,6 +16,7 @@ import { LoanResolver } from './resolvers/loan.resolver';
 import { NodeResolver } from './resolvers/node.resolver';
 import { ConsentFieldsResolver, ConsentResolver } from './resolvers/consent.resolver';
 import { OpsResolver } from './resolvers/ops.resolver';
+import { ClientWebhookResolver } from './resolvers/client-webhook.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import type { GraphQLContext } from './context';
 import { checkScopes } from './errors';
@@ -31,7 +32,7 @@ let cached: GraphQLSchema | null = null;
 /** The executable schema (built once per process). */
 export async function graphqlSchema(): Promise<GraphQLSchema> {
   cached ??= await buildSchema({
-    resolvers: [BorrowerResolver, BorrowerCreditScoreResolver, FundingResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, OpsResolver, SubscriptionResolver],
+    resolvers: [BorrowerResolver, BorrowerCreditScoreResolver, FundingResolver, CreditViewResolver, LoanResolver, NodeResolver, ConsentResolver, ConsentFieldsResolver, OpsResolver, ClientWebhookResolver, SubscriptionResolver],
     // `@Authorized('a', 'b')` on a field: the token must carry any of the named scopes, else FORBIDDEN.
     authChecker: ({ context }: { context: GraphQLContext }, scopes: string[]) => checkScopes(context.scope.client.scopes, scopes),
     orphanedTypes: [BorrowerObject, LoanObject],

@@ -95,6 +95,8 @@ export async function startStack(
     env?: Record<string, string>;
     /** Run the webhook event worker (default true). */
     eventWorker?: boolean;
+    /** Run the client webhook delivery worker (default true; off: tests attempt deliveries with `app.core.webhooks.idle()`). */
+    deliveryWorker?: boolean;
     /** Event claiming and retry policy overrides. */
     eventPolicy?: Partial<EventPolicy>;
     /** How the access log batches (e.g. a long interval, to see entries still queued). */
@@ -143,6 +145,7 @@ export async function startStack(
     onProviderCall: (c) => calls.push(c),
     scheduler: false,
     eventWorker: opts.eventWorker,
+    deliveryWorker: opts.deliveryWorker,
     eventPolicy: opts.eventPolicy,
     accessLogPolicy: opts.accessLogPolicy,
   });
