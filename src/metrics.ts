@@ -96,6 +96,13 @@ export const accessLogDropped = new client.Counter({
   registers: [registry],
 });
 
+/** Responses held back until the access-log writer caught up (more than `highWaterRows` entries were queued). */
+export const accessLogBackpressure = new client.Counter({
+  name: 'satukredit_access_log_backpressure_total',
+  help: 'Responses that waited for the access-log writer because more entries were queued than the database had written',
+  registers: [registry],
+});
+
 /** Client webhook attempts (src/core/client-webhooks.ts) by outcome: delivered (2xx), failed (another status or no connection; retried), timed_out (retried), dead (the last attempt within 24 h failed). */
 export const clientWebhookDeliveries = new client.Counter({
   name: 'satukredit_client_webhook_deliveries_total',

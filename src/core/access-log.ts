@@ -14,7 +14,7 @@
 import type { ConsentDomain } from '../domain/consent';
 import type { ProviderCode } from '../domain/types';
 import type { Logger } from '../logger';
-import { accessLogDropped } from '../metrics';
+import { accessLogBackpressure, accessLogDropped } from '../metrics';
 import type { SqlExecutor } from '../store/migrate';
 
 /** Kinds of access-log entries: a read of provider data (live or cached), or borrower data returned over GraphQL. */
@@ -42,14 +42,19 @@ export interface AccessEntry {
 export interface AccessLogPolicy {
   /** Longest an entry waits before its batch is written, milliseconds (100). */
   readonly intervalMs: number;
-  /** Rows per INSERT; a batch this large is written at once (500). */
+  /** Rows per INSERT; a batch this large is written at once (2000). */
   readonly maxRows: number;
   /** Entries kept while the database cannot be reached; past this the oldest are dropped (100000). */
   readonly maxQueued: number;
+  /**
+   * Entries queued above which, while the database takes writes, a request's entries wait for the writer before
+   * its response is sent (10000): reads are slowed to what the database can log, never logged by dropping.
+   */
+  readonly highWaterRows: number;
 }
 
-/** The defaults: 100 ms, 500 rows, 100000 queued. */
-export const DEFAULT_ACCESS_LOG_POLICY: AccessLogPolicy = { intervalMs: 100, maxRows: 500, maxQueued: 100_000 };
+/** The defaults: 100 ms, 2000 rows, 100000 queued, responses wait above 10000 queued. */
+export const DEFAULT_ACCESS_LOG_POLICY: AccessLogPolicy = { intervalMs: 100, maxRows: 2000, maxQueued: 100_000, highWaterRows: 10000 };
 
 /** Queues access-log entries and writes them in batches. */
 export class AccessLogWriter {
@@ -57,6 +62,12 @@ export class AccessLogWriter {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A write is queued or running: one `writeAll` loop drains everything, later adds need not chain another. */
+  private draining = false;
+  /** The last write failed (the database cannot be reached): entries queue (up to `maxQueued`), nobody waits. */
+  private failing = false;
+  /** Requests waiting for the queue to fall back to `maxRows` (backpressure). */
+  private waiters: (() => void)[] = [];
 
   constructor(
     private readonly sql: SqlExecutor,
@@ -64,8 +75,13 @@ export class AccessLogWriter {
     readonly policy: AccessLogPolicy = DEFAULT_ACCESS_LOG_POLICY,
   ) {}
 
-  /** Queues entries; they are written within `intervalMs` (at once past `maxRows`). */
-  add(entries: readonly AccessEntry[]): void {
+  /**
+   * Queues entries; they are written within `intervalMs` (at once past `maxRows`).
+   * @returns a promise when more than `highWaterRows` are queued while the database takes writes: the caller
+   *   (the response about to be sent) waits until the writer has brought the queue back to `maxRows`, so a load
+   *   the database cannot log is slowed down instead of losing entries. Nothing to wait for otherwise.
+   */
+  add(entries: readonly AccessEntry[]): void | Promise<void> {
     if (!entries.length) return;
     this.queue.push(...entries);
     if (this.queue.length > this.policy.maxQueued) {
@@ -74,8 +90,24 @@ export class AccessLogWriter {
       accessLogDropped.inc(dropped);
       this.log.error({ dropped }, 'access log queue full: oldest entries dropped');
     }
-    if (this.queue.length >= this.policy.maxRows) void this.flush().catch(() => undefined);
-    else this.schedule();
+    if (this.queue.length >= this.policy.maxRows) {
+      if (!this.draining) void this.flush().catch(() => undefined);
+    } else this.schedule();
+    if (this.failing || this.closed || this.queue.length <= this.policy.highWaterRows) return;
+    accessLogBackpressure.inc();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Entries queued and responses waiting for the writer now (diagnostics, tests). */
+  stats(): { queued: number; waiting: number } {
+    return { queued: this.queue.length, waiting: this.waiters.length };
+  }
+
+  /** Lets the waiting requests go (the queue is back to `maxRows`, or the database cannot take writes). */
+  private release(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
   }
 
   private schedule(): void {
@@ -92,7 +124,13 @@ export class AccessLogWriter {
    * @throws the database's error (the unwritten entries stay queued and are retried after `intervalMs`).
    */
   flush(): Promise<void> {
-    this.writing = this.writing.catch(() => undefined).then(() => this.writeAll());
+    this.draining = true;
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(() => this.writeAll())
+      .finally(() => {
+        this.draining = false;
+      });
     return this.writing;
   }
 
@@ -101,13 +139,18 @@ export class AccessLogWriter {
       const batch = this.queue.splice(0, this.policy.maxRows);
       try {
         await this.insert(batch);
+        this.failing = false;
       } catch (e) {
         this.queue.unshift(...batch);
+        this.failing = true;
+        this.release();
         this.log.warn({ queued: this.queue.length, err: (e as Error).message }, 'access log not written yet; retrying');
         this.schedule();
         throw e;
       }
+      if (this.queue.length <= this.policy.maxRows) this.release();
     }
+    this.release();
   }
 
   /**

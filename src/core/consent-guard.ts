@@ -118,11 +118,16 @@ export class ConsentGuard {
     }
   }
 
-  /** Hands the access entries of this request to the access-log writer (called once when the response is sent; written within 100 ms). */
-  flush(): void {
+  /**
+   * Hands the access entries of this request to the access-log writer (called once when the response is sent;
+   * written within 100 ms).
+   * @returns a promise to wait for before the response is sent when the writer is behind (backpressure, see
+   *   `AccessLogWriter.add`); nothing otherwise.
+   */
+  flush(): void | Promise<void> {
     if (!this.access.size) return;
     const data: AccessEntry[] = [...this.access.values()];
     this.access.clear();
-    this.writer.add(data);
+    return this.writer.add(data);
   }
 }

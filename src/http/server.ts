@@ -102,8 +102,9 @@ const partialErrorsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
       async willSendResponse({ response, contextValue }) {
-        // Queued for the access log's batch writer (src/core/access-log.ts), written within 100 ms.
-        contextValue.scope?.guard.flush();
+        // Queued for the access log's batch writer (src/core/access-log.ts), written within 100 ms; when the
+        // writer is behind, the response waits for it (the log is never kept complete by dropping entries).
+        await contextValue.scope?.guard.flush();
         if (response.body.kind !== 'single') return;
         const extra = contextValue.partial?.list() ?? [];
         const r = response.body.singleResult;

@@ -1,5 +1,6 @@
 /** Health, readiness, metrics, structured logs and graceful shutdown, over real HTTP. */
 import { Writable } from 'node:stream';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, MAX_OPERATION_LABELS } from '../../src/app';
 import { TEST_START, TestClock, until } from '../support/clock';
@@ -149,6 +150,51 @@ describe('structured logs', () => {
     const entry = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'req-log-1' && l.msg === 'request completed');
     expect(entry).toMatchObject({ level: 30, service: 'satukredit', requestId: 'req-log-1', clientId: 'log-client', status: 200, path: '/graphql' });
     for (const p of s.sandbox.dataset.people) expect(lines.join('')).not.toContain(p.nik);
+  });
+});
+
+/** A counter's value in a stack's /metrics (0 when not exported yet). */
+async function metric(t: Stack, name: string): Promise<number> {
+  const text = await (await fetch(`${t.server.url}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe.runIf(process.env.TEST_DATABASE_URL)('access-log backpressure', () => {
+  it('holds responses back while the database is behind, and writes every entry once it catches up', async () => {
+    // A writer whose responses wait whenever entries are queued (highWaterRows 0), until it is back to 5.
+    const t = await startStack({ seed: 64, borrowers: 2, accessLogPolicy: { intervalMs: 10, maxRows: 5, highWaterRows: 0 } });
+    const locker = new pg.Client({ connectionString: (t.db as { url?: string }).url! });
+    await locker.connect();
+    try {
+      const view = (requestId: string) =>
+        fetch(`${t.server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${t.token()}`, 'x-request-id': requestId },
+          body: JSON.stringify({ query: `query($id: ID!) { creditView(borrowerId: $id) { complete } }`, variables: { id: gid(t.borrowerIds[0]!) } }),
+        }).then((r) => r.json() as Promise<any>);
+      await view('bp-warm');
+      await t.app.core.accessLog.flush();
+      const dropped = await metric(t, 'satukredit_access_log_dropped_total');
+      // The database cannot take access-log rows: the writer's INSERT waits on the lock.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE "AccessLog" IN ACCESS EXCLUSIVE MODE');
+      let answered = 0;
+      const reads = [1, 2, 3, 4].map((i) => view(`bp-${i}`).then((r) => (answered++, r)));
+      await until(() => t.app.core.accessLog.stats().waiting === 4, 'the four responses wait for the access-log writer');
+      expect(answered).toBe(0);
+      await locker.query('COMMIT');
+      for (const r of await Promise.all(reads)) expect(r.data.creditView.complete).toBe(true);
+      await t.app.core.accessLog.flush();
+      const rows = await t.db.sql.query<{ requestId: string; n: string }>(`SELECT "requestId", count(*) AS n FROM "AccessLog" WHERE "requestId" LIKE 'bp-%' GROUP BY "requestId" ORDER BY "requestId"`);
+      const warm = Number(rows.find((r) => r.requestId === 'bp-warm')!.n);
+      expect(warm).toBeGreaterThan(5);
+      expect(rows.map((r) => [r.requestId, Number(r.n)])).toEqual([1, 2, 3, 4].map((i) => [`bp-${i}`, warm]).concat([['bp-warm', warm]]));
+      expect(await metric(t, 'satukredit_access_log_dropped_total')).toBe(dropped);
+    } finally {
+      await locker.end().catch(() => undefined);
+      await t.close();
+    }
   });
 });
 
