@@ -26,6 +26,25 @@ export function cacheableOperation(op: OperationDefinitionNode | undefined): boo
   return op?.operation === 'query' && op.selectionSet.selections.every((s) => s.kind === 'Field' && CACHEABLE_ROOT_FIELDS.has(s.name.value));
 }
 
+/**
+ * HTTP bodies of stored answers, by the answer's `data` object (kept as long as the stored answer is): a hit's
+ * body is the string made when the answer was stored, not a new JSON.stringify of the same object (14% of the
+ * server's CPU on the warm credit view).
+ */
+const bodies = new WeakMap<object, string>();
+
+/**
+ * Apollo's `stringifyResult`: the body of a stored answer when `value` is one (only `data`, no errors or
+ * extensions), else what Apollo writes by default (`JSON.stringify(value)` and a newline).
+ */
+export function stringifyResult(value: { data?: unknown; errors?: unknown; extensions?: unknown }): string {
+  if (value.errors === undefined && value.extensions === undefined && value.data !== null && typeof value.data === 'object') {
+    const body = bodies.get(value.data);
+    if (body !== undefined) return body;
+  }
+  return `${JSON.stringify(value)}\n`;
+}
+
 /** The plugin serving and storing answers in `cache`. */
 export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -65,7 +84,12 @@ export function responseCachePlugin(cache: ResponseCache): ApolloServerPlugin<Gr
             const r = response.body.singleResult;
             if (r.data && !r.errors?.length && !contextValue.partial.list().length) {
               const answer: CachedAnswer<unknown> = { value: r.data, access: scope.guard.entries() };
-              if (cache.set(key, scope.record, answer, JSON.stringify(r.data).length, scope.clock.now().getTime())) stored = answer;
+              const json = JSON.stringify(r.data);
+              if (cache.set(key, scope.record, answer, json.length, scope.clock.now().getTime())) {
+                stored = answer;
+                // What `stringifyResult` gives every hit: Apollo's own serialization of `{ data }`.
+                bodies.set(r.data, `{"data":${json}}\n`);
+              }
             }
           }
           settle?.(stored);

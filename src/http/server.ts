@@ -23,7 +23,7 @@ import { defaultHardening, hardening, type HardeningOptions, type LimiterStore }
 import { graphqlSchema } from '../graphql/schema';
 import { createJitExecutor, type GraphQLExecutorKind, jitGateway } from '../graphql/executor';
 import { traceOperation, tracingPlugin } from '../graphql/tracing';
-import { responseCachePlugin } from '../graphql/response-cache';
+import { responseCachePlugin, stringifyResult } from '../graphql/response-cache';
 import type { Logger } from '../logger';
 import { isDatabaseUnavailable } from '../store/database';
 import { graphqlDuration, graphqlRequests, operationLabel, registry } from '../metrics';
@@ -324,6 +324,8 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     validationRules: hard.validationRules,
     parseOptions: hard.parseOptions,
     formatError: (formatted, error) => hard.formatError(formatError(formatted, error), error),
+    // A stored answer's body is made once, when it is stored (src/graphql/response-cache.ts).
+    stringifyResult,
     // No cache hints are used (responses are per client and consent, never shared): Apollo's cache-control
     // plugin, on by default, would only wrap every field resolver to compute a policy nobody reads.
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), ApolloServerPluginCacheControlDisabled(), responseCachePlugin(deps.core.responses), partialErrorsPlugin, metricsPlugin, tracingPlugin, ...hard.plugins],
