@@ -20,6 +20,8 @@
  * the secret being the endpoint's `whsec_...` string as shown once at creation (stored AES-256-GCM encrypted).
  * `verifySatuSignature` is what a receiver runs (re-exported from src/app.ts).
  */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { LedgerEvent } from '../domain/events';
 import { encodeGlobalId, isUuid } from '../domain/ids';
@@ -131,8 +133,40 @@ export class SecretBox {
 }
 
 /**
+ * Addresses a production webhook may not reach (SSRF): loopback, private (RFC 1918, IPv6 ULA), link-local (the
+ * cloud metadata address 169.254.169.254 included), carrier-grade NAT, "this network", multicast and reserved.
+ */
+const NON_PUBLIC = (() => {
+  const b = new BlockList();
+  for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) b.addSubnet(net, bits, 'ipv4');
+  for (const [net, bits] of [['::', 127], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) b.addSubnet(net, bits, 'ipv6');
+  return b;
+})();
+
+/** Whether `address` (an IPv4 or IPv6 literal) is one a production webhook may not reach. */
+export function nonPublicAddress(address: string): boolean {
+  const a = address.replace(/^\[|\]$/g, '');
+  const family = isIP(a);
+  if (family === 0) return false;
+  if (family === 6 && /^::ffff:/i.test(a) && isIP(a.slice(7)) === 4) return NON_PUBLIC.check(a.slice(7), 'ipv4');
+  return NON_PUBLIC.check(a, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * Resolves `host` and refuses it when any of its addresses is not public (`nonPublicAddress`).
+ * @throws Error naming the host (the attempt is then logged as FAILED and retried like any other failure).
+ */
+export async function assertPublicHost(host: string): Promise<void> {
+  const name = host.replace(/^\[|\]$/g, '');
+  const addresses = isIP(name) ? [{ address: name }] : await lookup(name, { all: true, verbatim: true });
+  const bad = addresses.find((a) => nonPublicAddress(a.address));
+  if (bad) throw new Error(`${host} resolves to ${bad.address}, which is not a public address`);
+}
+
+/**
  * Checks an endpoint URL: absolute https (or, when `httpsOnly` is false, http to 127.0.0.1, localhost or [::1]),
- * no user or password, no fragment, at most 2048 characters.
+ * no user or password, no fragment, at most 2048 characters. With `httpsOnly` (production) the host may not be
+ * `localhost` or a non-public address literal (`nonPublicAddress`); names are checked again at each delivery.
  * @throws WebhookUserError INVALID_URL saying why.
  */
 export function checkEndpointUrl(raw: string, httpsOnly: boolean): string {
@@ -147,6 +181,7 @@ export function checkEndpointUrl(raw: string, httpsOnly: boolean): string {
   if (u.username || u.password) throw bad('url must not carry a user or password');
   if (u.hash) throw bad('url must not have a fragment');
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+  if (httpsOnly && (u.hostname === 'localhost' || u.hostname.endsWith('.localhost') || nonPublicAddress(u.hostname))) throw bad('url must name a public host');
   if (u.protocol === 'https:') return u.toString();
   if (u.protocol === 'http:' && loopback && !httpsOnly) return u.toString();
   throw bad(httpsOnly ? 'url must be https' : 'url must be https (or http to 127.0.0.1, localhost or [::1] outside production)');
@@ -557,6 +592,8 @@ export class ClientWebhooks {
     let outcome: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' = 'FAILED';
     const started = performance.now();
     try {
+      // In production a name must not resolve to a non-public address (an endpoint's DNS may change after it was registered).
+      if (this.policy.httpsOnly) await assertPublicHost(new URL(ep.url).hostname);
       const res = await fetch(ep.url, {
         method: 'POST',
         redirect: 'manual',
