@@ -30,6 +30,7 @@ import type { PrismaClient, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndp
 import type { Logger } from '../logger';
 import { clientWebhookDeliveries } from '../metrics';
 import type { Clock } from '../providers/connector';
+import { PollLoop } from './poll-loop';
 import type { SqlStore } from '../store/database';
 import type { SqlExecutor } from '../store/migrate';
 
@@ -240,10 +241,8 @@ const FIELD_ORDER = ['status', 'outstanding', 'installments', 'repayments', 'dis
 export class ClientWebhooks {
   /** This instance's lease holder name. */
   readonly instanceId = `webhooks-${randomUUID()}`;
-  private running = false;
-  private timer: NodeJS.Timeout | null = null;
-  private pass: Promise<unknown> = Promise.resolve();
-  private again = false;
+  /** Attempts due deliveries: now, after a local commit that wrote some, and every `pollMs`. */
+  private readonly loop: PollLoop;
   private readonly secrets = new Map<string, { sealed: string; secret: string }>();
 
   constructor(
@@ -254,7 +253,9 @@ export class ClientWebhooks {
     private readonly log: Logger,
     private readonly box: SecretBox,
     readonly policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.runOnce(), policy.pollMs, (e) => this.log.error({ err: e.message }, 'client webhook pass failed'));
+  }
 
   // ---- endpoints ----------------------------------------------------------------------------------------------
 
@@ -492,38 +493,16 @@ export class ClientWebhooks {
 
   /** Starts attempting due deliveries: now, after a local commit that wrote some, and every `pollMs`. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   /** Stops (an attempt in progress finishes; unfinished claims lapse to the other instances). */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.pass.catch(() => undefined);
+    await this.loop.stop();
   }
 
   private wake(): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.again = true;
-    this.pass = this.pass.then(async () => {
-      while (this.again && this.running) {
-        this.again = false;
-        try {
-          if ((await this.runOnce()) > 0) this.again = true;
-        } catch (e) {
-          this.log.error({ err: (e as Error).message }, 'client webhook pass failed');
-        }
-      }
-      if (this.running && !this.timer) {
-        this.timer = setTimeout(() => this.wake(), this.policy.pollMs);
-        this.timer.unref();
-      }
-    });
+    this.loop.wake();
   }
 
   /**
@@ -531,11 +510,9 @@ export class ClientWebhooks {
    * progress (tests: `await app.core.webhooks.idle()` after advancing the clock).
    */
   async idle(): Promise<void> {
-    const run = this.pass.then(async () => {
+    await this.loop.after(async () => {
       while ((await this.runOnce()) > 0);
     });
-    this.pass = run.catch(() => undefined);
-    await run;
   }
 
   /**

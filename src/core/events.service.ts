@@ -41,6 +41,7 @@ import { isDatabaseUnavailable } from '../store/database';
 import { groupable, lockKeys, lockLedger, stampSnapshots, writeLedger, type TouchedLoan } from './ledger-apply';
 import type { LedgerChange, Publisher } from './publisher';
 import type { ClientWebhooks } from './client-webhooks';
+import { PollLoop } from './poll-loop';
 
 export { contentHash };
 
@@ -117,10 +118,8 @@ export type EventStatus = 'PENDING' | 'APPLIED' | 'DEAD';
 export class EventApplier {
   /** This instance's lease holder name. */
   readonly instanceId = `instance-${randomUUID()}`;
-  private running = false;
-  private timer: NodeJS.Timeout | null = null;
-  private pass: Promise<void> = Promise.resolve();
-  private again = false;
+  /** Claims and applies stored events: now, `coalesceMs` after a store, and every `pollMs`. */
+  private readonly loop: PollLoop;
   private soon: NodeJS.Timeout | null = null;
 
   /**
@@ -139,7 +138,9 @@ export class EventApplier {
     private readonly invalidation?: Invalidation,
     /** Client webhooks: their outbox rows are written in the applying transaction (src/core/client-webhooks.ts). */
     private readonly webhooks?: ClientWebhooks,
-  ) {}
+  ) {
+    this.loop = new PollLoop(() => this.runOnce(), policy.pollMs, (e) => this.log.error({ err: e.message }, 'webhook event pass failed'));
+  }
 
   /**
    * Stores an event under (source, idempotencyKey); a new one is applied soon by whichever instance claims it
@@ -166,24 +167,19 @@ export class EventApplier {
 
   /** Starts claiming and applying events: now, `coalesceMs` after a store, and every `pollMs`. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.wake();
+    this.loop.start();
   }
 
   /** Stops claiming (a pass in progress finishes; its unfinished claims lapse to the other instances). */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     if (this.soon) clearTimeout(this.soon);
     this.soon = null;
-    await this.pass;
+    await this.loop.stop();
   }
 
   /** Runs a pass `coalesceMs` from now, so that events stored meanwhile are claimed with this one. */
   private wakeSoon(): void {
-    if (!this.running || this.soon) return;
+    if (!this.loop.active || this.soon) return;
     this.soon = setTimeout(() => {
       this.soon = null;
       this.wake();
@@ -192,24 +188,7 @@ export class EventApplier {
 
   /** Runs a claim-and-apply pass now (coalesced with one in progress). */
   private wake(): void {
-    if (!this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.again = true;
-    this.pass = this.pass.then(async () => {
-      while (this.again && this.running) {
-        this.again = false;
-        try {
-          if ((await this.runOnce()) > 0) this.again = true;
-        } catch (e) {
-          this.log.error({ err: (e as Error).message }, 'webhook event pass failed');
-        }
-      }
-      if (this.running && !this.timer) {
-        this.timer = setTimeout(() => this.wake(), this.policy.pollMs);
-        this.timer.unref();
-      }
-    });
+    this.loop.wake();
   }
 
   /**
@@ -344,7 +323,7 @@ export class EventApplier {
 
   /** Resolves when the running pass is done and nothing claimable is left (tests; graceful shutdown). */
   async idle(): Promise<void> {
-    await this.pass;
+    await this.loop.settled();
     await this.drain();
   }
 
@@ -355,7 +334,7 @@ export class EventApplier {
   async recover(): Promise<number> {
     const n = await this.prisma.webhookEvent.count({ where: { appliedAt: null, deadAt: null } });
     if (n) {
-      if (this.running) this.wake();
+      if (this.loop.active) this.wake();
       else await this.drain();
     }
     return n;
