@@ -160,6 +160,37 @@ async function metric(t: Stack, name: string): Promise<number> {
   return m ? Number(m[1]) : 0;
 }
 
+describe('access-log writer', () => {
+  it('writes every queued entry as its own row, across interleaved requests and with null provider and source', async () => {
+    const borrower = s.borrowerIds[0]!;
+    const other = s.borrowerIds[1]!;
+    const consent = (await s.db.sql.query<{ id: string }>(`SELECT "id" FROM "Consent" LIMIT 1`))[0]!.id;
+    const at = new Date('2026-12-05T01:02:03.456Z');
+    const later = new Date('2026-12-05T01:02:03.457Z');
+    const e = (requestId: string, borrowerId: string, provider: 'CAIRIN' | 'FINFRA' | null, domain: 'LOANS' | 'IDENTITY', source: 'PROVIDER' | 'CACHE' | null, when = at) =>
+      ({ clientId: 'writer-test', borrowerId, kind: provider ? ('PROVIDER_READ' as const) : ('API_READ' as const), provider, domain, purpose: 'TEST', consentId: consent, requestId, at: when, source });
+    const entries = [
+      e('w-1', borrower, 'CAIRIN', 'LOANS', 'CACHE'),
+      e('w-1', borrower, 'FINFRA', 'LOANS', 'PROVIDER'),
+      e('w-1', borrower, 'FINFRA', 'IDENTITY', null),
+      e('w-2', borrower, 'CAIRIN', 'LOANS', 'CACHE'),
+      e('w-1', borrower, 'CAIRIN', 'IDENTITY', 'CACHE'),
+      e('w-1', other, 'CAIRIN', 'LOANS', 'PROVIDER'),
+      e('w-1', borrower, null, 'LOANS', null),
+      e('w-1', borrower, null, 'IDENTITY', null),
+      e('w-1', borrower, 'CAIRIN', 'LOANS', 'CACHE', later),
+    ];
+    await s.app.core.accessLog.add(entries);
+    await s.app.core.accessLog.flush();
+    const rows = await s.db.sql.query<{ requestId: string; borrowerId: string; kind: string; provider: string | null; domain: string; source: string | null; consentId: string; at: Date }>(
+      `SELECT "requestId", "borrowerId", kind, provider::text AS provider, domain::text AS domain, source, "consentId", at FROM "AccessLog" WHERE "clientId" = 'writer-test'`,
+    );
+    const key = (r: { requestId: string; borrowerId: string; kind: string; provider: string | null; domain: string; source: string | null; consentId: string; at: Date }) =>
+      [r.requestId, r.borrowerId, r.kind, r.provider, r.domain, r.source, r.consentId, new Date(r.at).toISOString()].join('|');
+    expect(rows.map(key).sort()).toEqual(entries.map(key).sort());
+  });
+});
+
 describe.runIf(process.env.TEST_DATABASE_URL)('access-log backpressure', () => {
   it('holds responses back while the database is behind, and writes every entry once it catches up', async () => {
     // A writer whose responses wait whenever entries are queued (highWaterRows 0), until it is back to 5.
