@@ -443,6 +443,7 @@ export async function startCairinServer(opts: CairinServerOptions): Promise<Sand
     routes,
     controlRoutes,
     style: cairinStyle,
+    openApiDocuments: { '/openapi.json': 'cairin.json', '/openapi/snap.json': 'snap.json' },
     host: opts.host,
     port: opts.port,
     latency: opts.latency,

@@ -381,6 +381,7 @@ export async function startDompetKilatServer(opts: DompetKilatServerOptions): Pr
     // Every route is authenticated, by caller IP: `expired_token` faults apply to all of them.
     routes: routes.map((r) => ({ ...r, auth: true })),
     style: dompetKilatStyle,
+    openApiDocuments: { '/openapi.json': 'dompetkilat.json' },
     guard,
     host: opts.host,
     port: opts.port,

@@ -511,6 +511,7 @@ export async function startFinfraServer(opts: FinfraServerOptions): Promise<Sand
     routes,
     controlRoutes,
     style: finfraStyle,
+    openApiDocuments: { '/openapi.json': 'finfra.json' },
     host: opts.host,
     port: opts.port,
     latency: opts.latency,

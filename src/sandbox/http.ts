@@ -12,10 +12,18 @@
  *
  * Order of a provider request: count -> latency -> guard (e.g. IP allow-list)
  * -> fault -> handler.
+ *
+ * `GET /openapi.json` (and any other path a server lists in `openApiDocuments`)
+ * answers the provider's committed OpenAPI document from docs/openapi/ (written
+ * by `npm run openapi:emit`); like control requests it is never counted,
+ * delayed, guarded or faulted.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ProviderCode } from '../domain/types';
 import { mulberry32 } from './dataset';
@@ -177,6 +185,24 @@ export interface HttpServerOptions {
   controlRoutes?: Route[];
   /** Largest accepted request body, bytes (default 5 MiB: KTP/selfie images travel as base64). */
   maxBodyBytes?: number;
+  /** OpenAPI documents to serve: request path ("/openapi.json") -> file name under docs/openapi ("cairin.json"). */
+  openApiDocuments?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The committed OpenAPI documents (docs/openapi/), resolved from this file: the CLI bundle (dist/app/cli.mjs)
+ * sits two directories below the repository root, as src/sandbox/http.ts does.
+ */
+const OPENAPI_DIR = resolvePath(dirname(fileURLToPath(import.meta.url)), '../../docs/openapi');
+
+/** Answers a committed OpenAPI document as stored (404 in the provider's error wording when it was never generated). */
+async function openApiReply(file: string, style: ProviderStyle): Promise<SandboxReply> {
+  try {
+    return { status: 200, raw: await readFile(join(OPENAPI_DIR, file), 'utf8'), headers: { 'content-type': 'application/json; charset=utf-8' } };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    return { status: 404, body: style.errorBody(404, `OpenAPI document ${file} not generated; run npm run openapi:emit`) };
+  }
 }
 
 interface CompiledRoute {
@@ -415,6 +441,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<SandboxS
     const url = new URL(req.url ?? '/', 'http://sandbox.local');
     const path = url.pathname;
     const ip = req.socket.remoteAddress ?? '';
+    const document = method === 'GET' ? opts.openApiDocuments?.[path] : undefined;
+    if (document !== undefined) return send(res, await openApiReply(document, opts.style));
     const isControl = path === '/__sandbox' || path.startsWith('/__sandbox/');
     const m = match(isControl ? control : routes, method, path);
 

@@ -38,7 +38,7 @@ export const CAIRIN_ERRORS = {
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const isoInstant = z.string().datetime({ offset: true });
-const rupiah = z.number().int().nonnegative();
+const rupiah = z.number().int().nonnegative().describe('Integer rupiah.');
 export const CairinBank = z.enum(['BCA', 'MANDIRI', 'BRI', 'BNI']);
 
 export const CairinError = z.object({ code: z.string(), message: z.string() });
@@ -46,8 +46,8 @@ export const CairinError = z.object({ code: z.string(), message: z.string() });
 /** POST /mobile/auth/login `{ phoneNumber, pin, deviceId }`. */
 export const CairinLoginResponse = z.object({
   loginTicket: z.string().min(1),
-  livenessRequired: z.boolean(),
-  expiresIn: z.number().int().positive(),
+  livenessRequired: z.boolean().describe('The device has not passed the KTP + liveness check: POST /mobile/auth/liveness before the token.'),
+  expiresIn: z.number().int().positive().describe('Lifetime of the login ticket, seconds.'),
 });
 
 /** POST /mobile/auth/liveness `{ loginTicket, ktpImage, selfieImage }` (base64 images, one-time gate). */
@@ -62,8 +62,8 @@ export const CairinSession = z.object({
   accessToken: z.string().min(1),
   refreshToken: z.string().min(1),
   tokenType: z.literal('Bearer'),
-  expiresIn: z.number().int().positive(),
-  refreshExpiresIn: z.number().int().positive(),
+  expiresIn: z.number().int().positive().describe('Access token lifetime, seconds.'),
+  refreshExpiresIn: z.number().int().positive().describe('What is left of the refresh token\'s lifetime, seconds.'),
   accountId: z.string().min(1),
 });
 export type CairinSession = z.infer<typeof CairinSession>;
@@ -110,7 +110,7 @@ export const CairinLoanDetail = z.object({
   principal: rupiah,
   currency: z.literal('IDR'),
   tenorDays: z.number().int().positive(),
-  annualRatePct: z.number().nonnegative(),
+  annualRatePct: z.number().nonnegative().describe('Annual interest rate, percent (24 = 24% a year).'),
   status: CairinLoanStatus,
   disbursement: z
     .object({
@@ -136,7 +136,7 @@ export const CairinHistory = z.object({
       bank: CairinBank,
       ts: isoInstant,
       status: z.enum(['cleared', 'pending', 'failed']),
-      clearedAt: isoInstant.nullable(),
+      clearedAt: isoInstant.nullable().describe('When the bank settlement cleared it; null while pending.'),
     }),
   ),
   page: z.number().int().positive(),

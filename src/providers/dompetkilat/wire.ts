@@ -67,7 +67,7 @@ export const DkBorrowerRecord = z.object({
   phoneNumber: z.string(),
   email: z.string(),
   birthDate: dkDate,
-  plafons: dkAmountString.optional(),
+  plafons: dkAmountString.optional().describe('The credit limit granted, integer rupiah as digits.'),
   loanData: DkLoanData.nullable().optional(),
   references: z.object({ interest: z.string().regex(/^\d+(\.\d+)?$/) }).nullable().optional(),
 });

@@ -40,7 +40,7 @@ export const FINFRA_KEY_PREFIX = { sandbox: 'sk_sandbox_', production: 'sk_prod_
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
 const isoInstant = z.string().datetime({ offset: true });
-const rupiah = z.number().int().nonnegative();
+const rupiah = z.number().int().nonnegative().describe('Integer rupiah.');
 const percentString = z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal percentage string');
 
 /** Response of the token exchange and refresh. `expires_in` in seconds. */
@@ -48,7 +48,7 @@ export const FinfraToken = z.object({
   access_token: z.string().min(1),
   refresh_token: z.string().min(1),
   token_type: z.literal('Bearer'),
-  expires_in: z.number().int().positive(),
+  expires_in: z.number().int().positive().describe('Access token lifetime, seconds.'),
 });
 export type FinfraToken = z.infer<typeof FinfraToken>;
 
@@ -115,7 +115,7 @@ export const FinfraPayment = z.object({
   bank_code: z.string(),
   status: z.enum(['PENDING', 'PAID', 'FAILED']),
   paid_at: isoInstant,
-  settled_at: isoInstant.nullable(),
+  settled_at: isoInstant.nullable().describe('When the payment settled; null until then.'),
 });
 
 export const FinfraDisbursement = z.object({
@@ -133,9 +133,9 @@ export const FinfraLoanDetails = z.object({
   loan_type: FinfraLoanType,
   status: FinfraLoanStatus,
   amount: rupiah,
-  interest_rate: percentString,
+  interest_rate: percentString.describe('Flat interest per month, a decimal percentage ("2" = 2% a month).'),
   /** Single payment: tenor in `tenor_unit`. BNPL: number of installments. */
-  tenor: z.number().int().positive(),
+  tenor: z.number().int().positive().describe('Single payment: the tenor in `tenor_unit`s. BNPL: the number of installments.'),
   tenor_unit: z.enum(['DAY', 'MONTH']).nullable(),
   frequency: FinfraFrequency.nullable(),
   disbursed_at: isoInstant.nullable(),
