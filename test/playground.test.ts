@@ -190,6 +190,18 @@ describe('renderPlayground', () => {
     expect(page).toContain(`"endpoint":"${endpoint}"`);
   });
 
+  it("renders GraphiQL's tabs without dragConstraints (a click on a tab must reach it: test/browser/playground.test.ts)", () => {
+    const tabs = /\.jsxs\(\w+,\{(dragConstraints:\w+,)?value:\w+,isActive:/g;
+    for (const page of [html, renderPlayground({})]) {
+      const found = [...page.matchAll(tabs)];
+      expect(found).toHaveLength(1);
+      expect(found[0]![1]).toBeUndefined();
+    }
+    // Example text that looks like it is left alone (the patch reads the GraphiQL build, not the options).
+    const lookalike = '# .jsxs(T,{dragConstraints:r,value:t,isActive:\n{ __typename }';
+    expect(pageOptions(renderPlayground({ examples: [{ name: 'x', query: lookalike }] })).defaultTabs[0].query).toContain(lookalike);
+  });
+
   it('keeps examples from ending the inline script', () => {
     const page = renderPlayground({ examples: [{ name: 'x', query: '# </script><script>alert(1)</script>\n{ __typename }' }] });
     expect(page).not.toContain('</script><script>alert(1)');

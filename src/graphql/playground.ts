@@ -9,6 +9,8 @@
  *
  * The saved examples open as GraphiQL tabs (one operation each, titled by the
  * operation name), with their variables and the bearer token in the headers.
+ * GraphiQL's build is changed in one place: its tabs lose `dragConstraints`,
+ * which left them where a mouse click missed them (see `unpinTabs`).
  *
  * The token is written into the page: anyone who can GET /graphql with a
  * browser receives it. Pass one only for local demos (`npm start`), never in a
@@ -97,7 +99,8 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
   let html = withRenderGraphiQL((render) => render(graphiql));
   const at = html.lastIndexOf(raw);
   if (at < 0) throw new Error('renderPlayground: @graphql-yoga/render-graphiql no longer embeds its options as JSON; review playground.ts');
-  html = html.slice(0, at) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
+  // The GraphiQL build comes before the options: patch it there, where no example text can be.
+  html = unpinTabs(html.slice(0, at)) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
 
   // GraphiQL keeps its tabs (with their headers) in localStorage and ignores the defaults once any
   // are stored. Forget them when this page's examples, token or endpoint change (a new `npm start`),
@@ -108,6 +111,31 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
   const r = html.indexOf(root);
   if (r < 0) throw new Error('renderPlayground: no <div id="root"> in the GraphiQL page; review playground.ts');
   return html.slice(0, r + root.length) + reset + html.slice(r + root.length);
+}
+
+/**
+ * GraphiQL's tabs are framer-motion `Reorder.Item`s with `dragConstraints` set to a ref to the tab bar.
+ * framer-motion keeps a constrained draggable at the same relative place within its constraints whenever
+ * the item, the constraining element or the window is resized (`scalePositionWithinConstraints`, run also on
+ * the resize observer's first call, as the tabs mount): it sets the item's `x`. Measured against a layout of
+ * the tab bar that is not the final one, this leaves tabs nobody dragged with an `x` of hundreds of pixels
+ * (in headless chromium, 614, 455 and 207 px on the first three of the four saved examples). GraphiQL's
+ * stylesheet hides it with `.graphiql-tab:not(:focus-within) { transform: none !important }`, but a mouse
+ * press focuses the tab's button: the stale `transform: translateX(...)` applies, the tab jumps from under the
+ * pointer, and the mouseup, hence the click, lands on the tab bar. Clicking another tab did not switch to it;
+ * Enter did (no pointer).
+ *
+ * Without `dragConstraints` framer-motion never moves a tab that is not being dragged; a dragged tab still
+ * reorders the tabs (the reorder group measures the items, not the constraints) and snaps back to its slot
+ * (`dragSnapToOrigin`). So the page's GraphiQL build renders its tabs without `dragConstraints`: one place in
+ * the pinned `@graphql-yoga/render-graphiql` build, and an error if it is not found exactly once.
+ */
+function unpinTabs(html: string): string {
+  // GraphiQL's session tabs: `jsxs(Tab, { dragConstraints: tabBarRef, value: tab, isActive: i === active, ...`
+  const at = /(\.jsxs\(\w+,\{)dragConstraints:\w+,(value:\w+,isActive:)/g;
+  const found = html.match(at)?.length ?? 0;
+  if (found !== 1) throw new Error(`renderPlayground: expected GraphiQL's tabs to be rendered with dragConstraints once, found ${found}; review unpinTabs in playground.ts`);
+  return html.replace(at, '$1$2');
 }
 
 /**
