@@ -431,6 +431,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 }
 
 // Public entry points for tests and the benchmark.
+// The CLI's own modules (src/cli.ts reaches src/ only through this module): its examples and demo ids, error
+// reports and the running server's control socket.
+export { cliExamples, CREDIT_VIEW_QUERY, curlLine, demoAccountId, demoBorrowerGlobalId, demoBorrowerId, demoLoanGlobalId, type CliExample } from './cli-examples';
+export { CliError, EXIT, explain, report, redactUrl } from './cli-errors';
+export { findServer, serveControl, syncOnServer } from './cli-control';
+export type { SyncKind, SyncSummary } from './core/sync.service';
+export type { SqlExecutor } from './store/migrate';
 export { loadConfig, normalizeIp, parseTrustProxy, type Config, type TrustProxy } from './config';
 export { tracingSettings, type Tracing, type TracingSettings } from './tracing';
 export { deriveClientIp } from './http/client-ip';

@@ -306,15 +306,22 @@ export type Config = Omit<z.infer<typeof Env>, BankKey | LagKey | `SNAP_${Settle
   [K in `SNAP_${SettlementBank}_SERVICE_CODE`]: string;
 } & { dataDir: string };
 
+/** Invalid configuration: every invalid variable with the reason (the message lists them, one per line). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly issues: readonly { readonly variable: string; readonly message: string }[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+  }
+}
+
 /**
  * Parses and validates the environment, with `overlay` laid over it (e.g. the sandbox's provider URLs in demo mode).
- * @throws Error listing every invalid variable (name and reason) when any is invalid.
+ * @throws ConfigError listing every invalid variable (name and reason) when any is invalid.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overlay: Readonly<Record<string, string>> = {}): Config {
   const parsed = Env.safeParse({ ...env, ...overlay });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`invalid configuration:\n${lines.join('\n')}`);
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.') || '(environment)', message: i.message })));
   }
   return { ...(parsed.data as unknown as Omit<Config, 'dataDir'>), dataDir: path.resolve(parsed.data.DATA_DIR) };
 }

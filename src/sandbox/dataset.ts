@@ -724,10 +724,13 @@ interface PersonExtra {
  * @throws RangeError on a non-positive `borrowers` or an invalid `today`.
  */
 export function generateDataset(opts: DatasetOptions): Dataset {
+  // Each person draws from streams of their own (identity, then one per provider), seeded by (seed, index, stream):
+  // how many draws a loan's history takes depends on `today`, and with one shared stream every person after
+  // the first such loan changed with the day. Now who the people are, their NIKs, phone numbers, account ids,
+  // Cairin logins and how many loans they hold depend on the seed alone; loan states follow `today`.
   const { seed, borrowers, today } = opts;
   if (!Number.isInteger(borrowers) || borrowers < 1) throw new RangeError(`borrowers must be a positive integer, got ${borrowers}`);
   if (!isLocalDate(today)) throw new RangeError(`today must be YYYY-MM-DD, got "${today}"`);
-  const rng = new Rng(seed);
   const counters: Counters = { cairinAccount: 1, cairinLoan: 1, cairinTxn: 1, finfraUser: 1, finfraLoan: 1, finfraPayment: 1 };
   const usedNik = new Set<string>([SEED_PERSON.nik]);
   const usedPhone = new Set<string>([SEED_PERSON.phoneNumber]);
@@ -741,15 +744,15 @@ export function generateDataset(opts: DatasetOptions): Dataset {
   const john: SandboxPerson = { ...SEED_PERSON, providers: ['cairin', 'finfra', 'dompetKilat'] };
   people.push(john);
   cairin.push(seedCairinAccount(counters, today));
-  finfra.push(genFinfraUser(rng, counters, john, today, { userId: SEED_FINFRA_USER_ID, forceApproved: true }));
+  finfra.push(genFinfraUser(personRng(seed, 0, 2), counters, john, today, { userId: SEED_FINFRA_USER_ID, forceApproved: true }));
   dompetKilat.push(dkDocExampleRecord());
 
   for (let i = 1; i < borrowers; i++) {
-    const { person, extra } = genPerson(rng, today, usedNik, usedPhone, i);
+    const { person, extra } = genPerson(personRng(seed, i, 0), today, usedNik, usedPhone, i);
     people.push(person);
-    if (person.providers.includes('cairin')) cairin.push(genCairinAccount(rng, counters, person, today));
-    if (person.providers.includes('finfra')) finfra.push(genFinfraUser(rng, counters, person, today, {}));
-    if (person.providers.includes('dompetKilat')) dompetKilat.push(genDkRecord(rng, person, extra, today));
+    if (person.providers.includes('cairin')) cairin.push(genCairinAccount(personRng(seed, i, 1), counters, person, today));
+    if (person.providers.includes('finfra')) finfra.push(genFinfraUser(personRng(seed, i, 2), counters, person, today, {}));
+    if (person.providers.includes('dompetKilat')) dompetKilat.push(genDkRecord(personRng(seed, i, 3), person, extra, today));
   }
   addCairinFunding(seed, cairin, today);
   addDkRepaymentVas(dompetKilat);
@@ -792,12 +795,26 @@ function addCairinFunding(seed: number, accounts: CairinAccountRecord[], today: 
   }
 }
 
+/** A person's own PRNG stream `stream` (0 identity, 1 Cairin, 2 Finfra, 3 Dompet Kilat) of the dataset `seed`. */
+function personRng(seed: number, index: number, stream: number): Rng {
+  let h = (seed ^ Math.imul(index + 1, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca77)) >>> 0;
+  // murmur3's finalizer: nearby (seed, index, stream) give unrelated streams.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return new Rng((h ^ (h >>> 16)) >>> 0);
+}
+
+/** The day generated birth dates count back from (ages 21 to 56 on it). */
+const BIRTH_DATE_ANCHOR: LocalDate = '2026-01-01';
+
 function genPerson(rng: Rng, today: LocalDate, usedNik: Set<string>, usedPhone: Set<string>, index: number): { person: SandboxPerson; extra: PersonExtra } {
   const gender: 'L' | 'P' = rng.chance(0.5) ? 'L' : 'P';
   const first = rng.pick(gender === 'L' ? MALE_NAMES : FEMALE_NAMES);
   const last = rng.pick(LAST_NAMES);
   const place = rng.pick(PLACES);
-  const birthDate = addDays(addMonths(today, -12 * rng.int(21, 55)), -rng.int(0, 364));
+  // Birth dates (and so NIKs, which spell them) count back from a fixed day, not from `today`: a person keeps
+  // their NIK whatever day the sandbox starts, so a restart on another day finds the borrowers it linked before.
+  const birthDate = addDays(addMonths(BIRTH_DATE_ANCHOR, -12 * rng.int(21, 55)), -rng.int(0, 364));
   const [y, m, d] = birthDate.split('-');
   // NIK: province(2) regency(2) district(2) DDMMYY (day + 40 for women) serial(4).
   let nik: string;
@@ -880,6 +897,9 @@ function sortNewestFirst(ts: CairinTransactionRecord[]): CairinTransactionRecord
 
 function genCairinAccount(rng: Rng, counters: Counters, person: SandboxPerson, today: LocalDate): CairinAccountRecord {
   const accountId = `CA-${pad(counters.cairinAccount++, 6)}`;
+  // The login first: the loans' draws depend on `today`.
+  const pin = rng.digits(6);
+  const deviceId = uuidLike(rng);
   const n = rng.pick([1, 1, 1, 2, 2, 3]);
   const loans: CairinLoanRecord[] = [];
   const transactions: CairinTransactionRecord[] = [];
@@ -891,8 +911,8 @@ function genCairinAccount(rng: Rng, counters: Counters, person: SandboxPerson, t
     nik: person.nik,
     fullName: person.fullName,
     phoneNumber: person.phoneNumber,
-    pin: rng.digits(6),
-    deviceId: uuidLike(rng),
+    pin,
+    deviceId,
     livenessDone: true,
     approvedLimit: limit > 80_000_000n ? 80_000_000n : limit < 2_000_000n ? 2_000_000n : limit,
     loans,
@@ -1269,5 +1289,35 @@ export function linkCredentials(dataset: Dataset): LinkCredentials[] {
       finfra: f ? { userId: f.userId } : null,
       dompetKilat: d ? { idNumber: d.idNumber } : null,
     };
+  });
+}
+
+/** One provider account of a demo person, as `satukredit sandbox accounts` lists it. */
+export interface SandboxAccountListing {
+  /** The provider code, as the API names it. */
+  provider: 'CAIRIN' | 'FINFRA' | 'DOMPET_KILAT';
+  /** The provider's account id (Cairin accountId, Finfra userId, Dompet Kilat idNumber): what the API stores as the account's external id. */
+  externalId: string;
+  /** The Cairin app login the consent page asks for (Cairin links by the borrower's own login); absent elsewhere. */
+  login?: { phoneNumber: string; pin: string; deviceId: string };
+  /** The provider's loan ids, as the API's `Loan.providerLoanId` shows them. */
+  loans: string[];
+}
+
+/** Per person of the dataset (seed person first): who they are and their accounts at each provider. */
+export function sandboxAccounts(dataset: Dataset): { index: number; nik: string; fullName: string; phoneNumber: string; accounts: SandboxAccountListing[] }[] {
+  const cairinByNik = new Map(dataset.cairin.map((a) => [a.nik, a]));
+  const finfraByNik = new Map(dataset.finfra.map((u) => [u.idNumber, u]));
+  const dkByNik = new Map(dataset.dompetKilat.map((b) => [b.idNumber, b]));
+  return dataset.people.map((p, index) => {
+    const accounts: SandboxAccountListing[] = [];
+    const c = cairinByNik.get(p.nik);
+    if (c) accounts.push({ provider: 'CAIRIN', externalId: c.accountId, login: { phoneNumber: c.phoneNumber, pin: c.pin, deviceId: c.deviceId }, loans: c.loans.map((l) => l.loanId) });
+    const f = finfraByNik.get(p.nik);
+    if (f) accounts.push({ provider: 'FINFRA', externalId: f.userId, loans: f.loans.map((l) => l.loanUniqueId) });
+    const d = dkByNik.get(p.nik);
+    // The connector's loan id: the contract number, or `DK-<idNumber>` before the loan is contracted.
+    if (d) accounts.push({ provider: 'DOMPET_KILAT', externalId: d.idNumber, loans: d.loanData ? [d.loanData.contractNo || `DK-${d.idNumber}`] : [] });
+    return { index, nik: p.nik, fullName: p.fullName, phoneNumber: p.phoneNumber, accounts };
   });
 }

@@ -47,6 +47,8 @@ export {
   SEED_FINFRA_USER_ID,
   SEED_PERSON,
   type SandboxLinkRequest,
+  type SandboxAccountListing,
+  sandboxAccounts,
   type SandboxPerson,
   type SandboxProvider,
 } from './dataset';

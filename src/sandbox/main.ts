@@ -58,6 +58,7 @@ export async function runSandbox(env: NodeJS.ProcessEnv = process.env, log: (lin
   if (demo.cairin) log(`  cairin  phoneNumber=${demo.cairin.phoneNumber} pin=${demo.cairin.pin} deviceId=${demo.cairin.deviceId}`);
   if (demo.finfra) log(`  finfra  userId=${demo.finfra.userId}`);
   if (demo.dompetKilat) log(`  dompetKilat idNumber=${demo.dompetKilat.idNumber}`);
+  log('every demo borrower, their provider account ids and Cairin logins: satukredit sandbox accounts [--nik N] (same SANDBOX_SEED and SANDBOX_BORROWERS)');
   log('control: GET|POST /__sandbox/stats[/reset], PUT|DELETE /__sandbox/faults, PUT /__sandbox/latency on each server');
   return sb;
 }
