@@ -435,6 +435,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 // reports and the running server's control socket.
 export { cliExamples, CREDIT_VIEW_QUERY, curlLine, demoAccountId, demoBorrowerGlobalId, demoBorrowerId, demoLoanGlobalId, type CliExample } from './cli-examples';
 export { CliError, EXIT, explain, report, redactUrl } from './cli-errors';
+export { DEMO_CLIENTS, demoConsentsOf, reserveDemoIds, seedDemoConsents, type SeedResult } from './cli-demo';
 export { findServer, serveControl, syncOnServer } from './cli-control';
 export type { SyncKind, SyncSummary } from './core/sync.service';
 export type { SqlExecutor } from './store/migrate';
