@@ -6,57 +6,31 @@ import type { ConsentDomain } from '../domain/consent';
 import { maskNik } from '../domain/nik';
 import { isUuid } from '../domain/ids';
 import type { Borrower, PrismaClient } from '../generated/prisma/client';
-import { InvalidInput } from './errors';
+import { keysetPage, type Page, type PageWindow } from './paging';
 import type { RequestScope } from './scope';
-
-/** Largest page `page` serves. */
-export const MAX_PAGE = 100;
-
-/** One page of borrowers, each with its opaque cursor. */
-export interface BorrowerPage {
-  readonly edges: readonly { readonly cursor: string; readonly node: Borrower }[];
-  readonly totalCount: number;
-  readonly hasNextPage: boolean;
-  readonly hasPreviousPage: boolean;
-}
-
-function encodeCursor(row: Borrower): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw new InvalidInput('"after" is not a cursor from this connection', 'after');
-  }
-}
-
-
 
 /** Borrower reads. */
 export class BorrowerService {
   constructor(private readonly prisma: PrismaClient) {}
 
   /**
-   * A page of the borrowers who consented to the scope's client.
-   * @throws InvalidInput when `first` is outside 1..100 or `after` is not a cursor of this connection.
+   * A page of the borrowers who consented to the scope's client, oldest linked first (key: createdAt, id).
+   * The page's rows prime the request's borrower loader.
    */
-  async page(scope: RequestScope, first: number, after: string | null): Promise<BorrowerPage> {
-    if (first < 1 || first > MAX_PAGE) throw new InvalidInput(`"first" must be between 1 and ${MAX_PAGE}`, 'first');
-    const mine = { consents: { some: { clientId: scope.client.id } } };
-    const c = after ? decodeCursor(after) : null;
-    const where = c ? { AND: [mine, { OR: [{ createdAt: { gt: c.createdAt } }, { createdAt: c.createdAt, id: { gt: c.id } }] }] } : mine;
-    const [rows, totalCount] = await Promise.all([
-      this.prisma.borrower.findMany({ where, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], take: first + 1 }),
-      this.prisma.borrower.count({ where: mine }),
-    ]);
-    const page = rows.slice(0, first);
-    for (const r of page) scope.loaders.borrower.prime(r.id, r);
-    return { edges: page.map((node) => ({ cursor: encodeCursor(node), node })), totalCount, hasNextPage: rows.length > first, hasPreviousPage: after !== null };
+  async page(scope: RequestScope, window: PageWindow): Promise<Page<Borrower>> {
+    const p = await keysetPage<Borrower>(
+      {
+        where: { consents: { some: { clientId: scope.client.id } } },
+        fields: ['createdAt', 'id'],
+        order: 'asc',
+        keyOf: (r) => [r.createdAt, r.id],
+        findMany: (args) => this.prisma.borrower.findMany(args as Parameters<PrismaClient['borrower']['findMany']>[0]),
+        count: (args) => this.prisma.borrower.count(args as Parameters<PrismaClient['borrower']['count']>[0]),
+      },
+      window,
+    );
+    for (const r of p.rows) scope.loaders.borrower.prime(r.id, r);
+    return p;
   }
 
   /**

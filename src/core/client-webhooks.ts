@@ -30,6 +30,7 @@ import type { PrismaClient, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndp
 import type { Logger } from '../logger';
 import { clientWebhookDeliveries } from '../metrics';
 import type { Clock } from '../providers/connector';
+import { keysetPage, type Page, type PageWindow } from './paging';
 import { PollLoop } from './poll-loop';
 import type { SqlStore } from '../store/database';
 import type { SqlExecutor } from '../store/migrate';
@@ -305,23 +306,28 @@ export class ClientWebhooks {
   // ---- the delivery log ----------------------------------------------------------------------------------------
 
   /**
-   * The deliveries to one of the client's endpoints, newest first, each with its attempts (oldest first).
-   * `after` is the id of the last delivery of the previous page.
+   * A page of the deliveries to one of the client's endpoints, newest first (key: createdAt, sequence, id), each
+   * with its attempts (oldest first).
    * @returns null when the endpoint is not the client's.
    */
-  async deliveries(clientId: string, endpointId: string, first: number, after: string | null): Promise<{ rows: (WebhookDelivery & { attemptLog: WebhookDeliveryAttempt[] })[]; hasNext: boolean; total: number } | null> {
+  async deliveries(clientId: string, endpointId: string, window: PageWindow): Promise<Page<WebhookDelivery & { attemptLog: WebhookDeliveryAttempt[] }> | null> {
     if (!(await this.endpoint(clientId, endpointId))) return null;
-    const [rows, total] = await Promise.all([
-      this.prisma.webhookDelivery.findMany({
+    type Row = WebhookDelivery & { attemptLog: WebhookDeliveryAttempt[] };
+    return keysetPage<Row>(
+      {
         where: { endpointId, clientId },
-        include: { attemptLog: { orderBy: { number: 'asc' } } },
-        orderBy: [{ createdAt: 'desc' }, { sequence: 'desc' }, { id: 'desc' }],
-        take: first + 1,
-        ...(after ? { cursor: { id: after }, skip: 1 } : {}),
-      }),
-      this.prisma.webhookDelivery.count({ where: { endpointId, clientId } }),
-    ]);
-    return { rows: rows.slice(0, first), hasNext: rows.length > first, total };
+        fields: ['createdAt', 'sequence', 'id'],
+        order: 'desc',
+        keyOf: (r) => [r.createdAt, r.sequence, r.id],
+        findMany: (args) =>
+          this.prisma.webhookDelivery.findMany({
+            ...(args as Parameters<PrismaClient['webhookDelivery']['findMany']>[0] & object),
+            include: { attemptLog: { orderBy: { number: 'asc' } } },
+          }),
+        count: (args) => this.prisma.webhookDelivery.count(args as Parameters<PrismaClient['webhookDelivery']['count']>[0]),
+      },
+      window,
+    );
   }
 
   /**

@@ -6,7 +6,8 @@
  * and is published (the consent-status subscription); ending a consent deletes
  * the provider data cached under it.
  */
-import type { Consent, ConsentEvent, PrismaClient } from '../generated/prisma/client';
+import type { AccessLog, Consent, ConsentEvent, PrismaClient } from '../generated/prisma/client';
+import { keysetPage, type Page, type PageWindow } from './paging';
 import { type ConsentAction, covers, effectiveStatus, LIVE_STATUSES, transition } from '../domain/consent';
 import { isUuid } from '../domain/ids';
 import { isDatabaseUnavailable } from '../store/database';
@@ -172,6 +173,22 @@ export class ConsentService {
   /** This client's consents from a borrower, oldest first. */
   listForClient(clientId: string, borrowerId: string): Promise<Consent[]> {
     return this.prisma.consent.findMany({ where: { borrowerId, clientId }, orderBy: { createdAt: 'asc' } });
+  }
+
+  /** A page of a borrower's access log, newest first (key: at, id; this instance's queued entries written first). */
+  async accessLogPage(borrowerId: string, window: PageWindow): Promise<Page<AccessLog>> {
+    await this.accessLogWriter.flush();
+    return keysetPage<AccessLog>(
+      {
+        where: { borrowerId },
+        fields: ['at', 'id'],
+        order: 'desc',
+        keyOf: (r) => [r.at, r.id],
+        findMany: (args) => this.prisma.accessLog.findMany(args as Parameters<PrismaClient['accessLog']['findMany']>[0]),
+        count: (args) => this.prisma.accessLog.count(args as Parameters<PrismaClient['accessLog']['count']>[0]),
+      },
+      window,
+    );
   }
 
   /** The newest `first` access-log entries of a borrower (this instance's queued entries written first). */

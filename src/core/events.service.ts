@@ -41,6 +41,7 @@ import { isDatabaseUnavailable } from '../store/database';
 import { groupable, lockKeys, lockLedger, stampSnapshots, writeLedger, type TouchedLoan } from './ledger-apply';
 import type { LedgerChange, Publisher } from './publisher';
 import type { ClientWebhooks } from './client-webhooks';
+import { keysetPage, type Page, type PageWindow } from './paging';
 import { PollLoop } from './poll-loop';
 
 export { contentHash };
@@ -113,6 +114,11 @@ interface ParsedEvent {
 
 /** An event's state as operators see it. */
 export type EventStatus = 'PENDING' | 'APPLIED' | 'DEAD';
+
+/** The stored events of a status (all when null). */
+function statusFilter(status: EventStatus | null): Prisma.WebhookEventWhereInput {
+  return status === 'DEAD' ? { deadAt: { not: null } } : status === 'APPLIED' ? { appliedAt: { not: null } } : status === 'PENDING' ? { appliedAt: null, deadAt: null } : {};
+}
 
 /** Stores events and applies them to the ledger, claiming them with a lease. */
 export class EventApplier {
@@ -355,8 +361,7 @@ export class EventApplier {
    * `after` is the id of the last event of the previous page.
    */
   async list(status: EventStatus | null, first: number, after: string | null): Promise<{ rows: WebhookEvent[]; hasNext: boolean }> {
-    const where: Prisma.WebhookEventWhereInput =
-      status === 'DEAD' ? { deadAt: { not: null } } : status === 'APPLIED' ? { appliedAt: { not: null } } : status === 'PENDING' ? { appliedAt: null, deadAt: null } : {};
+    const where = statusFilter(status);
     const rows = await this.prisma.webhookEvent.findMany({
       where,
       orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
@@ -364,6 +369,21 @@ export class EventApplier {
       ...(after ? { cursor: { id: after }, skip: 1 } : {}),
     });
     return { rows: rows.slice(0, first), hasNext: rows.length > first };
+  }
+
+  /** A page of stored events, newest first (key: receivedAt, id), optionally of one status. */
+  page(status: EventStatus | null, window: PageWindow): Promise<Page<WebhookEvent>> {
+    return keysetPage<WebhookEvent>(
+      {
+        where: statusFilter(status) as Record<string, unknown>,
+        fields: ['receivedAt', 'id'],
+        order: 'desc',
+        keyOf: (r) => [r.receivedAt, r.id],
+        findMany: (args) => this.prisma.webhookEvent.findMany(args as Prisma.WebhookEventFindManyArgs),
+        count: (args) => this.prisma.webhookEvent.count(args as Prisma.WebhookEventCountArgs),
+      },
+      window,
+    );
   }
 
   /**

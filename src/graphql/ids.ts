@@ -1,12 +1,16 @@
 /**
  * Opaque global ids (Relay `Node`): base64url of a JSON array
- * `[typeName, ...parts]`. Clients must treat them as opaque strings.
+ * `[typeName, ...parts]`: Borrower `[uuid]`, Loan `[account uuid, provider loan id]`, Repayment and Disbursement
+ * `[account uuid, provider loan id, transaction id]`. A Consent's id is its UUID (the `consent_id` of the consent
+ * page's redirect and of webhooks), also unique across types. Clients must treat them as opaque strings.
  */
 import { GraphQLError } from 'graphql';
 import { encodeGlobalId } from '../domain/ids';
 
 /** The node types that have global ids. */
-export type NodeType = 'Borrower' | 'Loan';
+export type NodeType = 'Borrower' | 'Loan' | 'Repayment' | 'Disbursement';
+
+const NODE_TYPES: ReadonlySet<string> = new Set<NodeType>(['Borrower', 'Loan', 'Repayment', 'Disbursement']);
 
 /** Encodes a global id. */
 export function toGlobalId(type: NodeType, ...parts: string[]): string {
@@ -22,8 +26,8 @@ export function fromGlobalId(id: string): { type: NodeType; parts: string[] } | 
     const v: unknown = JSON.parse(Buffer.from(id, 'base64url').toString('utf8'));
     if (!Array.isArray(v) || v.length < 2 || !v.every((x) => typeof x === 'string')) return null;
     const [type, ...parts] = v as string[];
-    if (type !== 'Borrower' && type !== 'Loan') return null;
-    return { type, parts };
+    if (!NODE_TYPES.has(type!)) return null;
+    return { type: type as NodeType, parts };
   } catch {
     return null;
   }

@@ -13,7 +13,8 @@ function badDate(v: unknown): GraphQLError {
 /** `Date`: Jakarta calendar date, `YYYY-MM-DD`. */
 export const DateScalar = new GraphQLScalarType<string, string>({
   name: 'Date',
-  description: 'A calendar date in Asia/Jakarta (WIB), formatted YYYY-MM-DD. Due dates: an installment due on a date is overdue from 00:00 WIB the next day.',
+  description: 'A calendar date in Asia/Jakarta (WIB), formatted YYYY-MM-DD (RFC 3339 full-date). Due dates: an installment due on a date is overdue from 00:00 WIB the next day.',
+  specifiedByURL: 'https://www.rfc-editor.org/rfc/rfc3339#section-5.6',
   serialize(v) {
     if (typeof v === 'string' && isLocalDate(v)) return v;
     throw badDate(v);
@@ -40,7 +41,8 @@ function parseDateTime(v: unknown): Date {
 /** `DateTime`: an instant, ISO-8601 with offset; output in WIB (+07:00). */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
-  description: 'An instant, ISO-8601 with offset. Output is in Asia/Jakarta (+07:00).',
+  description: 'An instant, RFC 3339 date-time (ISO-8601) with offset, to the millisecond. Output is in Asia/Jakarta (+07:00); input may use any offset.',
+  specifiedByURL: 'https://www.rfc-editor.org/rfc/rfc3339#section-5.6',
   serialize(v) {
     if (v instanceof Date && !Number.isNaN(v.getTime())) return toJakartaIso(v);
     throw new GraphQLError('DateTime value is not a Date');

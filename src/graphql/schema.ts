@@ -44,6 +44,10 @@ export async function graphqlSchema(): Promise<GraphQLSchema> {
     pubSub: createPubSub(),
   });
   void DateScalar;
+  // type-graphql takes no description for the root types.
+  cached.getQueryType()!.description = 'Reads: borrowers, their credit views and loans, consents and the access log (scope `credit:read` and others as each field says), client webhooks and operator views.';
+  cached.getMutationType()!.description = 'Changes: consent requests and status changes, data-subject erasure, client webhook endpoints and redeliveries, operator replays.';
+  cached.getSubscriptionType()!.description = 'Streams over graphql-ws at /graphql: loan changes and consent status changes.';
   return cached;
 }
 

@@ -5,9 +5,11 @@ import type { CreditView } from '../../core/credit.service';
 import type { GraphQLContext } from '../context';
 import { ProviderPartError } from '../errors';
 import { expectGlobalId } from '../ids';
+import { pageOfArray } from '../../core/paging';
 import { BorrowerConnection, BorrowerObject, ProviderAccountObject } from '../types/borrower.type';
+import { type ConnectionSpec, pageArgDocs, pageWindow, toConnection } from '../types/connection.type';
 import { CreditViewObject } from '../types/credit-view.type';
-import { LoanObject } from '../types/loan.type';
+import { LoanConnection, LoanObject } from '../types/loan.type';
 import { rememberBorrower } from '../types/loan-access';
 
 /** Reports a credit view's failed providers as partial errors at the field's path. */
@@ -23,36 +25,38 @@ export async function loadBorrower(ctx: GraphQLContext, id: string, argName = 'i
   return row ? new BorrowerObject(row) : null;
 }
 
+const BORROWER_PAGE: ConnectionSpec = { tag: 'Borrower', key: ['date', 'uuid'], defaultSize: 20, maxSize: 100 };
+const BORROWER_PAGE_DOCS = pageArgDocs(BORROWER_PAGE);
+const LOAN_PAGE: ConnectionSpec = { tag: 'Loan', key: ['string', 'string'], defaultSize: 50, maxSize: 100 };
+const LOAN_PAGE_DOCS = pageArgDocs(LOAN_PAGE);
+
 const MAX_AGE_DOC = 'Serve provider data no older than this many seconds: older cached copies are refreshed from the provider; when the provider cannot answer, the answer carries FRESHNESS_NOT_MET with the stale copy marked stale. Default: the freshness policy.';
 
 @Resolver(() => BorrowerObject)
 export class BorrowerResolver {
   @Authorized('credit:read')
   @Query(() => BorrowerConnection, {
-    description: 'Borrowers who consented to the calling client (any consent, current or past), oldest linked first, as a Relay connection. Needs `credit:read`. `first` is 1..100 (default 20).',
+    description: 'Borrowers who consented to the calling client (any consent, current or past), oldest linked first, as a Relay connection. Needs `credit:read`.',
   })
   async borrowers(
     @Ctx() ctx: GraphQLContext,
-    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('first', () => Int, { nullable: true, description: BORROWER_PAGE_DOCS.first }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: BORROWER_PAGE_DOCS.after }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: BORROWER_PAGE_DOCS.last }) last: number | null,
+    @Arg('before', () => String, { nullable: true, description: BORROWER_PAGE_DOCS.before }) before: string | null,
   ): Promise<BorrowerConnection> {
-    const p = await ctx.core.borrowers.page(ctx.scope, first, after);
+    const p = await ctx.core.borrowers.page(ctx.scope, pageWindow(BORROWER_PAGE, { first, after, last, before }));
     // The page's rows are the borrower loader's rows (page primes it): the borrower of their loans and views.
-    const edges = p.edges.map((e) => {
-      const node = new BorrowerObject(e.node);
+    return toConnection(BORROWER_PAGE, p, (r) => [r.createdAt, r.id], (row) => {
+      const node = new BorrowerObject(row);
       rememberBorrower(ctx, node);
-      return { cursor: e.cursor, node };
+      return node;
     });
-    return {
-      edges,
-      totalCount: p.totalCount,
-      pageInfo: { hasNextPage: p.hasNextPage, hasPreviousPage: p.hasPreviousPage, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-    };
   }
 
   @Authorized('credit:read')
   @Query(() => BorrowerObject, { nullable: true, description: 'One borrower by global id; null when unknown. Needs `credit:read`.' })
-  borrower(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string): Promise<BorrowerObject | null> {
+  borrower(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'Global id of the borrower (Borrower.id).' }) id: string): Promise<BorrowerObject | null> {
     return loadBorrower(ctx, id);
   }
 
@@ -78,6 +82,7 @@ export class BorrowerResolver {
 
   @FieldResolver(() => [LoanObject], {
     description: 'Loans at every linked provider that answered; a provider that failed is reported as an error with `extensions.code` and `extensions.provider` while the rest is returned.',
+    deprecationReason: 'Use loansConnection',
   })
   async loans(
     @Root() b: BorrowerObject,
@@ -87,6 +92,26 @@ export class BorrowerResolver {
   ): Promise<LoanObject[]> {
     const v = reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds));
     return CreditViewObject.of(v).loans;
+  }
+
+  @FieldResolver(() => LoanConnection, {
+    description:
+      "The borrower's loans at every linked provider that answered, as a Relay connection ordered by provider (CAIRIN, DOMPET_KILAT, FINFRA: the Provider value), then by providerLoanId. A provider that failed is reported as an error with `extensions.code` and `extensions.provider` while the rest is returned; `totalCount` counts the loans of the providers that answered.",
+  })
+  async loansConnection(
+    @Root() b: BorrowerObject,
+    @Ctx() ctx: GraphQLContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('maxAgeSeconds', () => Int, { nullable: true, description: MAX_AGE_DOC }) maxAgeSeconds: number | null,
+    @Arg('first', () => Int, { nullable: true, description: LOAN_PAGE_DOCS.first }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: LOAN_PAGE_DOCS.after }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: LOAN_PAGE_DOCS.last }) last: number | null,
+    @Arg('before', () => String, { nullable: true, description: LOAN_PAGE_DOCS.before }) before: string | null,
+  ): Promise<LoanConnection> {
+    const window = pageWindow(LOAN_PAGE, { first, after, last, before });
+    const v = CreditViewObject.of(reportParts(ctx, info, await ctx.core.credit.creditView(ctx.scope, b.row.id, maxAgeSeconds)));
+    const key = (l: LoanObject) => [l.provider, l.providerLoanId];
+    return toConnection(LOAN_PAGE, pageOfArray(v.loans, key, 'asc', window), key, (l) => l);
   }
 
   @FieldResolver(() => CreditViewObject, { description: "The borrower's credit view (same as Query.creditView)." })

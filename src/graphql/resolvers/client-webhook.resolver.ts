@@ -3,7 +3,10 @@ import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-g
 import { WebhookUserError } from '../../core/client-webhooks';
 import { isUuid } from '../../domain/ids';
 import type { GraphQLContext } from '../context';
-import { BadUserInputError } from '../errors';
+import { type ConnectionSpec, pageArgDocs, pageWindow, toConnection } from '../types/connection.type';
+
+const DELIVERY_PAGE: ConnectionSpec = { tag: 'WebhookDelivery', key: ['date', 'bigint', 'uuid'], defaultSize: 20, maxSize: 100 };
+const DELIVERY_PAGE_DOCS = pageArgDocs(DELIVERY_PAGE);
 import {
   WebhookDeliveryConnection,
   WebhookDeliveryObject,
@@ -44,7 +47,7 @@ export class ClientWebhookResolver {
 
   @Authorized('webhook:write')
   @Mutation(() => WebhookEndpointDeletePayload, { description: 'Deletes one of this client\'s endpoints: nothing more is sent to it (pending deliveries are CANCELLED); its delivery log stays readable. Needs `webhook:write`.' })
-  async webhookEndpointDelete(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The endpoint id.' }) id: string): Promise<WebhookEndpointDeletePayload> {
+  async webhookEndpointDelete(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID, { description: 'The endpoint id (WebhookEndpoint.id).' }) id: string): Promise<WebhookEndpointDeletePayload> {
     try {
       return { endpoint: new WebhookEndpointObject(await ctx.core.webhooks.deleteEndpoint(ctx.scope.client.id, id)), userErrors: [] };
     } catch (e) {
@@ -58,20 +61,15 @@ export class ClientWebhookResolver {
   })
   async webhookDeliveries(
     @Ctx() ctx: GraphQLContext,
-    @Arg('endpointId', () => ID, { description: 'The endpoint id.' }) endpointId: string,
-    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1..100.' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: '`pageInfo.endCursor` of the previous page.' }) after: string | null,
+    @Arg('endpointId', () => ID, { description: 'The endpoint id (WebhookEndpoint.id).' }) endpointId: string,
+    @Arg('first', () => Int, { nullable: true, description: DELIVERY_PAGE_DOCS.first }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: DELIVERY_PAGE_DOCS.after }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: DELIVERY_PAGE_DOCS.last }) last: number | null,
+    @Arg('before', () => String, { nullable: true, description: DELIVERY_PAGE_DOCS.before }) before: string | null,
   ): Promise<InstanceType<typeof WebhookDeliveryConnection>> {
-    if (first < 1 || first > 100) throw new BadUserInputError('"first" must be between 1 and 100', 'first');
-    if (after != null && !isUuid(after)) throw new BadUserInputError('"after" is not a cursor of this list', 'after');
-    const page = await ctx.core.webhooks.deliveries(ctx.scope.client.id, endpointId, first, after ?? null);
-    const rows = page?.rows ?? [];
-    const edges = rows.map((r) => ({ cursor: r.id, node: new WebhookDeliveryObject(r) }));
-    return {
-      edges,
-      totalCount: page?.total ?? 0,
-      pageInfo: { hasNextPage: page?.hasNext ?? false, hasPreviousPage: after != null, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
-    };
+    const window = pageWindow(DELIVERY_PAGE, { first, after, last, before });
+    const page = isUuid(endpointId) ? await ctx.core.webhooks.deliveries(ctx.scope.client.id, endpointId, window) : null;
+    return toConnection(DELIVERY_PAGE, page ?? { rows: [], totalCount: 0, hasNextPage: false, hasPreviousPage: false }, (r) => [r.createdAt, r.sequence, r.id], (r) => new WebhookDeliveryObject(r));
   }
 
   @Authorized('webhook:write')

@@ -19,7 +19,7 @@ export class CreditViewResolver {
   async creditView(
     @Ctx() ctx: GraphQLContext,
     @Info() info: GraphQLResolveInfo,
-    @Arg('borrowerId', () => ID) borrowerId: string,
+    @Arg('borrowerId', () => ID, { description: 'Global id of the borrower (Borrower.id).' }) borrowerId: string,
     @Arg('maxAgeSeconds', () => Int, {
       nullable: true,
       description: 'Serve provider data no older than this many seconds (see Borrower.loans). Default: the freshness policy.',
@@ -53,11 +53,11 @@ export class CreditViewResolver {
     description:
       "Sum of Loan.payoffQuote(asOf).total over the loans whose schedules this client may read (the quotes themselves, added up; loans past maturity included). BAD_USER_INPUT when asOf is in the past. Needs `payoff:read`.",
   })
-  async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar) asOf: string): Promise<MoneyObject> {
+  async payoffTotal(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext, @Arg('asOf', () => DateScalar, { description: 'The Jakarta date the payoffs would be paid: today or later.' }) asOf: string): Promise<MoneyObject> {
     return MoneyObject.of(await ctx.core.credit.payoffTotal(ctx.scope, v.view, asOf));
   }
 
-  @FieldResolver(() => BorrowerObject)
+  @FieldResolver(() => BorrowerObject, { description: 'The borrower whose credit view it is.' })
   borrower(@Root() v: CreditViewObject, @Ctx() ctx: GraphQLContext): BorrowerObject | Promise<BorrowerObject> {
     return borrowerById(ctx, v.borrowerId);
   }

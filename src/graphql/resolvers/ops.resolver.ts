@@ -8,6 +8,7 @@ import { enumOf } from '../types/enums';
 import { isUuid } from '../../domain/ids';
 import type { UnmatchedMoney } from '../../core/unmatched-money';
 import { MoneyObject } from '../types/money.type';
+import { Connection, type ConnectionSpec, pageArgDocs, pageWindow, toConnection } from '../types/connection.type';
 
 export const WebhookEventStatusEnum = enumOf('PENDING', 'APPLIED', 'DEAD');
 registerEnumType(WebhookEventStatusEnum, {
@@ -87,7 +88,12 @@ export class WebhookEventPage {
   endCursor!: string | null;
 }
 
-@ObjectType('WebhookEventReplayPayload')
+export const { ConnectionType: WebhookEventConnection, Edge: WebhookEventEdge } = Connection('WebhookEvent', WebhookEventObject, 'stored webhook event');
+export type WebhookEventConnection = InstanceType<typeof WebhookEventConnection>;
+const EVENT_PAGE: ConnectionSpec = { tag: 'WebhookEvent', key: ['date', 'uuid'], defaultSize: 50, maxSize: 200 };
+const EVENT_PAGE_DOCS = pageArgDocs(EVENT_PAGE);
+
+@ObjectType('WebhookEventReplayPayload', { description: 'What `webhookEventReplay` answers.' })
 export class WebhookEventReplayPayload {
   @Field(() => WebhookEventObject, { nullable: true, description: 'The event, back in line (PENDING).' })
   event!: WebhookEventObject | null;
@@ -160,7 +166,26 @@ export class OpsResolver {
   }
 
   @Authorized('ops:read')
-  @Query(() => WebhookEventPage, { description: 'Stored webhook events for operators, newest first, optionally by status (DEAD: the dead letters). `first` 1..200 (default 50). Needs `ops:read`.' })
+  @Query(() => WebhookEventConnection, {
+    description: 'Stored provider and bank webhook events for operators, newest received first, optionally by status (DEAD: the dead letters), as a Relay connection. Needs `ops:read`.',
+  })
+  async webhookEventsConnection(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('status', () => WebhookEventStatusEnum, { nullable: true, description: 'Only events in this state; all when not given.' }) status: 'PENDING' | 'APPLIED' | 'DEAD' | null,
+    @Arg('first', () => Int, { nullable: true, description: EVENT_PAGE_DOCS.first }) first: number | null,
+    @Arg('after', () => String, { nullable: true, description: EVENT_PAGE_DOCS.after }) after: string | null,
+    @Arg('last', () => Int, { nullable: true, description: EVENT_PAGE_DOCS.last }) last: number | null,
+    @Arg('before', () => String, { nullable: true, description: EVENT_PAGE_DOCS.before }) before: string | null,
+  ): Promise<WebhookEventConnection> {
+    const page = await ctx.core.events.page(status ?? null, pageWindow(EVENT_PAGE, { first, after, last, before }));
+    return toConnection(EVENT_PAGE, page, (r) => [r.receivedAt, r.id], (r) => new WebhookEventObject(r));
+  }
+
+  @Authorized('ops:read')
+  @Query(() => WebhookEventPage, {
+    description: 'Stored webhook events for operators, newest first, optionally by status (DEAD: the dead letters). `first` 1..200 (default 50). Needs `ops:read`.',
+    deprecationReason: 'Use webhookEventsConnection',
+  })
   async webhookEvents(
     @Ctx() ctx: GraphQLContext,
     @Arg('status', () => WebhookEventStatusEnum, { nullable: true, description: 'Only events in this state.' }) status: 'PENDING' | 'APPLIED' | 'DEAD' | null,

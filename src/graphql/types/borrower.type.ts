@@ -11,7 +11,7 @@ export class BorrowerObject implements Node {
   readonly __typename = 'Borrower';
 
   // Plain properties with `simple`: graphql-js's default resolver (type-graphql wraps getters); no `@Authorized` here.
-  @Field(() => ID, { simple: true })
+  @Field(() => ID, { simple: true, description: 'Opaque global id of the borrower (pass to `borrower(id:)`, `creditView(borrowerId:)`, `node(id:)`).' })
   readonly id: string;
 
   @Field(() => DateTimeScalar, { simple: true, description: 'When Satu Kredit first linked this borrower.' })
@@ -25,15 +25,15 @@ export class BorrowerObject implements Node {
 
 @ObjectType('ProviderAccount', { description: "A borrower's linked account at one provider." })
 export class ProviderAccountObject {
-  @Field(() => ProviderEnum)
+  @Field(() => ProviderEnum, { description: 'The provider the account is at.' })
   provider!: string;
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When the borrower proved the account and Satu Kredit linked it (on the consent page).' })
   linkedAt!: Date;
 
   /** Our account id (not exposed). */
   accountId!: string;
 }
 
-export const { ConnectionType: BorrowerConnection, Edge: BorrowerEdge } = Connection('Borrower', BorrowerObject);
+export const { ConnectionType: BorrowerConnection, Edge: BorrowerEdge } = Connection('Borrower', BorrowerObject, 'borrower');
 export type BorrowerConnection = InstanceType<typeof BorrowerConnection>;

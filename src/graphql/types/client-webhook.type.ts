@@ -182,7 +182,7 @@ export class WebhookDeliveryObject {
   }
 }
 
-const deliveryConnection = Connection('WebhookDelivery', WebhookDeliveryObject);
+const deliveryConnection = Connection('WebhookDelivery', WebhookDeliveryObject, 'webhook delivery', 'webhook deliveries');
 export const WebhookDeliveryEdge = deliveryConnection.Edge;
 export const WebhookDeliveryConnection = deliveryConnection.ConnectionType;
 
@@ -195,7 +195,7 @@ export class WebhookEndpointCreateInput {
   events!: string[];
 }
 
-@ObjectType('WebhookEndpointCreatePayload')
+@ObjectType('WebhookEndpointCreatePayload', { description: 'What `webhookEndpointCreate` answers.' })
 export class WebhookEndpointCreatePayload {
   @Field(() => WebhookEndpointObject, { nullable: true, description: 'The endpoint; null when refused.' })
   endpoint!: WebhookEndpointObject | null;
@@ -207,7 +207,7 @@ export class WebhookEndpointCreatePayload {
   userErrors!: UserError[];
 }
 
-@ObjectType('WebhookEndpointDeletePayload')
+@ObjectType('WebhookEndpointDeletePayload', { description: 'What `webhookEndpointDelete` answers.' })
 export class WebhookEndpointDeletePayload {
   @Field(() => WebhookEndpointObject, { nullable: true, description: 'The endpoint, with `disabledAt` set; null when refused.' })
   endpoint!: WebhookEndpointObject | null;
@@ -216,7 +216,7 @@ export class WebhookEndpointDeletePayload {
   userErrors!: UserError[];
 }
 
-@ObjectType('WebhookDeliveryRedeliverPayload')
+@ObjectType('WebhookDeliveryRedeliverPayload', { description: 'What `webhookDeliveryRedeliver` answers.' })
 export class WebhookDeliveryRedeliverPayload {
   @Field(() => WebhookDeliveryObject, { nullable: true, description: 'The delivery, PENDING with its next attempt due now; null when refused.' })
   delivery!: WebhookDeliveryObject | null;

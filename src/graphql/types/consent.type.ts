@@ -4,7 +4,9 @@ import type { ConsentDomain } from '../../domain/consent';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Consent, ConsentEvent, AccessLog } from '../../generated/prisma/client';
 import { DateTimeScalar } from '../scalars';
-import { enumOf, ProviderEnum } from './enums';
+import { Connection } from './connection.type';
+import { AccessKindEnum, enumOf, ProviderEnum, UserErrorCodeEnum } from './enums';
+import { Node } from './node.type';
 
 export const ConsentStatusEnum = enumOf('PENDING', 'ACTIVE', 'PAUSED', 'REJECTED', 'REVOKED', 'EXPIRED');
 registerEnumType(ConsentStatusEnum, {
@@ -39,7 +41,7 @@ registerEnumType(ConsentDomainEnum, {
 export class ConsentEventObject {
   constructor(private readonly e: ConsentEvent) {}
 
-  @Field(() => String, { description: 'REQUESTED, OPENED, APPROVED, REJECTED, PAUSED, RESUMED, REVOKED, EXPIRED, LOCKED, CLIENT_ERASED or BORROWER_ERASED.' })
+  @Field(() => String, { description: 'What happened: REQUESTED, OPENED, APPROVED, REJECTED, PAUSED, RESUMED, REVOKED, EXPIRED, LOCKED, CLIENT_ERASED or BORROWER_ERASED.' })
   get type(): string {
     return this.e.type;
   }
@@ -65,15 +67,23 @@ export class ConsentEventObject {
   }
 }
 
-@ObjectType('Consent', { description: "A borrower's permission for this API client to read some providers' data, for a purpose, until it expires. Revocable." })
-export class ConsentObject {
+@ObjectType('Consent', {
+  implements: Node,
+  description: "A borrower's permission for this API client to read some providers' data, for a purpose, until it expires. Revocable. A Node: `node(id:)` answers it by its id for the client that holds it.",
+})
+export class ConsentObject implements Node {
+  readonly __typename = 'Consent';
+
   constructor(
     readonly c: Consent,
     /** Status in force now (time may have expired or started it). */
     private readonly effective: string,
   ) {}
 
-  @Field(() => ID, { description: 'The consent id (also sent as `consent_id` on the redirect from the consent page).' })
+  @Field(() => ID, {
+    description:
+      'The consent id, a UUID: also its Node id (`node(id:)`), the `consent_id` of the redirect from the consent page and the `data.consentId` of CONSENT_STATUS_CHANGED webhooks.',
+  })
   get id(): string {
     return this.c.id;
   }
@@ -124,19 +134,19 @@ export class UserError {
   @Field(() => [String], { description: 'Path to the offending input field.' })
   field!: string[];
 
-  @Field(() => String)
+  @Field(() => String, { description: 'What went wrong, in English, for people (do not parse it: use `code`).' })
   message!: string;
 
-  @Field(() => String, { description: 'Stable code, e.g. NOT_FOUND, INVALID_TRANSITION, ACCOUNT_MISMATCH.' })
+  @Field(() => UserErrorCodeEnum, { description: 'Stable code of the failure.' })
   code!: string;
 }
 
-@ObjectType('ConsentPayload')
+@ObjectType('ConsentPayload', { description: 'What a consent status change (pause, resume, revoke) answers.' })
 export class ConsentPayload {
-  @Field(() => ConsentObject, { nullable: true })
+  @Field(() => ConsentObject, { nullable: true, description: 'The consent with its new status; null when refused.' })
   consent!: ConsentObject | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Why the change was refused (NOT_FOUND, INVALID_TRANSITION); empty on success.' })
   userErrors!: UserError[];
 }
 
@@ -176,7 +186,7 @@ export class ConsentRequestInput {
   state?: string | null;
 }
 
-@ObjectType('ConsentRequestPayload')
+@ObjectType('ConsentRequestPayload', { description: 'What `consentRequestCreate` answers: the PENDING consent and the link to send the borrower to.' })
 export class ConsentRequestPayload {
   @Field(() => ConsentObject, { nullable: true, description: 'The PENDING consent.' })
   consent!: ConsentObject | null;
@@ -202,17 +212,17 @@ registerEnumType(AccessSourceEnum, {
 export class AccessLogEntryObject {
   constructor(readonly e: AccessLog) {}
 
-  @Field(() => DateTimeScalar)
+  @Field(() => DateTimeScalar, { description: 'When the read happened.' })
   get at(): Date {
     return this.e.at;
   }
 
-  @Field(() => String, { description: 'API client id.' })
+  @Field(() => String, { description: 'Id of the API client that read (API_CLIENTS key, the token `sub`).' })
   get clientId(): string {
     return this.e.clientId;
   }
 
-  @Field(() => String, { description: 'PROVIDER_READ (provider data read, live or from the cache: see `source`) or API_READ (borrower data returned).' })
+  @Field(() => AccessKindEnum, { description: 'PROVIDER_READ (provider data read, live or from the cache: see `source`) or API_READ (borrower data returned).' })
   get kind(): string {
     return this.e.kind;
   }
@@ -222,12 +232,12 @@ export class AccessLogEntryObject {
     return this.e.source;
   }
 
-  @Field(() => ProviderEnum, { nullable: true })
+  @Field(() => ProviderEnum, { nullable: true, description: "The provider whose data was read; null for a read not of one provider's data (e.g. identity, the loan change stream)." })
   get provider(): string | null {
     return this.e.provider;
   }
 
-  @Field(() => ConsentDomainEnum)
+  @Field(() => ConsentDomainEnum, { description: 'The kind of data read (the consent domain that allowed it).' })
   get domain(): string {
     return this.e.domain;
   }
@@ -238,11 +248,16 @@ export class AccessLogEntryObject {
   }
 }
 
-@ObjectType('BorrowerDataErasePayload')
+@ObjectType('BorrowerDataErasePayload', { description: 'What `borrowerDataErase` answers.' })
 export class BorrowerDataErasePayload {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When this client\'s copy of the borrower\'s data was erased (the first erasure; repeated calls return the same time).' })
   erasedAt!: Date | null;
 
-  @Field(() => [UserError])
+  @Field(() => [UserError], { description: 'Why nothing was erased (NOT_FOUND: the borrower never consented to this client); empty on success.' })
   userErrors!: UserError[];
 }
+
+export const { ConnectionType: ConsentConnection, Edge: ConsentEdge } = Connection('Consent', ConsentObject, 'consent');
+export type ConsentConnection = InstanceType<typeof ConsentConnection>;
+export const { ConnectionType: AccessLogEntryConnection, Edge: AccessLogEntryEdge } = Connection('AccessLogEntry', AccessLogEntryObject, 'access-log entry', 'access-log entries');
+export type AccessLogEntryConnection = InstanceType<typeof AccessLogEntryConnection>;

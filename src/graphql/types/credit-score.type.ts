@@ -71,7 +71,7 @@ export class CreditScoreObject {
 
 @ObjectType('ProviderProfile', { description: "The borrower as one provider knows them: type and KYC status, read live from the provider." })
 export class ProviderProfileObject {
-  @Field(() => ProviderEnum)
+  @Field(() => ProviderEnum, { description: 'The provider this profile is from.' })
   readonly provider: string;
 
   @Field(() => BorrowerTypeEnum, { nullable: true, description: 'Natural person or legal entity (Finfra `borrower_type`); null where the provider gives none.' })

@@ -7,16 +7,16 @@ import { LENDER_LEGAL_NAMES } from '../../domain/types';
 import type { CreditView, ProviderPart } from '../../core/credit.service';
 import { loansOf } from '../../core/credit.service';
 import { DateScalar } from '../scalars';
-import { ProviderEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
+import { ProviderEnum, ProviderErrorCodeEnum, ProviderHealthEnum, QualityClassEnum } from './enums';
 import { ArrearsObject, FreshnessObject, InstallmentObject, LoanObject } from './loan.type';
 import { MoneyObject } from './money.type';
 
 @ObjectType('ScheduledPayment', { simpleResolvers: true, description: 'An installment together with its loan.' })
 export class ScheduledPaymentObject {
-  @Field(() => LoanObject)
+  @Field(() => LoanObject, { description: 'The loan the installment belongs to.' })
   loan!: LoanObject;
 
-  @Field(() => InstallmentObject)
+  @Field(() => InstallmentObject, { description: 'The installment (due date, amounts, status).' })
   installment!: InstallmentObject;
 }
 
@@ -58,7 +58,7 @@ export class Twp90Object {
 export class ProviderCreditStatusObject {
   constructor(private readonly part: ProviderPart) {}
 
-  @Field(() => ProviderEnum)
+  @Field(() => ProviderEnum, { description: 'The provider this part is about.' })
   get provider(): string {
     return this.part.provider;
   }
@@ -73,7 +73,7 @@ export class ProviderCreditStatusObject {
     return this.part.error.code.startsWith('CONSENT_') ? 'NO_CONSENT' : 'UNAVAILABLE';
   }
 
-  @Field(() => String, { nullable: true, description: 'Error code when not OK: PROVIDER_UNAVAILABLE, PROVIDER_TIMEOUT, PROVIDER_BAD_RESPONSE, CONSENT_REQUIRED, CONSENT_REVOKED, CONSENT_EXPIRED.' })
+  @Field(() => ProviderErrorCodeEnum, { nullable: true, description: "Why the provider's part is not OK (the error's `extensions.code`); null when OK." })
   get errorCode(): string | null {
     return this.part.error?.code ?? null;
   }

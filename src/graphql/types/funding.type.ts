@@ -25,7 +25,7 @@ registerEnumType(FundingStatusEnum, {
   description: "One of the borrower's positions as a lender on a provider's funding side (Cairin's funding product: from IDR 1,000,000 over 60-91 days at up to 11% a year).",
 })
 export class FundingPositionObject {
-  @Field(() => ProviderEnum)
+  @Field(() => ProviderEnum, { description: 'The provider the position is at.' })
   readonly provider: string;
 
   @Field(() => String, { description: "The provider's id of the position (Cairin `fundingId`)." })

@@ -53,6 +53,7 @@ import {
   ProviderEnum,
   QualityClassEnum,
   RatePeriodEnum,
+  ReconciliationIssueKindEnum,
   RepaymentStatusEnum,
   ScheduleSourceEnum,
   TenorUnitEnum,
@@ -62,6 +63,7 @@ import { after, borrowerById, requireDomain } from './loan-access';
 import { MoneyObject } from './money.type';
 import { RepaymentAccountObject } from './repayment-account.type';
 import { Node } from './node.type';
+import { Connection } from './connection.type';
 
 /** Scopes of the payoff figures (outstanding amounts, amounts paid). */
 const PAYOFF: readonly string[] = ['payoff:read'];
@@ -150,10 +152,10 @@ export class InterestRateObject {
 
 @ObjectType('Tenor', { simpleResolvers: true, description: 'Length of a loan with its unit (Cairin `tenorDays`, Finfra `tenor`+`tenor_unit`/frequency, Dompet Kilat `tenor`+`unit`).' })
 export class TenorObject {
-  @Field(() => Int)
+  @Field(() => Int, { description: 'How many units.' })
   value!: number;
 
-  @Field(() => TenorUnitEnum)
+  @Field(() => TenorUnitEnum, { description: 'The unit of value.' })
   unit!: string;
 }
 
@@ -193,7 +195,7 @@ export class InstallmentObject {
   @Field(() => MoneyObject, { simple: true, description: 'Amount due: principal + interest (`amountDue`, `total_amount`).' })
   readonly amountDue: MoneyObject;
 
-  @Field(() => InstallmentStatusEnum, { simple: true })
+  @Field(() => InstallmentStatusEnum, { simple: true, description: 'Derived from cleared money and the due date (Jakarta), not the provider\'s word (see providerReport).' })
   readonly status: string;
 
   @Extensions({ callable: true })
@@ -228,18 +230,28 @@ export class InstallmentObject {
   }
 }
 
-@ObjectType('Repayment', { simpleResolvers: true, description: 'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`).' })
-export class RepaymentObject {
-  @Field(() => String, { description: "Provider's transaction id (`txnId`, `payment_id`)." })
+@ObjectType('Repayment', {
+  implements: Node,
+  simpleResolvers: true,
+  description:
+    'Money received from the borrower (Cairin history rows of type repayment, Finfra `payments[]`, Dompet Kilat repayment callbacks). A Node: `node(id:)` answers it under a consent covering the provider and REPAYMENTS.',
+})
+export class RepaymentObject implements Node {
+  readonly __typename = 'Repayment';
+
+  @Field(() => ID, { description: 'Opaque global id of the repayment (its loan and transaction id); pass to `node(id:)`.' })
+  readonly id: string;
+
+  @Field(() => String, { description: "Provider's transaction id (Cairin `txnId`, Finfra `payment_id`, Dompet Kilat `transactionId`)." })
   readonly transactionId: string;
 
-  @Field(() => MoneyObject)
+  @Field(() => MoneyObject, { description: 'Amount paid: `{ amount: String (integer rupiah), currency }` (Cairin `amount`, Finfra `amount`, Dompet Kilat `amount`).' })
   readonly amount: MoneyObject;
 
-  @Field(() => BankChannelEnum)
+  @Field(() => BankChannelEnum, { description: 'The bank the money came through (OTHER when the provider names none of the listed banks).' })
   readonly channel: string;
 
-  @Field(() => RepaymentStatusEnum)
+  @Field(() => RepaymentStatusEnum, { description: 'PENDING until the bank settlement (SNAP payment notification) confirms it, then CLEARED; FAILED when rejected.' })
   readonly status: string;
 
   @Field(() => DateTimeScalar, { description: 'When the borrower paid.' })
@@ -251,7 +263,9 @@ export class RepaymentObject {
   @Field(() => Boolean, { description: "PENDING for longer than its bank channel's expected settlement lag (configuration, per bank)." })
   readonly settlementOverdue: boolean;
 
-  constructor(r: RepaymentView) {
+  /** @param accountId, providerLoanId the loan's keys (its global id's parts). */
+  constructor(r: RepaymentView, accountId: string, providerLoanId: string) {
+    this.id = toGlobalId('Repayment', accountId, providerLoanId, r.id);
     this.transactionId = r.id;
     this.amount = MoneyObject.of(r.amount);
     this.channel = r.channel;
@@ -297,24 +311,36 @@ export class PaidInYearObject {
   }
 }
 
-@ObjectType('Disbursement', { simpleResolvers: true, description: 'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`, Dompet Kilat disbursement callbacks).' })
-export class DisbursementObject {
-  @Field(() => String, { description: "Provider's transaction id (Dompet Kilat `transactionId`)." })
+@ObjectType('Disbursement', {
+  implements: Node,
+  simpleResolvers: true,
+  description:
+    'Money sent to the borrower (Cairin `disbursement`/history, Finfra `disbursement`, Dompet Kilat disbursement callbacks). A Node: `node(id:)` answers it under a consent covering the provider and DISBURSEMENTS.',
+})
+export class DisbursementObject implements Node {
+  readonly __typename = 'Disbursement';
+
+  @Field(() => ID, { description: 'Opaque global id of the disbursement (its loan and transaction id); pass to `node(id:)`.' })
+  readonly id: string;
+
+  @Field(() => String, { description: "Provider's transaction id (Cairin history `txnId`, Dompet Kilat `transactionId`; Finfra gives none: `<loanUniqueId>:disbursement`, one per loan)." })
   readonly transactionId: string;
 
-  @Field(() => MoneyObject)
+  @Field(() => MoneyObject, { description: 'Amount sent: `{ amount: String (integer rupiah), currency }`.' })
   readonly amount: MoneyObject;
 
-  @Field(() => BankChannelEnum)
+  @Field(() => BankChannelEnum, { description: 'The bank the money went through (OTHER when the provider names none of the listed banks).' })
   readonly channel: string;
 
-  @Field(() => DisbursementStatusEnum)
+  @Field(() => DisbursementStatusEnum, { description: 'Where the transfer stands.' })
   readonly status: string;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the money was sent (Cairin `ts`, Finfra `disbursed_at`; Dompet Kilat: when Satu Kredit received the disbursement callback, which carries no time); null when unknown.' })
   readonly disbursedAt: Date | null;
 
-  constructor(d: Disbursement) {
+  /** @param accountId, providerLoanId the loan's keys (its global id's parts). */
+  constructor(d: Disbursement, accountId: string, providerLoanId: string) {
+    this.id = toGlobalId('Disbursement', accountId, providerLoanId, d.id);
     this.transactionId = d.id;
     this.amount = MoneyObject.of(d.amount);
     this.channel = d.channel;
@@ -331,7 +357,7 @@ export class FreshnessObject {
   @Field(() => Int, { description: 'Seconds since the provider was last read.' })
   readonly ageSeconds: number;
 
-  @Field(() => FreshnessSourceEnum)
+  @Field(() => FreshnessSourceEnum, { description: 'Where the data came from: read live, the fresh cached copy, or the cached copy updated by events.' })
   readonly source: string;
 
   @Field(() => Boolean, { description: 'True when served although older than the freshness policy or the requested maxAgeSeconds, because the provider could not answer.' })
@@ -373,13 +399,13 @@ export class OutstandingBalanceObject {
 
 @ObjectType('ReconciliationIssue', { simpleResolvers: true, description: "A place where the provider's schedule, the payments and the running balance do not agree." })
 export class ReconciliationIssueObject {
-  @Field(() => String, { description: 'SCHEDULE_SUM_MISMATCH, INSTALLMENT_SPLIT_MISMATCH, PAYMENT_WITHOUT_INSTALLMENT, OVERPAYMENT, PROVIDER_TOTAL_MISMATCH, CLOSED_WITH_BALANCE (the provider closed the loan over an unpaid schedule), STATUS_WITHOUT_PAYMENT (the provider marked it repaid without the cleared money), INSTALLMENT_STATUS_WITHOUT_PAYMENT (the provider reports an installment paid, e.g. Finfra `bnpl` PAID or `paid_amount`, beyond what cleared money pays it; amount: the part no cleared money backs) or SETTLEMENT_AMOUNT_MISMATCH (a bank settlement names a pending repayment for another amount).' })
+  @Field(() => ReconciliationIssueKindEnum, { description: 'What disagrees (see the values).' })
   readonly kind: string;
 
-  @Field(() => String)
+  @Field(() => String, { description: 'The discrepancy in English with its figures, for people (do not parse it).' })
   readonly message: string;
 
-  @Field(() => MoneyObject, { nullable: true, description: 'The amount at issue, when there is one.' })
+  @Field(() => MoneyObject, { nullable: true, description: 'The amount at issue, integer rupiah (see the kind); null when the issue is not an amount.' })
   readonly amount: MoneyObject | null;
 
   constructor(i: ReconciliationIssue) {
@@ -516,16 +542,16 @@ export class LoanObject implements Node {
   /** Domains already allowed for this loan in this request (`LoanRef.allowedDomains`, kept by `requireDomain`). */
   allowedDomains = 0;
 
-  @Field(() => ID, { simple: true })
+  @Field(() => ID, { simple: true, description: 'Opaque global id of the loan (pass to `loan(id:)` or `node(id:)`).' })
   readonly id: string;
 
-  @Field(() => ProviderEnum, { simple: true })
+  @Field(() => ProviderEnum, { simple: true, description: 'The provider the loan is at.' })
   readonly provider: string;
 
   @Field(() => String, { simple: true, description: "The provider's loan id: Cairin `loanId`, Finfra `loanUniqueId`, Dompet Kilat `contractNo` (its callbacks' `loanCode`)." })
   readonly providerLoanId: string;
 
-  @Field(() => LoanTypeEnum, { simple: true })
+  @Field(() => LoanTypeEnum, { simple: true, description: 'Single payment or installments (Finfra `type`; Cairin loans are installment loans; Dompet Kilat by `unit`).' })
   readonly type: string;
 
   @Field(() => LoanStatusEnum, {
@@ -550,10 +576,10 @@ export class LoanObject implements Node {
   @Field(() => [ReconciliationIssueObject], { simple: true, description: 'Mismatches between schedule, payments and running balance found by the ledger.' })
   readonly reconciliationIssues: ReconciliationIssueObject[];
 
-  @Field(() => InterestRateObject, { simple: true, nullable: true })
+  @Field(() => InterestRateObject, { simple: true, nullable: true, description: 'The flat interest rate as the provider quotes it; null when it gives none.' })
   readonly rate: InterestRateObject | null;
 
-  @Field(() => TenorObject, { simple: true })
+  @Field(() => TenorObject, { simple: true, description: 'Length of the loan with its unit.' })
   readonly tenor: TenorObject;
 
   @Field(() => FrequencyEnum, { simple: true, nullable: true, description: 'Installment frequency; null for single-payment loans.' })
@@ -581,7 +607,7 @@ export class LoanObject implements Node {
   })
   readonly conditionSince: LocalDate | null;
 
-  @Field(() => ScheduleSourceEnum, { simple: true })
+  @Field(() => ScheduleSourceEnum, { simple: true, description: 'Whether the installments are the provider\'s own or rebuilt from the terms.' })
   readonly scheduleSource: string;
 
   @Field(() => FreshnessObject, { simple: true, description: 'When and from where this loan was read, and whether it is stale.' })
@@ -612,14 +638,15 @@ export class LoanObject implements Node {
   readonly nextInstallment: LoanField<InstallmentObject | null> = loanNextInstallment;
 
   @Extensions({ callable: true })
-  @Field(() => BorrowerObject, { simple: true })
+  @Field(() => BorrowerObject, { simple: true, description: 'The borrower the loan belongs to.' })
   readonly borrower: LoanField<BorrowerObject> = loanBorrower;
 
   @Extensions({ callable: true })
   @Field(() => [RepaymentObject], {
     simple: true,
     nullable: true,
-    description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed.',
+    description: 'Repayments of this loan, newest first (Cairin transaction history, Finfra `payments[]`). Dompet Kilat reports repayments by callback only, so its list is empty until the ledger receives them. Null with an error when the provider failed. Needs a consent covering REPAYMENTS.',
+    deprecationReason: 'Use repaymentsConnection',
   })
   readonly repayments: LoanField<RepaymentObject[]> = loanRepayments;
 
@@ -650,7 +677,7 @@ export class LoanObject implements Node {
   readonly repaymentAccount: LoanField<RepaymentAccountObject | null> = loanRepaymentAccount;
 
   @Extensions({ callable: true })
-  @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan. Null with an error when the provider failed.' })
+  @Field(() => [DisbursementObject], { simple: true, nullable: true, description: 'Disbursements of this loan (a loan has one or none: not a growing list). Null with an error when the provider failed. Needs a consent covering DISBURSEMENTS.' })
   readonly disbursements: LoanField<DisbursementObject[]> = loanDisbursements;
 
   constructor(
@@ -701,11 +728,16 @@ export class LoanObject implements Node {
 
   /** This loan's repayments, newest first (the `repayments` field, behind the REPAYMENTS consent domain). Made once. */
   repaymentObjects(): RepaymentObject[] {
-    return (this.repaymentList ??= this.view.repayments.map((r) => new RepaymentObject(r)));
+    return (this.repaymentList ??= this.view.repayments.map((r) => new RepaymentObject(r, this.loan.accountId, this.loan.providerLoanId)));
   }
 
   /** This loan's disbursements (the `disbursements` field, behind the DISBURSEMENTS consent domain). Made once. */
   disbursementObjects(): DisbursementObject[] {
-    return (this.disbursementList ??= (this.view.disbursements ?? []).map((d) => new DisbursementObject(d)));
+    return (this.disbursementList ??= (this.view.disbursements ?? []).map((d) => new DisbursementObject(d, this.loan.accountId, this.loan.providerLoanId)));
   }
 }
+
+export const { ConnectionType: LoanConnection, Edge: LoanEdge } = Connection('Loan', LoanObject, 'loan');
+export type LoanConnection = InstanceType<typeof LoanConnection>;
+export const { ConnectionType: RepaymentConnection, Edge: RepaymentEdge } = Connection('Repayment', RepaymentObject, 'repayment');
+export type RepaymentConnection = InstanceType<typeof RepaymentConnection>;

@@ -4,10 +4,10 @@ import { CurrencyCodeEnum } from './enums';
 /** Money: exact integer rupiah as a decimal string (Shopify MoneyV2 convention), never a Float or Int. */
 @ObjectType('Money', { simpleResolvers: true, description: 'An exact amount. `amount` is a decimal string of integer rupiah (IDR has no minor unit in use).' })
 export class MoneyObject {
-  @Field(() => String, { description: 'Decimal string, e.g. "1000000" for IDR 1,000,000.' })
+  @Field(() => String, { description: 'Integer rupiah as a decimal string (exact, never a float), e.g. "1000000" for IDR 1,000,000.' })
   amount!: string;
 
-  @Field(() => CurrencyCodeEnum)
+  @Field(() => CurrencyCodeEnum, { description: 'The currency of amount: always IDR.' })
   currency!: 'IDR';
 
   /** Wraps integer rupiah (zero, the most common amount of an answer, is one shared frozen object). */
