@@ -8,7 +8,7 @@
 import { jakartaDate, type LocalDate, nextJakartaMidnight } from '../domain/dates';
 import { accountTag, loanTag } from './response-cache';
 import type { ConsentDomain } from '../domain/consent';
-import { type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
+import { type Freshness, type FreshnessPolicy, ttlSeconds } from '../domain/freshness';
 import { type LoanView, mergeDisbursements } from '../domain/loan-view';
 import { type PayoffQuote, PayoffRangeError, payoffQuote } from '../domain/payoff';
 import { OWING_STATUSES, type ProviderCode } from '../domain/types';
@@ -39,6 +39,8 @@ export interface ProviderPart {
   readonly error: PartError | null;
   /** The credit limit the provider grants the account (integer rupiah); null when it gives none or nothing was served. */
   readonly creditLimit: bigint | null;
+  /** How fresh the served data is (also when the provider holds no loan for the account); null when nothing was served. */
+  readonly freshness: Freshness | null;
 }
 
 /** A borrower's credit view: every consented provider's part, computed for one Jakarta day. */
@@ -196,7 +198,7 @@ export class CreditService {
    * @param live read the provider whatever the cache holds (loan(id)); the cache is the fallback only.
    */
   private async readPart(scope: RequestScope, a: ProviderAccount, maxAge: number | null, live = false): Promise<ProviderPart> {
-    const fail = (error: PartError): ProviderPart => ({ provider: a.provider, accountId: a.id, loans: null, error, creditLimit: null });
+    const fail = (error: PartError): ProviderPart => ({ provider: a.provider, accountId: a.id, loans: null, error, creditLimit: null, freshness: null });
     const borrowerId = a.borrowerId;
     // The consent allowing each domain (a client may hold several; each domain's cache lives under its own).
     const allowing = (domain: ConsentDomain) =>
@@ -250,7 +252,7 @@ export class CreditService {
         scope.record.changesAt(cached.fetchedAt.getTime() + limit * 1000 + 1);
         cacheLookups.inc({ provider: a.provider, result: 'hit' });
         scope.guard.source(borrowerId, a.provider, 'CACHE');
-        return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null, creditLimit: cached.creditLimit };
+        return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null, creditLimit: cached.creditLimit, freshness: freshnessOf(cached, now, 'CACHE', false) };
       }
     }
     cacheLookups.inc({ provider: a.provider, result: 'miss' });
@@ -258,7 +260,7 @@ export class CreditService {
     scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
       const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record);
-      return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null, creditLimit: live.creditLimit };
+      return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null, creditLimit: live.creditLimit, freshness: freshnessOf(live, now, 'LIVE', false) };
     } catch (e) {
       // The database failing while the read is stored is not the provider's fault: the request fails as such.
       if (isDatabaseUnavailable(e)) throw e;
@@ -271,7 +273,7 @@ export class CreditService {
         maxAge !== null
           ? { code: 'FRESHNESS_NOT_MET', message: `${a.provider} could not be read and the cached copy is older than ${maxAge} s (${failure.message})` }
           : { code: failure.code, message: `${failure.message}; serving the last cached copy` };
-      return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', true), error, creditLimit: cached.creditLimit };
+      return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', true), error, creditLimit: cached.creditLimit, freshness: freshnessOf(cached, now, 'CACHE', true) };
     }
   }
 }

@@ -88,7 +88,7 @@ export class ProviderCreditStatusObject {
 
   @Field(() => FreshnessObject, { nullable: true, description: "Freshness of this provider's part; null when nothing was served." })
   get freshness(): FreshnessObject | null {
-    const f = this.part.loans?.[0]?.freshness;
+    const f = this.part.freshness;
     return f ? new FreshnessObject(f) : null;
   }
 
