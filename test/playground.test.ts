@@ -79,7 +79,7 @@ describe('saved examples', () => {
     expect(payoff!.query).toMatch(/payoffTotal\(asOf: \$asOf\)/);
     expect(payoff!.variables).toEqual({ borrowerId, loanId, asOf: '2030-01-31' });
     expect(schedule!.query).toMatch(/borrower\(id: \$borrowerId\)[\s\S]*installments[\s\S]*repayments/);
-    expect(consents!.query).toMatch(/consents\(borrowerId: \$borrowerId\)[\s\S]*accessLog\(borrowerId: \$borrowerId/);
+    expect(consents!.query).toMatch(/consentsConnection\(borrowerId: \$borrowerId\)[\s\S]*accessLogConnection\(borrowerId: \$borrowerId/);
     // The revocation mutation is there, commented out.
     expect(consents!.query).toContain(CONSENT_REVOKE_EXAMPLE.split('\n').map((l) => `# ${l}`).join('\n'));
   });

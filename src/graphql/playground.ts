@@ -310,41 +310,55 @@ query RefinancerPayoff($borrowerId: ID!, $asOf: Date!) {
     query: `# Each loan's installment schedule (status and paid amounts derived from cleared
 # money) and its repayments, newest first: PENDING until the bank settlement
 # confirms them, flagged when settlement is later than the channel's usual lag.
+# Loans and repayments are Relay connections: pass pageInfo.endCursor as
+# \`after\` to read the next page.
 query LoanScheduleAndRepayments($borrowerId: ID!) {
   borrower(id: $borrowerId) {
     id
-    loans {
-      id
-      provider
-      providerLoanId
-      type
-      status
-      scheduleSource
-      principal { ${MONEY} }
-      tenor { value unit }
-      rate { percent period }
-      disbursedOn
-      maturityDate
-      daysPastDue
-      installments {
-        seq
-        dueDate
-        status
-        amountDue { ${MONEY} }
-        amountPaid { ${MONEY} }
-        pendingAmount { ${MONEY} }
-        outstanding { ${MONEY} }
+    loansConnection {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges {
+        node {
+          id
+          provider
+          providerLoanId
+          type
+          status
+          scheduleSource
+          principal { ${MONEY} }
+          tenor { value unit }
+          rate { percent period }
+          disbursedOn
+          maturityDate
+          daysPastDue
+          installments {
+            seq
+            dueDate
+            status
+            amountDue { ${MONEY} }
+            amountPaid { ${MONEY} }
+            pendingAmount { ${MONEY} }
+            outstanding { ${MONEY} }
+          }
+          repaymentsConnection {
+            totalCount
+            pageInfo { hasNextPage endCursor }
+            edges {
+              node {
+                transactionId
+                channel
+                status
+                paidAt
+                clearedAt
+                settlementOverdue
+                amount { ${MONEY} }
+              }
+            }
+          }
+          reconciliationIssues { kind message amount { ${MONEY} } }
+        }
       }
-      repayments {
-        transactionId
-        channel
-        status
-        paidAt
-        clearedAt
-        settlementOverdue
-        amount { ${MONEY} }
-      }
-      reconciliationIssues { kind message amount { ${MONEY} } }
     }
   }
 }
@@ -355,7 +369,8 @@ query LoanScheduleAndRepayments($borrowerId: ID!) {
   const consents: PlaygroundExample = {
     name: "Consent management: the borrower's consents and access log",
     query: `# This client's consents from the borrower (status now) and who read the
-# borrower's data, what, when and why (newest first).
+# borrower's data, what, when and why (newest first, 20 a page: pass
+# pageInfo.endCursor as \`after\` for the next 20).
 #
 # To revoke a consent (needs consent:write): uncomment the mutation below
 # (select it, Ctrl+/), set {"id": "<a consent id from the answer>"} in the
@@ -367,24 +382,35 @@ ${CONSENT_REVOKE_EXAMPLE.split('\n')
   .join('\n')}
 
 query ConsentsAndAccessLog($borrowerId: ID!) {
-  consents(borrowerId: $borrowerId) {
-    id
-    status
-    purpose
-    providers
-    domains
-    startsAt
-    expiresAt
-    dataLifeSeconds
-    fetchIntervalSeconds
+  consentsConnection(borrowerId: $borrowerId) {
+    totalCount
+    edges {
+      node {
+        id
+        status
+        purpose
+        providers
+        domains
+        startsAt
+        expiresAt
+        dataLifeSeconds
+        fetchIntervalSeconds
+      }
+    }
   }
-  accessLog(borrowerId: $borrowerId, first: 20) {
-    at
-    clientId
-    kind
-    provider
-    domain
-    purpose
+  accessLogConnection(borrowerId: $borrowerId, first: 20) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges {
+      node {
+        at
+        clientId
+        kind
+        provider
+        domain
+        purpose
+      }
+    }
   }
 }
 `,

@@ -22,7 +22,7 @@ export class CreditViewResolver {
     @Arg('borrowerId', () => ID, { description: 'Global id of the borrower (Borrower.id).' }) borrowerId: string,
     @Arg('maxAgeSeconds', () => Int, {
       nullable: true,
-      description: 'Serve provider data no older than this many seconds (see Borrower.loans). Default: the freshness policy.',
+      description: 'Serve provider data no older than this many seconds (see Borrower.loansConnection). Default: the freshness policy.',
     })
     maxAgeSeconds?: number | null,
   ): Promise<CreditViewObject | null> {
