@@ -302,6 +302,8 @@ const config = loadConfig({
   ...(process.env.RESPONSE_CACHE_MB !== undefined ? { RESPONSE_CACHE_MB: process.env.RESPONSE_CACHE_MB } : {}),
   // GRAPHQL_EXECUTOR=graphql-js in bench/run.ts's environment reaches this child (default: the server's, jit).
   ...(process.env.GRAPHQL_EXECUTOR !== undefined ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
+  // PROVIDER_CONCURRENCY in bench/run.ts's environment reaches this child (default: the server's).
+  ...(process.env.PROVIDER_CONCURRENCY !== undefined ? { PROVIDER_CONCURRENCY: process.env.PROVIDER_CONCURRENCY } : {}),
 });
 const app = await createApp(config, {
   clock,
