@@ -202,6 +202,37 @@ describe('renderPlayground', () => {
     expect(pageOptions(renderPlayground({ examples: [{ name: 'x', query: lookalike }] })).defaultTabs[0].query).toContain(lookalike);
   });
 
+  it("sends the operation of the query it runs when GraphiQL names another (a run right after a tab switch: test/browser/playground.test.ts)", () => {
+    // Yoga GraphiQL's fetcher, with the inserted `params = pick(params, parse);` (group 2: pick).
+    const fetcher = /return function\((\w+),\w+\)\{(?:\1=(\(\(q,parse\)=>\{.+?\}\))\(\1,\w+\);)?const \w+=\w+\(\w+\(\1\.query\),\1\.operationName\?\?void 0\);/g;
+    for (const page of [html, renderPlayground({})]) {
+      const found = [...page.matchAll(fetcher)];
+      expect(found).toHaveLength(1);
+      expect(found[0]![2]).toBeDefined();
+    }
+    type Params = { query: string; operationName?: string | null; variables?: Record<string, unknown> };
+    const pick = new Function(`return ${[...html.matchAll(fetcher)][0]![2]}`)() as (p: Params, parseFn: typeof parse) => Params;
+
+    // One operation: it is sent, whatever GraphiQL's store still names (the previous tab's operation, or none).
+    const one = '# A tab\nquery LoanScheduleAndRepayments($id: ID!) { borrower(id: $id) { id } }';
+    expect(pick({ query: one, operationName: 'RefinancerPayoff', variables: { id: 'x' } }, parse)).toEqual({ query: one, operationName: 'LoanScheduleAndRepayments', variables: { id: 'x' } });
+    expect(pick({ query: one, operationName: null }, parse).operationName).toBe('LoanScheduleAndRepayments');
+    const named = { query: one, operationName: 'LoanScheduleAndRepayments' };
+    expect(pick(named, parse)).toBe(named);
+    // Fragments are not operations.
+    const fragment = 'query A { ...F } fragment F on Query { __typename }';
+    expect(pick({ query: fragment, operationName: 'RefinancerPayoff' }, parse).operationName).toBe('A');
+    // Several operations: GraphiQL's choice stands, a stale one included (its error, as before).
+    const two = 'query A { __typename } query B { __typename }';
+    for (const operationName of ['B', 'RefinancerPayoff', null]) {
+      const params = { query: two, operationName };
+      expect(pick(params, parse)).toBe(params);
+    }
+    // Example text that looks like the fetcher is left alone.
+    const lookalike = '# return function(b,y){const w=W(p(b.query),b.operationName??void 0);\n{ __typename }';
+    expect(pageOptions(renderPlayground({ examples: [{ name: 'x', query: lookalike }] })).defaultTabs[0].query).toContain(lookalike);
+  });
+
   it('keeps examples from ending the inline script', () => {
     const page = renderPlayground({ examples: [{ name: 'x', query: '# </script><script>alert(1)</script>\n{ __typename }' }] });
     expect(page).not.toContain('</script><script>alert(1)');

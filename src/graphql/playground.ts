@@ -9,8 +9,11 @@
  *
  * The saved examples open as GraphiQL tabs (one operation each, titled by the
  * operation name), with their variables and the bearer token in the headers.
- * GraphiQL's build is changed in one place: its tabs lose `dragConstraints`,
- * which left them where a mouse click missed them (see `unpinTabs`).
+ * The pinned build is changed in two places: GraphiQL's tabs lose
+ * `dragConstraints`, which left them where a mouse click missed them (see
+ * `unpinTabs`), and Yoga's fetcher sends the operation of the document it runs
+ * when GraphiQL's operation name is not one of its operations, as happens for
+ * a moment after a tab switch (see `matchOperationName`).
  *
  * The token is written into the page: anyone who can GET /graphql with a
  * browser receives it. Pass one only for local demos (`npm start`), never in a
@@ -100,7 +103,7 @@ export function renderPlayground(opts: PlaygroundOptions = {}): string {
   const at = html.lastIndexOf(raw);
   if (at < 0) throw new Error('renderPlayground: @graphql-yoga/render-graphiql no longer embeds its options as JSON; review playground.ts');
   // The GraphiQL build comes before the options: patch it there, where no example text can be.
-  html = unpinTabs(html.slice(0, at)) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
+  html = matchOperationName(unpinTabs(html.slice(0, at))) + raw.replace(/</g, '\\u003c') + html.slice(at + raw.length);
 
   // GraphiQL keeps its tabs (with their headers) in localStorage and ignores the defaults once any
   // are stored. Forget them when this page's examples, token or endpoint change (a new `npm start`),
@@ -136,6 +139,30 @@ function unpinTabs(html: string): string {
   const found = html.match(at)?.length ?? 0;
   if (found !== 1) throw new Error(`renderPlayground: expected GraphiQL's tabs to be rendered with dragConstraints once, found ${found}; review unpinTabs in playground.ts`);
   return html.replace(at, '$1$2');
+}
+
+/**
+ * GraphiQL 5 (the pinned build) keeps the operation name that `run` sends in its store and updates it only from the
+ * query editor's change handler, debounced by 100 ms (`setOperationFacts` / `setOperationName`). Switching tabs
+ * (`changeTab`) writes the new tab's query into the editor and leaves the store alone, so for 100 ms after the switch
+ * the run button sends the new tab's query with the previous tab's operation name. Yoga's fetcher keeps only the
+ * operations of that name (none), and the executor fails before any request: `Cannot infer operation
+ * RefinancerPayoff` in the result pane. The same holds for a query edited and run at once (graphql/graphiql#1807,
+ * open; `changeTab` and `run` on graphql/graphiql main do the same).
+ *
+ * So the page's Yoga fetcher, which parses the document it is about to send, sends its operation when the document
+ * has exactly one and GraphiQL named another (or none); with several operations it keeps GraphiQL's name and
+ * behaviour. One place in the pinned `@graphql-yoga/render-graphiql` build, and an error if it is not found exactly
+ * once.
+ */
+function matchOperationName(html: string): string {
+  // Yoga GraphiQL's fetcher: `return function(params, opts){const document = keepOperation(parse(params.query), params.operationName ?? undefined); ...`
+  const at = /(return function\((\w+),\w+\)\{)(const \w+=\w+\((\w+)\(\2\.query\),\2\.operationName\?\?void 0\);)/g;
+  const found = html.match(at)?.length ?? 0;
+  if (found !== 1) throw new Error(`renderPlayground: expected Yoga GraphiQL's fetcher once, found ${found}; review matchOperationName in playground.ts`);
+  // (params, parse) => params, with operationName set to the document's only operation when it names another.
+  const pick = `((q,parse)=>{const o=parse(q.query).definitions.filter(d=>d.kind==="OperationDefinition");return o.length===1&&o[0].name?.value!==q.operationName?{...q,operationName:o[0].name?.value}:q})`;
+  return html.replace(at, (_m, head: string, params: string, body: string, parse: string) => `${head}${params}=${pick}(${params},${parse});${body}`);
 }
 
 /**

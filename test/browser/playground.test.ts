@@ -168,6 +168,10 @@ describe('playground in a browser', () => {
     const consoleErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+    // What the page sent (diagnostics when the run button's request never answers).
+    const sent: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && sent.push(String(r.postDataJSON()?.operationName ?? '(unnamed)')));
+    page.on('requestfailed', (r) => sent.push(`failed: ${r.failure()?.errorText}`));
     await page.goto(`${s.server.url}/graphql`, { waitUntil: 'load' });
 
     const tabs = page.locator('.graphiql-tab');
@@ -200,9 +204,14 @@ describe('playground in a browser', () => {
       }
 
       // The run button sends this example's operation; the answer is that example's data, no error.
-      const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && r.request().postDataJSON()?.operationName === name, { timeout: 20_000 });
+      const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/graphql' && !r.request().postDataJSON()?.query?.includes('IntrospectionQuery'), { timeout: 60_000 });
       await run.click();
-      const res = await answered;
+      const res = await answered.catch(async (e: Error) => {
+        if (process.env.PLAYGROUND_FAIL_SHOT) await page.screenshot({ path: process.env.PLAYGROUND_FAIL_SHOT, fullPage: true });
+        const pane = await textOf(response).catch((err: Error) => `(unreadable: ${err.message})`);
+        throw new Error(`${name}: no answer to the run button (${e.message}); requests the page sent: ${JSON.stringify(sent)}; the result pane shows: ${pane}`);
+      });
+      expect(res.request().postDataJSON()?.operationName, `the run button sends ${name}`).toBe(name);
       expect(res.status(), name).toBe(200);
       const body = await res.json();
       expect(body.errors, name).toBeUndefined();
