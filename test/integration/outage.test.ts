@@ -102,6 +102,8 @@ describe.skipIf(!ON_SERVER || cannot !== null)(cannot ? `database outage (skippe
     // Warm: every read the load makes has its provider data cached, and one of each answers before the outage.
     expect(readOk(await read(VIEW, { id: borrower }))).toBe(true);
     expect(readOk(await read(LIST))).toBe(true);
+    // The watched loan's borrower read once too: a change is pushed for loans the client has read (cached) only.
+    expect(readOk(await read(VIEW, { id: watched!.borrower }))).toBe(true);
 
     // A subscriber of the watched loan's borrower, live before the outage (a first change reaches it).
     const { createClient } = await import('graphql-ws');

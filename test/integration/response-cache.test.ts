@@ -181,6 +181,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the response cache on two instanc
     // The listener's connection dies: nothing is served from the cache until it is back (and what was stored is gone).
     const other = s.borrowerIds.find((b, i) => i >= 2 && b !== id)!;
     const view = (rid: string) => readOnSecond(other, rid);
+    // Cached by the first instance (the second one's sandbox holds no provider session of its own).
+    expect((await read(VIEW, { id: gid(other) }, 'rc2-c-warm')).errors).toBeUndefined();
     await view('rc2-c-1');
     await view('rc2-c-2');
     expect(b.app.core.responses.stats().size).toBeGreaterThan(0);
