@@ -228,16 +228,15 @@ export class CreditService {
     const [loanSnaps, repaymentSnaps, disbursementSnaps] = await Promise.all([snapshotsOf(consent), snapshotsOf(repaymentsAllowed.consent ?? consent), snapshotsOf(disbursementsAllowed.consent)]);
     const cached = this.cache.cached({ LOANS: loanSnaps!, REPAYMENTS: repaymentSnaps, DISBURSEMENTS: disbursementSnaps });
     const consents = [...new Map([consent, repaymentsAllowed.consent, disbursementsAllowed.consent].filter((c): c is Consent => c !== null).map((c) => [c.id, c])).values()];
-    const build = async (d: AccountData, source: 'LIVE' | 'CACHE', stale: boolean): Promise<LoanView[]> => {
+    const build = async (d: AccountData, freshness: Freshness): Promise<LoanView[]> => {
       // The answer depends on this account's cached data and on each loan's ledger; a cached part's age
       // (ageSeconds) changes at each whole second after its fetch.
       scope.record.tag(accountTag(a.id));
       for (const l of d.loans) scope.record.tag(loanTag(a.provider, l.providerLoanId));
-      if (source === 'CACHE') scope.record.changesAt(d.fetchedAt.getTime() + (Math.floor((now.getTime() - d.fetchedAt.getTime()) / 1000) + 1) * 1000);
+      if (freshness.source !== 'LIVE') scope.record.changesAt(d.fetchedAt.getTime() + (Math.floor((now.getTime() - d.fetchedAt.getTime()) / 1000) + 1) * 1000);
       else scope.record.dontStore();
-      if (stale) scope.record.dontStore();
+      if (freshness.stale) scope.record.dontStore();
       const views = await loanViews(scope, this.lagMinutes, d.loans, d.repayments.rows, repaymentsDenial ?? d.repayments.failure);
-      const freshness = freshnessOf(d, now, source, stale);
       const disbursements = disbursementsDenial ? null : d.disbursements.rows;
       const disbursementsFailure = disbursementsDenial ?? d.disbursements.failure;
       // The provider's disbursements merged with those events reported (Dompet Kilat callbacks), by id.
@@ -252,7 +251,8 @@ export class CreditService {
         scope.record.changesAt(cached.fetchedAt.getTime() + limit * 1000 + 1);
         cacheLookups.inc({ provider: a.provider, result: 'hit' });
         scope.guard.source(borrowerId, a.provider, 'CACHE');
-        return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', false), error: null, creditLimit: cached.creditLimit, freshness: freshnessOf(cached, now, 'CACHE', false) };
+        const freshness = freshnessOf(cached, now, 'CACHE', false);
+        return { provider: a.provider, accountId: a.id, loans: await build(cached, freshness), error: null, creditLimit: cached.creditLimit, freshness };
       }
     }
     cacheLookups.inc({ provider: a.provider, result: 'miss' });
@@ -260,7 +260,8 @@ export class CreditService {
     scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
       const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record);
-      return { provider: a.provider, accountId: a.id, loans: await build(live, 'LIVE', false), error: null, creditLimit: live.creditLimit, freshness: freshnessOf(live, now, 'LIVE', false) };
+      const freshness = freshnessOf(live, now, 'LIVE', false);
+      return { provider: a.provider, accountId: a.id, loans: await build(live, freshness), error: null, creditLimit: live.creditLimit, freshness };
     } catch (e) {
       // The database failing while the read is stored is not the provider's fault: the request fails as such.
       if (isDatabaseUnavailable(e)) throw e;
@@ -273,7 +274,8 @@ export class CreditService {
         maxAge !== null
           ? { code: 'FRESHNESS_NOT_MET', message: `${a.provider} could not be read and the cached copy is older than ${maxAge} s (${failure.message})` }
           : { code: failure.code, message: `${failure.message}; serving the last cached copy` };
-      return { provider: a.provider, accountId: a.id, loans: await build(cached, 'CACHE', true), error, creditLimit: cached.creditLimit, freshness: freshnessOf(cached, now, 'CACHE', true) };
+      const freshness = freshnessOf(cached, now, 'CACHE', true);
+      return { provider: a.provider, accountId: a.id, loans: await build(cached, freshness), error, creditLimit: cached.creditLimit, freshness };
     }
   }
 }

@@ -23,7 +23,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { fromDayMonthYear } from '../domain/dates';
-import { DK_PATHS, DK_STATUS } from '../providers/dompetkilat/wire';
+import { DK_PATHS, DK_STATUS, DkRegisterBorrowerRequest, DkRegisterLoanRequest } from '../providers/dompetkilat/wire';
 import type { DkBorrowerFullRecord, DkReferencesRecord } from './dataset';
 import { type FaultSpec, type LatencySpec, type ProviderStyle, type Route, type SandboxReply, type SandboxRequest, type SandboxServerHandle, startHttpServer } from './http';
 
@@ -79,61 +79,17 @@ const dkDate = z.string().refine((s) => {
 }, 'expected a dd/MM/yyyy date');
 const phone62 = z.union([z.string(), z.number().int()]).transform(String).pipe(z.string().regex(/^62\d{6,13}$/, 'must start with 62 and contain only digits'));
 const digitsAmount = z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String);
-const text = z.string().min(1);
+// The documented request bodies (../providers/dompetkilat/wire.ts), taken as leniently as the provider takes them:
+// phone numbers and amounts also as JSON numbers, dates checked as calendar dates.
+const RegisterBody = DkRegisterBorrowerRequest.extend({ phoneNumber: phone62, birthDate: dkDate });
 
-const RegisterBody = z.object({
-  map: z.literal('PERSONAL_BORROWER'),
-  productCode: text,
+const LoanBody = DkRegisterLoanRequest.extend({
   phoneNumber: phone62,
-  email: z.string().email(),
-  fullName: text,
-  idNumber: z.string().regex(/^\d{1,16}$/, 'must be a NIK of at most 16 digits'),
   birthDate: dkDate,
-});
-
-const LoanBody = RegisterBody.extend({
-  gender: z.enum(['L', 'P']),
-  birthPlace: text,
-  officeName: text,
   startDate: dkDate,
-  address: text,
-  village: text,
-  subdistrict: text,
-  city: text,
-  province: text,
-  postalCode: text,
   plafons: digitsAmount,
-  job: text,
-  jobType: text,
-  jobOnline: text,
-  income: text,
-  homeOwnership: text,
-  emergencyContactRelationship: text,
-  emergencyContactName: text,
   emergencyContactNumber: phone62,
-  religion: text,
-  maritalStatus: text,
-  education: text,
-  motherMaidenName: text,
-  bankName: text,
-  bankAccountNumber: text,
-  asset: text,
-  familyCard: text,
-  workExperience: text,
-  fotoKtp: text,
-  fotoSelfie: text,
-  loanData: z.object({ tenor: z.number().int().positive(), unit: text, amount: digitsAmount }),
-  references: z.object({
-    interest: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal percentage'),
-    businessAddress: z.string().optional(),
-    businessVillage: z.string().optional(),
-    businessSubdistrict: z.string().optional(),
-    businessCity: z.string().optional(),
-    businessProvince: z.string().optional(),
-    businessOwnership: z.string().optional(),
-    npwp: z.string().optional(),
-    jobPosition: z.string().optional(),
-  }),
+  loanData: DkRegisterLoanRequest.shape.loanData.extend({ amount: digitsAmount }),
 });
 
 const zodMessage = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');

@@ -8,67 +8,7 @@
  */
 import { z } from 'zod';
 import { jsonBody, jsonResponse, OPENAPI_VERSION, type OpenApiDocument, type OpenApiObject, pathParam, schemaComponents } from '../openapi';
-import { DK_PATHS, DK_STATUS, DkBorrowerRecord, DkCallback, DkEnvelope, DkHistory, DkLoanData, dkAmountString, dkDate } from './wire';
-
-const phone62 = z.string().regex(/^62\d{6,13}$/).describe('Starts with 62; unique.');
-const text = z.string().min(1);
-
-/** POST /v1/borrower/register body (`DkRegisterBorrowerRequest` in ./wire.ts). */
-const DkRegisterBorrowerRequest = z.object({
-  map: z.literal('PERSONAL_BORROWER'),
-  productCode: text.describe('Kode produk.'),
-  phoneNumber: phone62,
-  email: z.string().email().describe('Unique.'),
-  fullName: text,
-  idNumber: z.string().regex(/^\d{1,16}$/).describe('NIK, at most 16 digits; unique.'),
-  birthDate: dkDate,
-});
-
-/** POST /v1/loan/register body: the registration fields plus the application (every field mandatory per the document). */
-const DkRegisterLoanRequest = DkRegisterBorrowerRequest.extend({
-  gender: z.enum(['L', 'P']),
-  birthPlace: text,
-  officeName: text,
-  startDate: dkDate.describe('When the borrower started the business or the job.'),
-  address: text,
-  village: text,
-  subdistrict: text,
-  city: text,
-  province: text,
-  postalCode: text,
-  plafons: dkAmountString.describe('The credit limit to grant, integer rupiah as digits.'),
-  job: text,
-  jobType: text,
-  jobOnline: text,
-  income: text,
-  homeOwnership: text,
-  emergencyContactRelationship: text,
-  emergencyContactName: text,
-  emergencyContactNumber: phone62,
-  religion: text,
-  maritalStatus: text,
-  education: text,
-  motherMaidenName: text,
-  bankName: text,
-  bankAccountNumber: text,
-  asset: text,
-  familyCard: text,
-  workExperience: text,
-  fotoKtp: text.describe('KTP photo (base64 or a link).'),
-  fotoSelfie: text.describe('Selfie photo (base64 or a link).'),
-  loanData: z.object({ tenor: z.number().int().positive(), unit: text.describe('"MONTH" or "DAY".'), amount: dkAmountString.describe('At most `plafons`.') }),
-  references: z.object({
-    interest: z.string().regex(/^\d+(\.\d+)?$/).describe('Interest, a decimal percentage.'),
-    businessAddress: z.string().optional(),
-    businessVillage: z.string().optional(),
-    businessSubdistrict: z.string().optional(),
-    businessCity: z.string().optional(),
-    businessProvince: z.string().optional(),
-    businessOwnership: z.string().optional(),
-    npwp: z.string().optional(),
-    jobPosition: z.string().optional(),
-  }),
-});
+import { DK_PATHS, DK_STATUS, DkBorrowerRecord, DkCallback, DkEnvelope, DkHistory, DkLoanData, DkRegisterBorrowerRequest, DkRegisterLoanRequest } from './wire';
 
 /** `data` of a successful borrower registration (the document's example, main fields; the rest are empty placeholders). */
 const DkRegisteredBorrower = z.object({

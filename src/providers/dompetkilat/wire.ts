@@ -109,3 +109,69 @@ export interface DkRegisterBorrowerRequest {
   idNumber: string;
   birthDate: string;
 }
+
+/** A phone number as Dompet Kilat takes it: 62 then digits. */
+const phone62 = z.string().regex(/^62\d{6,13}$/).describe('Starts with 62; unique.');
+/** A mandatory text field. */
+const text = z.string().min(1);
+
+/**
+ * POST /v1/borrower/register body, as the document lists it (every field mandatory). The connector never registers
+ * borrowers; the OpenAPI document (./openapi.ts) and the sandbox (which accepts numbers where strings are documented)
+ * are built on it.
+ */
+export const DkRegisterBorrowerRequest = z.object({
+  map: z.literal('PERSONAL_BORROWER'),
+  productCode: text.describe('Kode produk.'),
+  phoneNumber: phone62,
+  email: z.string().email().describe('Unique.'),
+  fullName: text,
+  idNumber: z.string().regex(/^\d{1,16}$/, 'must be a NIK of at most 16 digits').describe('NIK, at most 16 digits; unique.'),
+  birthDate: dkDate,
+});
+
+/** POST /v1/loan/register body: the registration fields plus the application (every field mandatory per the document). */
+export const DkRegisterLoanRequest = DkRegisterBorrowerRequest.extend({
+  gender: z.enum(['L', 'P']),
+  birthPlace: text,
+  officeName: text,
+  startDate: dkDate.describe('When the borrower started the business or the job.'),
+  address: text,
+  village: text,
+  subdistrict: text,
+  city: text,
+  province: text,
+  postalCode: text,
+  plafons: dkAmountString.describe('The credit limit to grant, integer rupiah as digits.'),
+  job: text,
+  jobType: text,
+  jobOnline: text,
+  income: text,
+  homeOwnership: text,
+  emergencyContactRelationship: text,
+  emergencyContactName: text,
+  emergencyContactNumber: phone62,
+  religion: text,
+  maritalStatus: text,
+  education: text,
+  motherMaidenName: text,
+  bankName: text,
+  bankAccountNumber: text,
+  asset: text,
+  familyCard: text,
+  workExperience: text,
+  fotoKtp: text.describe('KTP photo (base64 or a link).'),
+  fotoSelfie: text.describe('Selfie photo (base64 or a link).'),
+  loanData: z.object({ tenor: z.number().int().positive(), unit: text.describe('"MONTH" or "DAY".'), amount: dkAmountString.describe('At most `plafons`.') }),
+  references: z.object({
+    interest: z.string().regex(/^\d+(\.\d+)?$/, 'expected a decimal percentage').describe('Interest, a decimal percentage.'),
+    businessAddress: z.string().optional(),
+    businessVillage: z.string().optional(),
+    businessSubdistrict: z.string().optional(),
+    businessCity: z.string().optional(),
+    businessProvince: z.string().optional(),
+    businessOwnership: z.string().optional(),
+    npwp: z.string().optional(),
+    jobPosition: z.string().optional(),
+  }),
+});
