@@ -167,7 +167,7 @@ export class ConsentService {
   /** The newest `first` access-log entries under one consent (this instance's queued entries written first). */
   async accessLogOfConsent(consentId: string, first: number) {
     await this.accessLogWriter.flush();
-    return this.prisma.accessLog.findMany({ where: { consentId }, orderBy: { at: 'desc' }, take: first });
+    return this.prisma.accessLog.findMany({ where: { consentId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: first });
   }
 
   /** This client's consents from a borrower, oldest first. */
@@ -194,7 +194,7 @@ export class ConsentService {
   /** The newest `first` access-log entries of a borrower (this instance's queued entries written first). */
   async accessLog(borrowerId: string, first: number) {
     await this.accessLogWriter.flush();
-    return this.prisma.accessLog.findMany({ where: { borrowerId }, orderBy: { at: 'desc' }, take: first });
+    return this.prisma.accessLog.findMany({ where: { borrowerId }, orderBy: [{ at: 'desc' }, { id: 'desc' }], take: first });
   }
 
   /**
@@ -239,7 +239,7 @@ export class ConsentService {
     const named = new Set(b.consents.flatMap((c) => c.providers));
     const consentById = new Map(b.consents.map((c) => [c.id, c]));
     await this.accessLogWriter.flush();
-    const access = await this.prisma.accessLog.findMany({ where: { borrowerId, clientId }, orderBy: { at: 'asc' } });
+    const access = await this.prisma.accessLog.findMany({ where: { borrowerId, clientId }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
     return {
       exportedAt: this.clock.now().toISOString(),
       borrower: { id: b.id, nik: b.nik === null ? null : opts.fullNik ? b.nik : maskNik(b.nik), fullName: b.fullName, createdAt: b.createdAt, erasedAt: b.erasedAt },

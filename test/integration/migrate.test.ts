@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from '../../src/app';
+import { listMigrations, migrate, MIGRATIONS_DIR, openDatabase, pendingMigrations } from '../../src/app';
 import { openTestDatabase } from '../support/stack';
 
 describe('migrations', () => {
@@ -59,6 +59,41 @@ describe('migrations', () => {
       expect(await exists('MigrateBad')).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
+      await db.close();
+    }
+  });
+  it("number the access log's existing entries in (at, id) order when its id becomes an identity, and go on from there", async () => {
+    const db = await openDatabase({ dataDir: 'memory://' }, { migrate: false });
+    const before = await mkdtemp(path.join(tmpdir(), 'satukredit-migrations-'));
+    try {
+      // Every migration before the access log's identity, as a database of the previous release holds them.
+      const files = await listMigrations();
+      const at = files.findIndex((f) => f.name.endsWith('_access_log_bigint_id'));
+      expect(at).toBeGreaterThan(0);
+      for (const f of files.slice(0, at)) {
+        await mkdir(path.join(before, f.name));
+        await writeFile(path.join(before, f.name, 'migration.sql'), await readFile(path.join(MIGRATIONS_DIR, f.name, 'migration.sql')));
+      }
+      await migrate(db.sql, before);
+      const borrower = '00000000-0000-4000-8000-000000000001';
+      // Two entries at the same instant (ordered by their UUIDs) and one earlier, inserted out of order.
+      await db.sql.exec(`INSERT INTO "AccessLog" ("id", "at", "clientId", "borrowerId", "kind", "domain", "purpose", "requestId") VALUES
+        ('ffffffff-0000-4000-8000-000000000000', '2026-12-05T03:00:00Z', 'c', '${borrower}', 'API_READ', 'LOANS', 'p', 'r2'),
+        ('00000000-0000-4000-8000-00000000000a', '2026-12-05T03:00:00Z', 'c', '${borrower}', 'API_READ', 'LOANS', 'p', 'r1'),
+        ('88888888-0000-4000-8000-000000000000', '2026-12-05T02:00:00Z', 'c', '${borrower}', 'API_READ', 'LOANS', 'p', 'r0')`);
+      expect(await migrate(db.sql)).toEqual(files.slice(at).map((f) => f.name));
+      const rows = await db.sql.query<{ id: string; requestId: string }>(`SELECT "id"::text AS id, "requestId" FROM "AccessLog" ORDER BY "id"`);
+      expect(rows).toEqual([
+        { id: '1', requestId: 'r0' },
+        { id: '2', requestId: 'r1' },
+        { id: '3', requestId: 'r2' },
+      ]);
+      // New entries get the next ids without naming one.
+      await db.sql.exec(`INSERT INTO "AccessLog" ("clientId", "borrowerId", "kind", "domain", "purpose", "requestId") VALUES ('c', '${borrower}', 'API_READ', 'LOANS', 'p', 'r3')`);
+      const next = await db.sql.query<{ id: string }>(`SELECT "id"::text AS id FROM "AccessLog" WHERE "requestId" = 'r3'`);
+      expect(next).toEqual([{ id: '4' }]);
+    } finally {
+      await rm(before, { recursive: true, force: true });
       await db.close();
     }
   });

@@ -25,7 +25,7 @@ import { type ConnectionSpec, pageArgDocs, pageWindow, toConnection } from '../t
 const BORROWER_ID_DOC = 'Global id of the borrower (Borrower.id).';
 const CONSENT_PAGE: ConnectionSpec = { tag: 'Consent', key: ['date', 'uuid'], defaultSize: 20, maxSize: 100 };
 const CONSENT_PAGE_DOCS = pageArgDocs(CONSENT_PAGE);
-const ACCESS_PAGE: ConnectionSpec = { tag: 'AccessLogEntry', key: ['date', 'uuid'], defaultSize: 100, maxSize: 500 };
+const ACCESS_PAGE: ConnectionSpec = { tag: 'AccessLogEntry', key: ['date', 'bigint'], defaultSize: 100, maxSize: 500 };
 const ACCESS_PAGE_DOCS = pageArgDocs(ACCESS_PAGE);
 const CONSENT_ID_DOC = 'The consent id (Consent.id, the `consent_id` of the redirect).';
 const REASON_DOC = 'Why, in a few words; kept in the consent history (ConsentEvent.reason).';
