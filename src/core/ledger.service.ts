@@ -47,11 +47,8 @@ export async function loanViews(
   const now = scope.clock.now();
   const today = jakartaDate(now);
   const keys = loans.map((loan) => ledgerKey(loan.provider, loan.providerLoanId));
-  const [eventLists, states, extras] = await Promise.all([
-    scope.loaders.eventRepayments.loadMany(keys).then(orThrow),
-    scope.loaders.loanState.loadMany(keys).then(orThrow),
-    scope.loaders.loanExtras.loadMany(keys).then(orThrow),
-  ]);
+  const ledgers = orThrow(await scope.loaders.ledger.loadMany(keys));
+  const eventLists = ledgers.map((l) => l.repayments);
   const own = loans.map((loan) => providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null);
   const pendingIds = loans.map((_, k) => [...(own[k] ?? []), ...eventLists[k]!].filter((r) => r.status === 'PENDING').map((r) => r.id));
   const flat = pendingIds.flat();
@@ -63,15 +60,15 @@ export async function loanViews(
     byRef.set(id, s instanceof Error || s === undefined ? [] : s);
   });
   return loans.map((loan, k) => {
-    const state = states[k];
+    const { state, installmentReports, disbursements } = ledgers[k]!;
     const view = buildLoanView({
       loan,
       providerRepayments: providerRepayments === null && loan.scheduleSource !== 'RECONSTRUCTED' ? null : (own[k] ?? []),
       eventRepayments: eventLists[k]!,
       settlements: pendingIds[k]!.flatMap((id) => byRef.get(id) ?? []),
       reported: state ? { status: state.status as LoanStatus, amountPaid: state.reportedPaid, numberOfPay: state.reportedNumberOfPay, statusAt: state.statusAt } : null,
-      installmentReports: extras[k]!.installmentReports,
-      eventDisbursements: extras[k]!.disbursements,
+      installmentReports,
+      eventDisbursements: disbursements,
       today,
       now,
       lagMinutes,

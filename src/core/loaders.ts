@@ -5,8 +5,8 @@
  *
  * Contract of every batch function here (as dataloader's README states it):
  * it returns one result per key, in the order of the keys. A row loader
- * (`borrower`, `account`, `loanState`) gives null (`loanExtras`: empty lists) for a key with no row; a list
- * loader (`accountsOfBorrower`, `eventRepayments`, `settlements`, `snapshots`)
+ * (`borrower`, `account`) gives null for a key with no row (`ledger`: empty lists and a null state); a list
+ * loader (`accountsOfBorrower`, `settlements`, `snapshots`)
  * gives an empty list. Rows are grouped by key once per batch.
  */
 import DataLoader from 'dataloader';
@@ -16,7 +16,7 @@ import type { Connectors } from '../providers/registry';
 import type { Borrower, LedgerLoanState, ProviderAccount, ProviderSnapshot, Settlement } from '../generated/prisma/client';
 import type { ReportedInstallmentState } from '../domain/ledger';
 import type { SqlExecutor } from '../store/migrate';
-import { accountsById, accountsOfBorrowers, borrowersById, loanExtrasOf, loanStatesOf, repaymentsOfLoans, settlementsOf, snapshotHeadsOf, snapshotsById, snapshotsOf } from '../store/reads';
+import { accountsById, accountsOfBorrowers, borrowersById, ledgerOfLoans, settlementsOf, snapshotHeadsOf, snapshotsById, snapshotsOf } from '../store/reads';
 import type { SnapshotCache } from './snapshot-cache';
 import type { BankChannel, Disbursement, InstallmentStatus, Repayment } from '../domain/types';
 import type { ConsentDenial, ConsentDomain } from '../domain/consent';
@@ -32,15 +32,8 @@ export interface RequestLoaders {
   account: DataLoader<string, ProviderAccount | null>;
   /** Provider reads, each with its own request-scoped DataLoaders. */
   reads: Readonly<Record<ProviderCode, ProviderReads>>;
-  /** Repayments learned from events, by `PROVIDER|providerLoanId`. */
-  eventRepayments: DataLoader<string, Repayment[]>;
-  /** Latest event-reported loan state, by `PROVIDER|providerLoanId`. */
-  loanState: DataLoader<string, LedgerLoanState | null>;
-  /**
-   * By `PROVIDER|providerLoanId`, in one query: the provider's latest event report per installment (Finfra `bnpl`)
-   * and the disbursements learned from events (Dompet Kilat disbursement callbacks).
-   */
-  loanExtras: DataLoader<string, LoanExtras>;
+  /** What events told of a loan, by `PROVIDER|providerLoanId` (one query per batch for all four kinds of ledger row). */
+  ledger: DataLoader<string, LoanLedger>;
   /** Bank settlements by the repayment reference they confirm. */
   settlements: DataLoader<string, Settlement[]>;
   /** Cached provider data by `consentId|accountId` (one row per domain). */
@@ -99,8 +92,12 @@ export function decisionKey(borrowerId: string, provider: ProviderCode, domain: 
   return `decision|${borrowerId}|${provider}|${domain}|${kind}`;
 }
 
-/** What events told of a loan beyond repayments and status (the `loanExtras` loader). */
-export interface LoanExtras {
+/** What events told of a loan (the `ledger` loader). */
+export interface LoanLedger {
+  /** Repayments learned from events (provider callbacks, bank notifications). */
+  readonly repayments: readonly Repayment[];
+  /** The latest event-reported loan state, or null. */
+  readonly state: LedgerLoanState | null;
   /** The provider's latest event report per installment reported (Finfra `bnpl`). */
   readonly installmentReports: readonly ReportedInstallmentState[];
   /** Disbursements learned from events (Dompet Kilat disbursement callbacks). */
@@ -173,10 +170,14 @@ export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors, s
       const byId = new Map((await accountsById(sql, ids)).map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
-    eventRepayments: new DataLoader(async (keys) => {
-      const by = groupBy(await repaymentsOfLoans(sql, keys.map(splitKey)), (r) => ledgerKey(r.provider, r.providerLoanId));
-      return keys.map((k) =>
-        (by.get(k) ?? []).map((r) => ({
+    ledger: new DataLoader(async (keys) => {
+      const rows = await ledgerOfLoans(sql, keys.map(splitKey));
+      const repayments = groupBy(rows.repayments, (r) => ledgerKey(r.provider, r.providerLoanId));
+      const states = new Map(rows.states.map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
+      const reports = groupBy(rows.installments, (r) => ledgerKey(r.provider, r.providerLoanId));
+      const disbursements = groupBy(rows.disbursements, (r) => ledgerKey(r.provider, r.providerLoanId));
+      return keys.map((k) => ({
+        repayments: (repayments.get(k) ?? []).map((r) => ({
           id: r.externalId,
           providerLoanId: r.providerLoanId,
           amount: r.amount,
@@ -185,17 +186,7 @@ export function createRequestLoaders(sql: SqlExecutor, connectors: Connectors, s
           paidAt: r.paidAt,
           clearedAt: r.clearedAt,
         })),
-      );
-    }),
-    loanState: new DataLoader(async (keys) => {
-      const by = new Map((await loanStatesOf(sql, keys.map(splitKey))).map((r) => [ledgerKey(r.provider, r.providerLoanId), r]));
-      return keys.map((k) => by.get(k) ?? null);
-    }),
-    loanExtras: new DataLoader(async (keys) => {
-      const rows = await loanExtrasOf(sql, keys.map(splitKey));
-      const reports = groupBy(rows.installments, (r) => ledgerKey(r.provider, r.providerLoanId));
-      const disbursements = groupBy(rows.disbursements, (r) => ledgerKey(r.provider, r.providerLoanId));
-      return keys.map((k) => ({
+        state: states.get(k) ?? null,
         installmentReports: (reports.get(k) ?? []).map((r) => ({ seq: r.seq, status: r.status as InstallmentStatus, paidAmount: r.paidAmount, reportedAt: r.reportedAt })),
         disbursements: (disbursements.get(k) ?? []).map((r) => ({
           id: r.externalId,
