@@ -446,6 +446,7 @@ export { signClientToken, verifyClientToken, SCOPES, type JwtSettings, type ApiC
 export { createLogger, type Logger } from './logger';
 export { openDatabase, type Database } from './store/database';
 export type { LedgerChange } from './core/publisher';
+export { pgPublisher } from './core/pg-publisher';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';

@@ -92,13 +92,36 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
   // so a change is still pushed while the listening connection is being re-opened.
   const sender = new pg.Pool({ connectionString: url, max: 1, application_name: 'satukredit-notify', idleTimeoutMillis: 30_000 });
   sender.on('error', (e) => log.warn({ err: e.message }, 'change sender connection failed'));
+  // Notifications wait while one statement is out and then go together in one statement, in order: a busy
+  // instance (a cold credit view refreshes each provider account in its own turn) sends one statement per
+  // round trip instead of one per notification. Nothing waits for a timer.
+  let waiting: string[] = [];
+  /** The statement out now (null: none), settled after the next one, if any, has been started. */
+  let inFlight: Promise<void> | null = null;
+  const flush = (): void => {
+    if (inFlight || !waiting.length) return;
+    const payloads = waiting;
+    waiting = [];
+    const sent =
+      payloads.length === 1
+        ? sender.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payloads[0]])
+        : sender.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) WITH ORDINALITY AS t(p, n) ORDER BY n', [CHANGES_CHANNEL, payloads]);
+    inFlight = sent.then(
+      () => undefined,
+      (e: Error) => log.warn({ err: e.message, notifications: payloads.length }, 'change notification failed'),
+    ).finally(() => {
+      inFlight = null;
+      flush();
+    });
+  };
   const send = (m: Message) => {
     const payload = JSON.stringify(m);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
       log.error({ bytes: Buffer.byteLength(payload), kind: m.t }, 'change notification too large; not sent');
       return;
     }
-    sender.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]).catch((e: Error) => log.warn({ err: e.message, kind: m.t }, 'change notification failed'));
+    waiting.push(payload);
+    flush();
   };
 
   /** Tags go in notifications under the payload limit (several when many). */
@@ -138,6 +161,8 @@ export async function pgPublisher(url: string, log: Logger): Promise<ClosablePub
       const c = client;
       client = null;
       await c?.end().catch(() => undefined);
+      // What was sent before closing goes out first.
+      while (inFlight) await inFlight;
       await sender.end().catch(() => undefined);
     },
   };
