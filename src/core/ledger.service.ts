@@ -50,7 +50,9 @@ export async function loanViews(
   const ledgers = orThrow(await scope.loaders.ledger.loadMany(keys));
   const eventLists = ledgers.map((l) => l.repayments);
   const own = loans.map((loan) => providerRepayments?.filter((r) => r.providerLoanId === loan.providerLoanId) ?? null);
-  const pendingIds = loans.map((_, k) => [...(own[k] ?? []), ...eventLists[k]!].filter((r) => r.status === 'PENDING').map((r) => r.id));
+  // A pending repayment the provider shows is also in the ledger (the read records it): its id counts once, or its
+  // settlements would be counted twice (a settlement for another amount was reported as two mismatches).
+  const pendingIds = loans.map((_, k) => [...new Set([...(own[k] ?? []), ...eventLists[k]!].filter((r) => r.status === 'PENDING').map((r) => r.id))]);
   const flat = pendingIds.flat();
   // Settlements by the repayment reference they confirm (an error for a reference means none known, as before).
   const found = flat.length ? await scope.loaders.settlements.loadMany(flat) : [];
