@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { creditTotals, daysPastDue, loanOutstanding, nextInstallment, nextPaymentDue, overdueAmount, principalOutstanding } from '../src/domain/credit';
 import { arrears, collectibility, totalArrears } from '../src/domain/delinquency';
 import { lastPayment, type LoanView, paidInYear } from '../src/domain/loan-view';
-import { addDays, addMonths, daysBetween, fromDayMonthYear, isLocalDate, jakartaDate, toDayMonthYear, toJakartaIso } from '../src/domain/dates';
+import { addDays, addMonths, daysBetween, fromDayMonthYear, isLocalDate, jakartaDate, parseInstant, toDayMonthYear, toJakartaIso } from '../src/domain/dates';
 import * as luxon from 'luxon';
 import { divRound, formatPercent, percent, toRupiah } from '../src/domain/money';
 import { cairinSchedule, flatSchedule, scheduleFromTerms, splitEvenly } from '../src/domain/schedule';
@@ -40,6 +40,36 @@ describe('dates (Asia/Jakarta)', () => {
     expect(fromDayMonthYear('30/09/1999')).toBe('1999-09-30');
     expect(toDayMonthYear('2022-01-11')).toBe('11/01/2022');
     expect(() => fromDayMonthYear('31/02/2022')).toThrow(RangeError);
+  });
+  it("parses instants as luxon does in Asia/Jakarta, in the providers' usual form and in others (property)", () => {
+    const two = (n: number) => String(n).padStart(2, '0');
+    const luxonInstant = (s: string): number | 'invalid' => {
+      const d = luxon.DateTime.fromISO(s, { zone: 'Asia/Jakarta', setZone: false });
+      return d.isValid ? d.toMillis() : 'invalid';
+    };
+    const ours = (s: string): number | 'invalid' => {
+      try {
+        return parseInstant(s).getTime();
+      } catch (e) {
+        expect(e).toBeInstanceOf(RangeError);
+        return 'invalid';
+      }
+    };
+    fc.assert(
+      fc.property(
+        // Out-of-range parts on purpose (day 31 in 30-day months, 30 February, hour 24, minute 60, offset +15:00).
+        fc.integer({ min: 1970, max: 2100 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }),
+        fc.constantFrom('', '.000', '.5', '.123', '.123456'),
+        fc.constantFrom('Z', '+07:00', '+00:00', '-03:30', '+14:00', '+15:00', '+07:60', '', '+0700'),
+        (y, mo, d, h, mi, se, frac, zone) => {
+          const s = `${y}-${two(mo)}-${two(d)}T${two(h)}:${two(mi)}:${two(se)}${frac}${zone}`;
+          expect([s, ours(s)]).toEqual([s, luxonInstant(s)]);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+    for (const s of ['2026-12-05', '2026-02-30T10:00:00Z', '2026-01-01T24:00:00Z', '2021-10-25T15:20:16.921Z', 'not a date', '']) expect([s, ours(s)]).toEqual([s, luxonInstant(s)]);
   });
   it('takes the Jakarta calendar day of an instant (UTC+7)', () => {
     expect(jakartaDate(new Date('2026-11-21T16:59:59Z'))).toBe('2026-11-21');
