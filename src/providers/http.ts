@@ -21,6 +21,7 @@ import {
 } from 'cockatiel';
 import { type Context, context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import pThrottle from 'p-throttle';
+import { Agent, request } from 'undici';
 import type { z } from 'zod';
 import type { ProviderCode } from '../domain/types';
 import { ProviderAuthError, ProviderError, ProviderRejectedError, ProviderTimeoutError, WireFormatError } from './errors';
@@ -185,37 +186,38 @@ export abstract class ProviderHttpClient {
     for (const [k, v] of Object.entries(spec.query ?? {})) url.searchParams.set(k, String(v));
     const started = performance.now();
     let status = 0;
+    const signal = AbortSignal.timeout(this.opts.timeoutMs);
     try {
-      let res: Response;
+      let res: Awaited<ReturnType<typeof request>>;
       try {
-        res = await fetch(url, {
+        res = await request(url, {
           method: spec.method,
           headers,
           body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-          signal: AbortSignal.timeout(this.opts.timeoutMs),
+          signal,
+          dispatcher: providerAgent,
         });
       } catch (e) {
-        const err = e as Error;
-        if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
+        if (signal.aborted) throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
         throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'connection failed', undefined, { cause: e });
       }
-      status = res.status;
+      status = res.statusCode;
+      const ok = status >= 200 && status < 300;
       let text: string;
       try {
-        text = await res.text();
+        text = await res.body.text();
       } catch (e) {
-        const err = e as Error;
-        if (err.name === 'TimeoutError' || err.name === 'AbortError') throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
+        if (signal.aborted) throw new ProviderTimeoutError(this.provider, spec.endpoint, this.opts.timeoutMs);
         throw new ProviderError(this.provider, spec.endpoint, 'PROVIDER_UNAVAILABLE', 'connection dropped while reading', status, { cause: e });
       }
       let body: unknown;
       try {
         body = text.length ? JSON.parse(text) : undefined;
       } catch {
-        if (!res.ok) return { answer: { status, body: undefined, headers: res.headers } };
+        if (!ok) return { answer: { status, body: undefined, headers: answerHeaders(res.headers) } };
         throw new WireFormatError(this.provider, spec.endpoint, '(body)', 'is not JSON');
       }
-      if (!res.ok) return { answer: { status, body, headers: res.headers } };
+      if (!ok) return { answer: { status, body, headers: answerHeaders(res.headers) } };
       return { ok: parseWire(this.provider, spec.endpoint, spec.schema, body) };
     } catch (e) {
       failure = e;
@@ -225,6 +227,23 @@ export abstract class ProviderHttpClient {
       endProviderSpan(span, status, failure);
     }
   }
+}
+
+/**
+ * The connection pool of every provider call (keep-alive, per origin). Calls go through undici's `request`,
+ * not `fetch`: fetch's WHATWG streams and objects cost about twice the CPU per call (a loopback measurement:
+ * 170-220 µs with `request` against 350-510 µs with `fetch`), and a cold credit view makes five or six calls.
+ */
+const providerAgent = new Agent({ keepAliveTimeout: 4_000 });
+
+/** An answer's headers as a WHATWG `Headers` (error answers only). */
+function answerHeaders(h: Record<string, string | string[] | undefined>): Headers {
+  const out = new Headers();
+  for (const [k, v] of Object.entries(h)) {
+    if (Array.isArray(v)) for (const x of v) out.append(k, x);
+    else if (v !== undefined) out.set(k, v);
+  }
+  return out;
 }
 
 /**
