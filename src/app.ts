@@ -447,6 +447,7 @@ export { createLogger, type Logger } from './logger';
 export { openDatabase, type Database } from './store/database';
 export type { LedgerChange } from './core/publisher';
 export { pgPublisher } from './core/pg-publisher';
+export { saveSnapshots, snapshotHash, snapshotKey, type SnapshotWrite } from './store/snapshots';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
 export { printedSchema, SCHEMA_FILE } from './graphql/schema';

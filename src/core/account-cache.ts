@@ -63,9 +63,11 @@ export class AccountCache {
    * and the data export check it). Disbursements are read when a consent covers them. A failure of either is
    * kept in the answer (loans are still returned). Also records pending repayments in the ledger.
    * @param reader the read making this refresh, whose own answer is not spoiled by the invalidation it causes.
+   * @param known the content hashes of this account's snapshots the caller read (`snapshotKey`): an unchanged
+   *   snapshot then has only its fetch time written (`saveSnapshots`).
    * @throws ProviderError when the loans cannot be read (nothing is stored then); database errors.
    */
-  async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date, reader?: ReadRecord): Promise<AccountData> {
+  async refresh(account: ProviderAccount, consents: readonly Consent[], reads: ProviderReads, now: Date, reader?: ReadRecord, known?: ReadonlyMap<string, string>): Promise<AccountData> {
     const wants = (d: ConsentDomain) => consents.some((c) => covers(c, account.provider, d));
     const ref = accountRef(account);
     const list = <T>(domain: ConsentDomain, read: () => Promise<T[]>, always = false): Promise<ReadList<T>> =>
@@ -98,7 +100,7 @@ export class AccountCache {
       if (repayments.rows) save('REPAYMENTS', repayments.rows);
       if (disbursements.rows && covers(c, account.provider, 'DISBURSEMENTS')) save('DISBURSEMENTS', disbursements.rows);
     }
-    await Promise.all([saveSnapshots(this.sql, writes), recordPendingRepayments(this.sql, account.provider, repayments.rows)]);
+    await Promise.all([saveSnapshots(this.sql, writes, known), recordPendingRepayments(this.sql, account.provider, repayments.rows)]);
     this.invalidation?.tags([accountTag(account.id)], reader);
     return { loans, creditLimit, repayments, disbursements, fetchedAt: now, eventAt: null };
   }

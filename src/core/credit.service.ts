@@ -21,6 +21,7 @@ import { type LagMinutes, loanViews } from './ledger.service';
 import { ALLOWED, type ConsentDecision, decisionKey } from './loaders';
 import type { RequestScope } from './scope';
 import { isDatabaseUnavailable } from '../store/database';
+import { snapshotKey } from '../store/snapshots';
 
 /** Why a provider's part failed: a consent denial or a provider failure. */
 export interface PartError {
@@ -259,7 +260,10 @@ export class CreditService {
     // A provider call is made (whatever it answers): the access log says so; a stale copy served instead says CACHE.
     scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
-      const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record);
+      // What this read found stored, so that unchanged snapshots are not written again in full.
+      const known = new Map<string, string>();
+      for (const s of [...loanSnaps!, ...(repaymentSnaps ?? []), ...(disbursementSnaps ?? [])]) known.set(snapshotKey(s.consentId, s.accountId, s.domain), s.contentHash);
+      const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record, known);
       const freshness = freshnessOf(live, now, 'LIVE', false);
       return { provider: a.provider, accountId: a.id, loans: await build(live, freshness), error: null, creditLimit: live.creditLimit, freshness };
     } catch (e) {

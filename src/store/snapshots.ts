@@ -30,16 +30,43 @@ export interface SnapshotWrite {
   readonly fetchedAt: Date;
 }
 
+/** Key of a snapshot row in `saveSnapshots`' `known` hashes: `consentId|accountId|domain`. */
+export function snapshotKey(consentId: string, accountId: string, domain: string): string {
+  return `${consentId}|${accountId}|${domain}`;
+}
+
 /**
- * Stores (or replaces) the snapshots of one provider refresh, in one statement (plain SQL: on the cold read path
- * Prisma's query compiler cost more CPU than the database did). A replaced snapshot's webhook stamp (`eventAt`)
- * is cleared: a fresh fetch already holds what earlier webhooks changed. Rows must name distinct
- * (consent, account, domain).
+ * Stores (or replaces) the snapshots of one provider refresh (plain SQL: on the cold read path Prisma's query
+ * compiler cost more CPU than the database did). A replaced snapshot's webhook stamp (`eventAt`) is cleared: a
+ * fresh fetch already holds what earlier webhooks changed. Rows must name distinct (consent, account, domain).
+ *
+ * A row whose content the caller already saw stored (`known`, its content hash by `snapshotKey`) is most often
+ * unchanged: for those only the fetch time is written, on the condition that the stored hash still is that one
+ * (the database row is the version check, whichever instance wrote it); the rows that condition misses, and
+ * all others, are written whole in one upsert. A cold credit view sent every payload again (tens of kilobytes,
+ * parsed into jsonb by the database) although the provider's data had not changed. One statement when all rows
+ * are unchanged or none is known, two when some changed.
+ * @param known content hashes the caller read for these rows (`snapshotKey`), if any.
  * @throws database errors.
  */
-export async function saveSnapshots(sql: SqlExecutor, rows: readonly SnapshotWrite[]): Promise<void> {
+export async function saveSnapshots(sql: SqlExecutor, rows: readonly SnapshotWrite[], known?: ReadonlyMap<string, string>): Promise<void> {
   if (!rows.length) return;
   const texts = rows.map((r) => snapshotJson(r.data));
+  const hashes = texts.map((t) => createHash('sha256').update(t).digest('hex')); // = snapshotHash of each row's data
+  let whole = rows.map((_, k) => k);
+  const same = known ? whole.filter((k) => known.get(snapshotKey(rows[k]!.consentId, rows[k]!.accountId, rows[k]!.domain)) === hashes[k]) : [];
+  if (same.length) {
+    const touched = await sql.query<{ consentId: string; accountId: string; domain: string }>(
+      `UPDATE "ProviderSnapshot" s SET "fetchedAt" = t.fetched, "eventAt" = NULL
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[]) AS t(consent, account, domain, hash, fetched)
+       WHERE s."consentId" = t.consent AND s."accountId" = t.account AND s."domain" = t.domain::"ConsentDomain" AND s."contentHash" = t.hash
+       RETURNING s."consentId", s."accountId", s."domain"::text AS "domain"`,
+      [same.map((k) => rows[k]!.consentId), same.map((k) => rows[k]!.accountId), same.map((k) => rows[k]!.domain), same.map((k) => hashes[k]), same.map((k) => rows[k]!.fetchedAt)],
+    );
+    const done = new Set(touched.map((r) => snapshotKey(r.consentId, r.accountId, r.domain)));
+    whole = whole.filter((k) => !done.has(snapshotKey(rows[k]!.consentId, rows[k]!.accountId, rows[k]!.domain)));
+    if (!whole.length) return;
+  }
   await sql.query(
     `INSERT INTO "ProviderSnapshot" ("id", "consentId", "accountId", "domain", "payload", "contentHash", "fetchedAt")
      SELECT id, consent, account, domain::"ConsentDomain", payload::jsonb, hash, fetched
@@ -47,13 +74,13 @@ export async function saveSnapshots(sql: SqlExecutor, rows: readonly SnapshotWri
      ON CONFLICT ("consentId", "accountId", "domain") DO UPDATE
        SET "payload" = EXCLUDED."payload", "contentHash" = EXCLUDED."contentHash", "fetchedAt" = EXCLUDED."fetchedAt", "eventAt" = NULL`,
     [
-      rows.map(() => randomUUID()),
-      rows.map((r) => r.consentId),
-      rows.map((r) => r.accountId),
-      rows.map((r) => r.domain),
-      texts,
-      texts.map((t) => createHash('sha256').update(t).digest('hex')), // = snapshotHash of each row's data
-      rows.map((r) => r.fetchedAt),
+      whole.map(() => randomUUID()),
+      whole.map((k) => rows[k]!.consentId),
+      whole.map((k) => rows[k]!.accountId),
+      whole.map((k) => rows[k]!.domain),
+      whole.map((k) => texts[k]),
+      whole.map((k) => hashes[k]),
+      whole.map((k) => rows[k]!.fetchedAt),
     ],
   );
 }
