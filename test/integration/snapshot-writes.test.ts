@@ -49,7 +49,7 @@ describe('saveSnapshots', () => {
     statements.length = 0;
     const t = new Date('2026-12-05T04:00:00Z');
     await saveSnapshots(counted, [write(d1, t)], new Map([[key(), snapshotHash(d1)]]));
-    expect(statements).toEqual(['UPDATE']);
+    expect(statements).toEqual(['WITH']); // WITH ... UPDATE
     expect(await stored()).toEqual({ payload: before.payload, contentHash: snapshotHash(d1), fetchedAt: t, eventAt: null });
   });
 
@@ -68,7 +68,31 @@ describe('saveSnapshots', () => {
     statements.length = 0;
     const t = new Date('2026-12-05T06:00:01Z');
     await saveSnapshots(counted, [write(d2, t)], new Map([[key(), snapshotHash(d2)]]));
-    expect(statements).toEqual(['UPDATE', 'INSERT']);
+    expect(statements).toEqual(['WITH', 'INSERT']);
     expect(await stored()).toMatchObject({ payload: d2, contentHash: snapshotHash(d2), fetchedAt: t });
   });
+
+  it('never deadlocks when many reads of the same accounts write their snapshots at once, in any order', async () => {
+    const all = await s.db.sql.query<{ consentId: string; accountId: string; domain: 'LOANS' | 'REPAYMENTS' | 'DISBURSEMENTS' }>(
+      `SELECT "consentId", "accountId", "domain"::text AS "domain" FROM "ProviderSnapshot" ORDER BY "id"`,
+    );
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    const data = (k: number) => ({ n: k, loans: [] });
+    await saveSnapshots(s.db.sql, all.map((r, k) => ({ ...r, data: data(k), fetchedAt: new Date('2026-12-05T07:00:00Z') })));
+    const known = new Map(all.map((r, k) => [snapshotKey(r.consentId, r.accountId, r.domain), snapshotHash(data(k))]));
+    // A fixed shuffle per writer (no randomness): each writer lists the rows in its own order, some with one row changed.
+    const order = (w: number) => all.map((r, k) => ({ r, k })).sort((a, b) => ((a.k * 7 + w) % all.length) - ((b.k * 7 + w) % all.length));
+    for (let round = 0; round < 3; round++) {
+      const writers = Array.from({ length: 40 }, (_, w) =>
+        saveSnapshots(
+          s.db.sql,
+          order(w).map(({ r, k }) => ({ ...r, data: w % 5 === 0 && k === round ? { changed: w } : data(k), fetchedAt: new Date(Date.UTC(2026, 11, 5, 8, round, w)) })),
+          known,
+        ),
+      );
+      const results = await Promise.allSettled(writers);
+      expect(results.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason))).toEqual([]);
+    }
+  });
 });
+
