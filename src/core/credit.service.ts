@@ -20,7 +20,7 @@ import { ConsentDenied, InvalidInput, ProviderFailure, type ProviderFailureCode,
 import { type LagMinutes, loanViews } from './ledger.service';
 import { ALLOWED, type ConsentDecision, decisionKey } from './loaders';
 import type { RequestScope } from './scope';
-import { isDatabaseUnavailable } from '../store/database';
+import { isDatabaseError, isDatabaseUnavailable } from '../store/database';
 import { snapshotKey } from '../store/snapshots';
 
 /** Why a provider's part failed: a consent denial or a provider failure. */
@@ -267,8 +267,9 @@ export class CreditService {
       const freshness = freshnessOf(live, now, 'LIVE', false);
       return { provider: a.provider, accountId: a.id, loans: await build(live, freshness), error: null, creditLimit: live.creditLimit, freshness };
     } catch (e) {
-      // The database failing while the read is stored is not the provider's fault: the request fails as such.
-      if (isDatabaseUnavailable(e)) throw e;
+      // The database failing while the read is stored (unreachable, or refusing a statement) is not the provider's
+      // fault: the request fails as such (a deadlock was reported as PROVIDER_UNAVAILABLE).
+      if (isDatabaseUnavailable(e) || isDatabaseError(e)) throw e;
       const failure = providerFailure(a.provider, e);
       scope.log.warn({ provider: a.provider, accountId: a.id, code: failure.code, err: (e as Error).message }, 'provider read failed');
       if (!cached) return fail(failure);

@@ -214,6 +214,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return visit(err, 0);
 }
 
+/**
+ * Whether `err` is an error the database server answered a statement with (a SQLSTATE code and a severity: a
+ * deadlock, a constraint, a failed cast), as pg and PGlite report them; not a connection failure
+ * (`isDatabaseUnavailable`).
+ */
+export function isDatabaseError(err: unknown): boolean {
+  if (!err || typeof err !== 'object') return false;
+  const x = err as { code?: unknown; severity?: unknown };
+  return typeof x.code === 'string' && /^[0-9A-Z]{5}$/.test(x.code) && typeof x.severity === 'string';
+}
+
 type PgAdapter = Awaited<ReturnType<PrismaPg['connect']>>;
 type PgTransaction = Awaited<ReturnType<PgAdapter['startTransaction']>>;
 

@@ -94,5 +94,17 @@ describe('saveSnapshots', () => {
       expect(results.filter((x) => x.status === 'rejected').map((x) => String((x as PromiseRejectedResult).reason))).toEqual([]);
     }
   });
+
+  it('fails a read whose storing the database refuses as an internal error, not as the provider being unavailable', async () => {
+    await s.db.sql.exec(`CREATE FUNCTION refuse_snapshot() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by test' USING ERRCODE = '40P01'; END $$;
+      CREATE TRIGGER refuse_snapshot BEFORE INSERT OR UPDATE ON "ProviderSnapshot" FOR EACH ROW EXECUTE FUNCTION refuse_snapshot();`);
+    try {
+      const r = await s.gql(`query($id: ID!) { creditView(borrowerId: $id, maxAgeSeconds: 0) { complete providers { provider health errorCode } } }`, { id: toGlobalId('Borrower', s.borrowerIds[1]!) });
+      expect(r.errors?.map((e: any) => e.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(JSON.stringify(r)).not.toContain('PROVIDER_UNAVAILABLE');
+    } finally {
+      await s.db.sql.exec(`DROP TRIGGER refuse_snapshot ON "ProviderSnapshot"; DROP FUNCTION refuse_snapshot();`);
+    }
+  });
 });
 
