@@ -261,8 +261,7 @@ export class CreditService {
     scope.guard.source(borrowerId, a.provider, 'PROVIDER');
     try {
       // What this read found stored, so that unchanged snapshots are not written again in full.
-      const known = new Map<string, string>();
-      for (const s of [...loanSnaps!, ...(repaymentSnaps ?? []), ...(disbursementSnaps ?? [])]) known.set(snapshotKey(s.consentId, s.accountId, s.domain), s.contentHash);
+      const known = new Map([...loanSnaps!, ...(repaymentSnaps ?? []), ...(disbursementSnaps ?? [])].map((s) => [snapshotKey(s.consentId, s.accountId, s.domain), s.contentHash]));
       const live = await this.cache.refresh(a, consents, scope.loaders.reads[a.provider], now, scope.record, known);
       const freshness = freshnessOf(live, now, 'LIVE', false);
       return { provider: a.provider, accountId: a.id, loans: await build(live, freshness), error: null, creditLimit: live.creditLimit, freshness };

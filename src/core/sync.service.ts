@@ -15,7 +15,7 @@ import type { PrismaClient } from '../generated/prisma/client';
 import type { Logger } from '../logger';
 import type { Clock } from '../providers/connector';
 import type { Connectors } from '../providers/registry';
-import { snapshotHash } from '../store/snapshots';
+import { snapshotHash, snapshotKey } from '../store/snapshots';
 import type { AccountCache } from './account-cache';
 
 export type SyncKind = 'BACKFILL' | 'DUE_REFRESH';
@@ -88,7 +88,9 @@ export class SyncService {
       if (!wanted) summary.skipped++;
       else {
         try {
-          const read = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now());
+          // The snapshots it holds: unchanged ones get only their fetch time written (`saveSnapshots`).
+          const known = new Map(a.snapshots.map((x) => [snapshotKey(x.consentId, x.accountId, x.domain), x.contentHash]));
+          const read = await this.cache.refresh(a, live, this.connectors[a.provider].openReads(), this.clock.now(), undefined, known);
           // The content hash of the LOANS snapshot AccountCache.refresh stored.
           const hash = snapshotHash(loanListPayload(read));
           summary.loansFetched += read.loans.length;

@@ -52,12 +52,14 @@ export function snapshotKey(consentId: string, accountId: string, domain: string
 export async function saveSnapshots(sql: SqlExecutor, given: readonly SnapshotWrite[], known?: ReadonlyMap<string, string>): Promise<void> {
   if (!given.length) return;
   // Every writer takes the rows' locks in one order, by key: two writes of overlapping rows never wait for each other crosswise.
-  const keyOf = (r: SnapshotWrite) => snapshotKey(r.consentId, r.accountId, r.domain);
-  const rows = [...given].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  const texts = rows.map((r) => snapshotJson(r.data));
-  const hashes = texts.map((t) => createHash('sha256').update(t).digest('hex')); // = snapshotHash of each row's data
-  let whole = rows.map((_, k) => k);
-  const same = known ? whole.filter((k) => known.get(snapshotKey(rows[k]!.consentId, rows[k]!.accountId, rows[k]!.domain)) === hashes[k]) : [];
+  const rows = given
+    .map((r) => {
+      const text = snapshotJson(r.data);
+      return { ...r, key: snapshotKey(r.consentId, r.accountId, r.domain), text, hash: createHash('sha256').update(text).digest('hex') }; // hash = snapshotHash(r.data)
+    })
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  let whole = rows;
+  const same = known ? rows.filter((r) => known.get(r.key) === r.hash) : [];
   if (same.length) {
     const touched = await sql.query<{ consentId: string; accountId: string; domain: string }>(
       // Rows are locked in key order, as the upsert below takes them (its rows are inserted in array order): an
@@ -68,10 +70,10 @@ export async function saveSnapshots(sql: SqlExecutor, given: readonly SnapshotWr
                   ORDER BY t.n FOR UPDATE OF s)
        UPDATE "ProviderSnapshot" s SET "fetchedAt" = l.fetched, "eventAt" = NULL FROM l WHERE s."id" = l."id"
        RETURNING s."consentId", s."accountId", s."domain"::text AS "domain"`,
-      [same.map((k) => rows[k]!.consentId), same.map((k) => rows[k]!.accountId), same.map((k) => rows[k]!.domain), same.map((k) => hashes[k]), same.map((k) => rows[k]!.fetchedAt)],
+      [same.map((r) => r.consentId), same.map((r) => r.accountId), same.map((r) => r.domain), same.map((r) => r.hash), same.map((r) => r.fetchedAt)],
     );
     const done = new Set(touched.map((r) => snapshotKey(r.consentId, r.accountId, r.domain)));
-    whole = whole.filter((k) => !done.has(snapshotKey(rows[k]!.consentId, rows[k]!.accountId, rows[k]!.domain)));
+    whole = rows.filter((r) => !done.has(r.key));
     if (!whole.length) return;
   }
   await sql.query(
@@ -82,12 +84,12 @@ export async function saveSnapshots(sql: SqlExecutor, given: readonly SnapshotWr
        SET "payload" = EXCLUDED."payload", "contentHash" = EXCLUDED."contentHash", "fetchedAt" = EXCLUDED."fetchedAt", "eventAt" = NULL`,
     [
       whole.map(() => randomUUID()),
-      whole.map((k) => rows[k]!.consentId),
-      whole.map((k) => rows[k]!.accountId),
-      whole.map((k) => rows[k]!.domain),
-      whole.map((k) => texts[k]),
-      whole.map((k) => hashes[k]),
-      whole.map((k) => rows[k]!.fetchedAt),
+      whole.map((r) => r.consentId),
+      whole.map((r) => r.accountId),
+      whole.map((r) => r.domain),
+      whole.map((r) => r.text),
+      whole.map((r) => r.hash),
+      whole.map((r) => r.fetchedAt),
     ],
   );
 }
