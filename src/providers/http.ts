@@ -93,7 +93,6 @@ export interface RequestSpec<S extends z.ZodType> {
 export interface ErrorAnswer {
   status: number;
   body: unknown;
-  headers: Headers;
 }
 
 /** Base provider client. */
@@ -214,10 +213,10 @@ export abstract class ProviderHttpClient {
       try {
         body = text.length ? JSON.parse(text) : undefined;
       } catch {
-        if (!ok) return { answer: { status, body: undefined, headers: answerHeaders(res.headers) } };
+        if (!ok) return { answer: { status, body: undefined } };
         throw new WireFormatError(this.provider, spec.endpoint, '(body)', 'is not JSON');
       }
-      if (!ok) return { answer: { status, body, headers: answerHeaders(res.headers) } };
+      if (!ok) return { answer: { status, body } };
       return { ok: parseWire(this.provider, spec.endpoint, spec.schema, body) };
     } catch (e) {
       failure = e;
@@ -235,16 +234,6 @@ export abstract class ProviderHttpClient {
  * 170-220 µs with `request` against 350-510 µs with `fetch`), and a cold credit view makes five or six calls.
  */
 const providerAgent = new Agent({ keepAliveTimeout: 4_000 });
-
-/** An answer's headers as a WHATWG `Headers` (error answers only). */
-function answerHeaders(h: Record<string, string | string[] | undefined>): Headers {
-  const out = new Headers();
-  for (const [k, v] of Object.entries(h)) {
-    if (Array.isArray(v)) for (const x of v) out.append(k, x);
-    else if (v !== undefined) out.set(k, v);
-  }
-  return out;
-}
 
 /**
  * The span of one provider HTTP exchange (src/tracing.ts), a child of the caller's span: `<PROVIDER> <endpoint
