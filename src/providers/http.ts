@@ -100,6 +100,8 @@ export abstract class ProviderHttpClient {
   private readPolicy!: IPolicy;
   private writePolicy!: IPolicy;
   private breaker!: ReturnType<typeof circuitBreaker>;
+  /** The concurrency limit: held only while a request is on the wire (`send`), never while waiting for a token. */
+  private limit!: ReturnType<typeof bulkhead>;
   private readonly gate: (() => Promise<void>) | null;
 
   constructor(
@@ -111,14 +113,21 @@ export abstract class ProviderHttpClient {
     this.resetResilience();
   }
 
-  /** Builds fresh policies (closes the circuit): bulkhead inside a circuit breaker, retries outside for reads. */
+  /**
+   * Builds fresh policies (closes the circuit): a circuit breaker, retries outside it for reads, and the
+   * concurrency limit (bulkhead) around each exchange on the wire.
+   *
+   * The bulkhead is taken after the bearer token is in hand, not around the whole attempt: a token renewal is
+   * itself a call to the provider, so calls that held a slot while waiting for the renewal left it no slot once
+   * `concurrency` of them waited (a deadlock, never undone: seen when 200 concurrent reads met an expired token).
+   */
   resetResilience(): void {
     const r = this.opts.resilience ?? {};
-    const limit = bulkhead(r.concurrency ?? 16, r.queue ?? 512);
+    this.limit = bulkhead(r.concurrency ?? 16, r.queue ?? 512);
     this.breaker = circuitBreaker(handleWhen(providerFault), { halfOpenAfter: r.halfOpenAfterMs ?? 10_000, breaker: new ConsecutiveBreaker(r.breakerThreshold ?? 5) });
     const retries = retry(handleWhen(retryable), { maxAttempts: r.retries ?? 2, backoff: new ExponentialBackoff({ initialDelay: r.backoffMs ?? 100, maxDelay: 1000 }) });
-    this.writePolicy = wrap(this.breaker, limit);
-    this.readPolicy = wrap(retries, this.breaker, limit);
+    this.writePolicy = this.breaker;
+    this.readPolicy = wrap(retries, this.breaker);
   }
 
   /** The provider's circuit: closed (healthy), open (failing fast), half-open (trying one call). */
@@ -160,14 +169,14 @@ export abstract class ProviderHttpClient {
     }
   }
 
-  /** One attempt: bearer token, send, one retry after a 401 with a renewed token. */
+  /** One attempt: bearer token, send, one retry after a 401 with a renewed token. Tokens are awaited outside the concurrency limit. */
   private async attempt<S extends z.ZodType>(spec: RequestSpec<S>, caller: Context): Promise<z.infer<S>> {
     const token = spec.token ? await spec.token.get() : undefined;
-    const first = await this.send(spec, token, caller);
+    const first = await this.limit.execute(() => this.send(spec, token, caller));
     if ('ok' in first) return first.ok;
     if (first.answer.status === 401 && spec.token && token !== undefined) {
       const fresh = await spec.token.renewAfterRejection(token);
-      const second = await this.send(spec, fresh, caller);
+      const second = await this.limit.execute(() => this.send(spec, fresh, caller));
       if ('ok' in second) return second.ok;
       return this.mapErrorAnswer(second.answer, spec) as z.infer<S>;
     }

@@ -121,6 +121,31 @@ describe('token expiry in the middle of traffic', () => {
       s = main;
     }
   }, 120_000);
+
+  it('renews expired tokens when every provider call slot is taken by calls waiting for them', async () => {
+    // One call at a time per provider: a call that held its slot while it waited for the token renewal (itself
+    // a call to the provider) waited forever. Every borrower's Cairin session and the Finfra token expire at once.
+    const main = s;
+    s = await startStack({ seed: 31, borrowers: 24, clock, resilience: { concurrency: 1 } });
+    try {
+      const linked = s.requests.map((r, i) => (r.cairin || r.finfraUserId ? gid(s.borrowerIds[i]!) : null)).filter((x): x is string => x !== null);
+      expect(linked.length).toBeGreaterThan(4);
+      await later(2 * 3600_000, async () => {
+        s.sandbox.resetStats();
+        const answers = await Promise.all(linked.slice(0, 8).map((id) => s.gql(VIEW, { id, max: 0 })));
+        for (const a of answers) {
+          expect(a.status).toBe(200);
+          expect(a.data.creditView.providers.filter((p: any) => p.health !== 'OK')).toEqual([]);
+        }
+        const f = s.sandbox.finfra.stats().byEndpoint;
+        expect((f['POST /api/auth/refresh'] ?? 0) + (f['POST /api/auth/token/v2'] ?? 0)).toBe(1);
+        expect(s.sandbox.cairin.stats().byEndpoint['POST /mobile/auth/refresh'] ?? 0).toBeGreaterThan(0);
+      });
+    } finally {
+      await s.close();
+      s = main;
+    }
+  }, 60_000);
 });
 
 async function tokenTest() {
