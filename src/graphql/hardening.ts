@@ -27,6 +27,7 @@ const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graph
 import type pg from 'pg';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLContext } from './context';
+import { cachedEstimates } from './estimates';
 import { RateLimitedError } from './errors';
 
 /** Hardening settings (configuration; defaults in `defaultHardening`). */
@@ -263,29 +264,17 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitS
   }
 
   /**
-   * Costs by document (Apollo keeps one parsed document per query text, so the same object comes back) and by
-   * operation name and variables: an operation's cost is computed once, not on every request (computing it
-   * walks the whole document and was a fifth of a warm credit view's CPU).
+   * An operation's cost, computed once per document, operation and the variables it depends on
+   * (src/graphql/estimates.ts), not on every request. Invalid variables: execution answers them with
+   * BAD_USER_INPUT (HTTP 400); the request is charged the minimum, and nothing is cached.
    */
-  const costs = new WeakMap<DocumentNode, Map<string, number>>();
-  const costOf = (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number => {
-    let byVars = costs.get(document);
-    if (!byVars) costs.set(document, (byVars = new Map()));
-    const key = `${operationName ?? ''}\n${JSON.stringify(variables)}`;
-    let cost = byVars.get(key);
-    if (cost === undefined) {
-      try {
-        cost = getComplexity({ schema, query: document, variables, operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
-      } catch {
-        // Invalid variables: execution answers them with BAD_USER_INPUT (HTTP 400); charge the minimum.
-        cost = 1;
-      }
-      // Bounded: one document seen with ever-new variables keeps its latest 1000 costs.
-      if (byVars.size >= 1000) byVars.clear();
-      byVars.set(key, cost);
+  const costOf = cachedEstimates((document, operationName, variables) => {
+    try {
+      return getComplexity({ schema, query: document, variables, operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
+    } catch {
+      return null;
     }
-    return cost;
-  };
+  }, 1);
 
   const rateLimit: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {

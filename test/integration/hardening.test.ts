@@ -2,9 +2,10 @@
  * GraphQL hardening over real HTTP: limits, masking, introspection and suggestions, CSRF, body size, batching,
  * rate limiting, and what an app run with NODE_ENV=production serves.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultExamples, defaultHardening, renderPlayground } from '../../src/app';
+import { defaultExamples, defaultHardening, LEASE_SHARE, renderPlayground } from '../../src/app';
 import { startStack, type Stack } from '../support/stack';
 
 /** A token a page might carry (what `npm start` would have preset). */
@@ -231,6 +232,32 @@ describe('per-client rate limiting', () => {
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     const other = await post(prod, q, { authorization: `Bearer ${prod.token('another-client')}` });
     expect(other.status).toBe(200);
+  });
+});
+
+describe('operation costs', () => {
+  it('charges an operation its fields whichever borrower it names, and a request with refused variables never lowers that', async () => {
+    // 21 fields. Costs are kept per document and the variables a cost reads (none here), not per borrower asked about.
+    const query = `query($id: ID!) { borrower(id: $id) { id fullName createdAt accounts { provider linkedAt }
+      creditView { asOf complete totalOutstanding { amount currency } totalOverdue { amount currency } providers { provider health errorCode loanCount } } } }`;
+    const client = { authorization: `Bearer ${prod.token('estimate-client')}` };
+    // First, the same document without its variable: refused (BAD_USER_INPUT), charged the minimum point.
+    const bad = await post(prod, { query, variables: {} }, client);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    let answered = 0;
+    let refused: Awaited<ReturnType<typeof post>> | null = null;
+    while (!refused && answered < 100) {
+      const id = Buffer.from(JSON.stringify(['Borrower', randomUUID()])).toString('base64url');
+      const r = await post(prod, { query, variables: { id } }, client);
+      if (r.status === 429) refused = r;
+      else answered++;
+    }
+    expect(refused?.body.errors[0].message).toContain('over 400 cost points per minute (this operation costs 21)');
+    // 399 points left after the refused request's 1; on a PostgreSQL server that request took a block of the shared
+    // budget (LEASE_SHARE of it) of which it spent 1, so the client may be refused up to that block early.
+    expect(answered).toBeLessThanOrEqual(Math.floor((400 - 1) / 21));
+    expect(answered).toBeGreaterThanOrEqual(Math.floor((400 - Math.ceil(400 * LEASE_SHARE)) / 21));
   });
 });
 
