@@ -304,6 +304,9 @@ const config = loadConfig({
   ...(process.env.GRAPHQL_EXECUTOR !== undefined ? { GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR } : {}),
   // PROVIDER_CONCURRENCY in bench/run.ts's environment reaches this child (default: the server's).
   ...(process.env.PROVIDER_CONCURRENCY !== undefined ? { PROVIDER_CONCURRENCY: process.env.PROVIDER_CONCURRENCY } : {}),
+  // GRAPHQL_HEAVY_CONCURRENCY / GRAPHQL_HEAVY_WORK in bench/run.ts's environment reach this child (0: no admission limit).
+  ...(process.env.GRAPHQL_HEAVY_CONCURRENCY !== undefined ? { GRAPHQL_HEAVY_CONCURRENCY: process.env.GRAPHQL_HEAVY_CONCURRENCY } : {}),
+  ...(process.env.GRAPHQL_HEAVY_WORK !== undefined ? { GRAPHQL_HEAVY_WORK: process.env.GRAPHQL_HEAVY_WORK } : {}),
 });
 const app = await createApp(config, {
   clock,

@@ -395,6 +395,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           metrics: { token: config.METRICS_TOKEN },
           trustProxy: config.TRUST_PROXY,
           executor: config.GRAPHQL_EXECUTOR,
+          admission: { concurrency: config.GRAPHQL_HEAVY_CONCURRENCY, work: config.GRAPHQL_HEAVY_WORK },
         },
         { host: listen.host ?? config.HOST, port: listen.port ?? config.PORT, metricsPort: config.METRICS_PORT },
       );
@@ -450,8 +451,9 @@ export { pgPublisher } from './core/pg-publisher';
 export { saveSnapshots, snapshotHash, snapshotKey, type SnapshotWrite } from './store/snapshots';
 export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './store/migrate';
 export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
-export { printedSchema, SCHEMA_FILE } from './graphql/schema';
+export { graphqlSchema, printedSchema, SCHEMA_FILE } from './graphql/schema';
 export { CALLABLE, jitSchema } from './graphql/executor';
+export { type AdmissionOptions, type AdmissionStats, DEFAULT_ADMISSION, operationWork } from './graphql/admission';
 export { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from './graphql/playground';
 export { toGlobalId } from './graphql/ids';
 export { MAX_OPERATION_LABELS, registry as metricsRegistry } from './metrics';

@@ -232,10 +232,21 @@ const Env = z.object({
   GRAPHQL_COST_PER_MINUTE: CostPerMinute.default(200_000),
   /**
    * What executes GraphQL queries and mutations over HTTP (src/graphql/executor.ts): `jit` (default) compiles each
-   * operation with graphql-jit on its second execution and runs the compiled code; `graphql-js` is Apollo's own
-   * execution. Answers are the same; subscriptions always run on graphql-js.
+   * operation with graphql-jit on its second execution and runs the compiled code; `graphql-js` runs graphql-js's
+   * `execute` on every operation. Answers are the same; subscriptions always run on graphql-js.
    */
   GRAPHQL_EXECUTOR: z.preprocess(unsetWhenEmpty, z.enum(['jit', 'graphql-js'], { message: 'jit or graphql-js' }).default('jit')),
+  /**
+   * Heavy GraphQL operations executing at once in one process (src/graphql/admission.ts); the others wait their
+   * turn. 0: no limit. Default 2: an answer is built whole in memory, and many large ones at once cost memory and
+   * garbage collection, not throughput.
+   */
+  GRAPHQL_HEAVY_CONCURRENCY: z.coerce.number().int().min(0).default(2),
+  /**
+   * Estimated work from which an operation is heavy: one point per selected field, a page's selection counted once
+   * per item asked for (`first: 50`: 50 times). Default 2000 (a full credit view is about 160).
+   */
+  GRAPHQL_HEAVY_WORK: z.coerce.number().int().positive().default(2000),
   /** Memory for stored answers of read operations, MB (src/core/response-cache.ts); 0 turns the response cache off. */
   RESPONSE_CACHE_MB: z.coerce.number().min(0).max(4096).default(32),
   /**

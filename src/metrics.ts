@@ -117,6 +117,14 @@ export const webhookDeadLetters = new client.Counter({
   registers: [registry],
 });
 
+/** Heavy GraphQL operations of this process executing and waiting for admission (src/graphql/admission.ts). */
+export const heavyOperations = new client.Gauge({
+  name: 'satukredit_graphql_heavy_operations',
+  help: 'Heavy GraphQL operations (estimated work at or over GRAPHQL_HEAVY_WORK) of this process, by state: running or waiting for admission',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+
 /** Stored webhook events not applied yet and not dead (measured when /metrics is scraped). */
 export const webhookBacklog = new client.Gauge({
   name: 'satukredit_webhook_events_backlog',

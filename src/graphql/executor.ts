@@ -62,9 +62,13 @@ import {
   visit,
 } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import type { AdmissionGate } from './admission';
 import type { GraphQLContext } from './context';
 
-/** Which executor runs queries and mutations over HTTP (GRAPHQL_EXECUTOR). */
+/**
+ * Which executor runs queries and mutations over HTTP (GRAPHQL_EXECUTOR). Both run through `jitGateway`, so that
+ * the admission gate of heavy operations (src/graphql/admission.ts) holds on either; `graphql-js` never compiles.
+ */
 export type GraphQLExecutorKind = 'jit' | 'graphql-js';
 
 /** Apollo's gateway interface (the only way Apollo Server 5 takes a custom executor). */
@@ -112,9 +116,10 @@ const notCompiledYet = (e: Entry | undefined): e is { seen: number } => typeof e
  * @param opts.maxCompiled bound of the compiled-operation cache (least recently used dropped first).
  * @param opts.compileAfter how many times an operation runs (on graphql-js) before it is compiled: a one-off
  *   operation (an IDE's, a client's unique document) is not worth its compilation, and unique documents do not
- *   make the server compile each.
+ *   make the server compile each. `Infinity`: never compiled (GRAPHQL_EXECUTOR=graphql-js).
+ * @param opts.gate admission of heavy operations (src/graphql/admission.ts): queries and mutations execute through it.
  */
-export function createJitExecutor(schema: GraphQLSchema, opts: { maxCompiled?: number; compileAfter?: number } = {}): JitExecutor {
+export function createJitExecutor(schema: GraphQLSchema, opts: { maxCompiled?: number; compileAfter?: number; gate?: AdmissionGate } = {}): JitExecutor {
   const compiledSchema = jitSchema(schema);
   const max = Math.max(1, opts.maxCompiled ?? DEFAULT_MAX_COMPILED);
   const after = Math.max(1, opts.compileAfter ?? DEFAULT_COMPILE_AFTER);
@@ -175,7 +180,13 @@ export function createJitExecutor(schema: GraphQLSchema, opts: { maxCompiled?: n
     });
   }
 
+  const gate = opts.gate;
   const executeOperation: GatewayExecutor = async (rc) => {
+    if (!gate || !rc.operation || rc.operation.operation === 'subscription') return executeNow(rc);
+    return gate.run(rc.document, rc.request.operationName ?? undefined, rc.request.variables ?? {}, () => executeNow(rc));
+  };
+
+  const executeNow: GatewayExecutor = async (rc) => {
     if (!rc.operation || rc.operation.operation === 'subscription') return viaGraphqlJs(rc);
     const entry = compiledFor(rc);
     if (entry === NOT_COMPILABLE || notCompiledYet(entry)) return viaGraphqlJs(rc);

@@ -21,6 +21,7 @@ import { type GraphQLContext, PartialErrors } from '../graphql/context';
 import { DATABASE_RETRY_AFTER_SECONDS, formatError, UnauthenticatedError } from '../graphql/errors';
 import { defaultHardening, hardening, type HardeningOptions, type LimiterStore } from '../graphql/hardening';
 import { graphqlSchema } from '../graphql/schema';
+import { type AdmissionOptions, type AdmissionStats, admissionGate, DEFAULT_ADMISSION } from '../graphql/admission';
 import { createJitExecutor, type GraphQLExecutorKind, jitGateway } from '../graphql/executor';
 import { traceOperation, tracingPlugin } from '../graphql/tracing';
 import { responseCachePlugin, stringifyResult } from '../graphql/response-cache';
@@ -56,6 +57,8 @@ export interface ServerDeps {
   readonly trustProxy?: TrustProxy;
   /** What executes queries and mutations over HTTP (GRAPHQL_EXECUTOR, src/graphql/executor.ts); `jit` when unset. */
   readonly executor?: GraphQLExecutorKind;
+  /** Admission of heavy operations (GRAPHQL_HEAVY_CONCURRENCY, GRAPHQL_HEAVY_WORK; src/graphql/admission.ts); DEFAULT_ADMISSION when unset. */
+  readonly admission?: AdmissionOptions;
 }
 
 /** Where the server listens. */
@@ -73,6 +76,8 @@ export interface RunningServer {
   readonly http: http.Server;
   /** Base URL of the metrics listener (`${metricsUrl}/metrics`) when it has its own port. */
   readonly metricsUrl?: string;
+  /** What the admission gate of heavy operations has done (src/graphql/admission.ts). */
+  admission(): AdmissionStats;
   /** Stops accepting, lets in-flight requests finish, stops Apollo. Idempotent: a second call waits for the first. */
   close(): Promise<void>;
 }
@@ -311,10 +316,12 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     },
   };
 
-  // GRAPHQL_EXECUTOR=jit: compiled execution through Apollo's gateway interface (which then supplies the schema).
-  const executor = (deps.executor ?? 'jit') === 'jit' ? { gateway: jitGateway(schema, createJitExecutor(schema)) } : { schema };
+  // Execution through Apollo's gateway interface (which then supplies the schema), so that heavy operations pass the
+  // admission gate on either executor: GRAPHQL_EXECUTOR=jit compiles operations, graphql-js never does.
+  const gate = admissionGate(schema, deps.admission ?? DEFAULT_ADMISSION);
+  const executor = createJitExecutor(schema, { gate, ...((deps.executor ?? 'jit') === 'jit' ? {} : { compileAfter: Number.POSITIVE_INFINITY }) });
   const apollo = new ApolloServer<GraphQLContext>({
-    ...executor,
+    gateway: jitGateway(schema, executor),
     includeStacktraceInErrorResponses: false,
     // The CLI owns shutdown order (server, then sandbox, then database).
     stopOnTerminationSignals: false,
@@ -462,6 +469,7 @@ export async function startHttpServer(deps: ServerDeps, opts: ListenOptions): Pr
     url: urlOf(httpServer),
     http: httpServer,
     ...(metricsServer ? { metricsUrl: urlOf(metricsServer) } : {}),
+    admission: () => gate.stats(),
     close() {
       closing ??= (async () => {
         await wsCleanup.dispose();
