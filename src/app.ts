@@ -467,4 +467,4 @@ export { ProviderError, ProviderAuthError, ProviderTimeoutError, WireFormatError
 export { ClientRegistry, type RegisteredClient } from './core/client-registry';
 export { DEFAULT_EVENT_POLICY, type EventPolicy };
 export { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy };
-export { assertPublicHost, checkEndpointUrl, nonPublicAddress, satuSignature, verifySatuSignature, CLIENT_WEBHOOK_EVENT_TYPES } from './core/client-webhooks';
+export { checkEndpointUrl, nonPublicAddress, publicOnlyDispatcher, publicOnlyLookup, type ResolveAll, satuSignature, verifySatuSignature, CLIENT_WEBHOOK_EVENT_TYPES } from './core/client-webhooks';

@@ -21,7 +21,9 @@
  * `verifySatuSignature` is what a receiver runs (re-exported from src/app.ts).
  */
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent, type Dispatcher, request } from 'undici';
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { LedgerEvent } from '../domain/events';
 import { encodeGlobalId, isUuid } from '../domain/ids';
@@ -56,8 +58,13 @@ export interface DeliveryPolicy {
   readonly maxBackoffSeconds: number;
   /** How long failed attempts are retried, seconds (86400). */
   readonly retryWindowSeconds: number;
-  /** Whether endpoint URLs must be https (production); otherwise http to 127.0.0.1, localhost and [::1] is allowed too. */
+  /**
+   * Whether endpoint URLs must be https (production); otherwise http to 127.0.0.1, localhost and [::1] is allowed too.
+   * With it, a delivery connects only to a public address (`publicOnlyDispatcher`).
+   */
   readonly httpsOnly: boolean;
+  /** The name resolver of production deliveries (`publicOnlyDispatcher`); `dns.lookup` when unset (tests give their own). */
+  readonly resolve?: ResolveAll;
 }
 
 export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { timeoutMs: 10_000, pollMs: 1000, batch: 32, concurrency: 8, backoffSeconds: 10, maxBackoffSeconds: 3600, retryWindowSeconds: 86_400, httpsOnly: true };
@@ -154,15 +161,40 @@ export function nonPublicAddress(address: string): boolean {
   return NON_PUBLIC.check(a, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** A resolver as `dns.lookup` is called with `{ all: true }`: every address of a name. */
+export type ResolveAll = (hostname: string, options: LookupOptions) => Promise<readonly LookupAddress[]>;
+
+const resolveWithDns: ResolveAll = (hostname, options) => lookup(hostname, { ...options, all: true });
+
 /**
- * Resolves `host` and refuses it when any of its addresses is not public (`nonPublicAddress`).
- * @throws Error naming the host (the attempt is then logged as FAILED and retried like any other failure).
+ * The connection pool of production webhook deliveries: the socket connects only to an address it checked, the one
+ * its own DNS lookup returned. A check before the request and a second lookup by the HTTP client (as deliveries
+ * once did) left a gap: a name that changes its answer between the two (DNS rebinding) passed the check with a
+ * public address and was then connected to a private one. A name with any non-public address is refused, so the
+ * connection fails before anything is sent (the attempt is logged FAILED and retried like any other failure).
+ * @param resolve the name resolver (tests give their own; default `dns.lookup`).
  */
-export async function assertPublicHost(host: string): Promise<void> {
-  const name = host.replace(/^\[|\]$/g, '');
-  const addresses = isIP(name) ? [{ address: name }] : await lookup(name, { all: true, verbatim: true });
-  const bad = addresses.find((a) => nonPublicAddress(a.address));
-  if (bad) throw new Error(`${host} resolves to ${bad.address}, which is not a public address`);
+export function publicOnlyDispatcher(resolve: ResolveAll = resolveWithDns): Dispatcher {
+  return new Agent({ connect: { lookup: publicOnlyLookup(resolve) }, keepAliveTimeout: 4_000 });
+}
+
+/**
+ * The `lookup` of `publicOnlyDispatcher`'s sockets (`net.connect`'s option): `resolve`'s addresses, or an error
+ * (code ENONPUBLIC) when any of them is not public (`nonPublicAddress`).
+ */
+export function publicOnlyLookup(resolve: ResolveAll = resolveWithDns): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname, options).then(
+      (addresses) => {
+        const bad = addresses.find((a) => nonPublicAddress(a.address));
+        if (bad) return callback(Object.assign(new Error(`${hostname} resolves to ${bad.address}, which is not a public address`), { code: 'ENONPUBLIC' }), '', 0);
+        if (!addresses.length) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+        if (options.all) return (callback as unknown as (e: null, a: readonly LookupAddress[]) => void)(null, addresses);
+        callback(null, addresses[0]!.address, addresses[0]!.family);
+      },
+      (e: NodeJS.ErrnoException) => callback(e, '', 0),
+    );
+  };
 }
 
 /**
@@ -245,6 +277,8 @@ export class ClientWebhooks {
   /** Attempts due deliveries: now, after a local commit that wrote some, and every `pollMs`. */
   private readonly loop: PollLoop;
   private readonly secrets = new Map<string, { sealed: string; secret: string }>();
+  /** The connection pool of production deliveries, made on first use (`publicOnlyDispatcher`). */
+  private dispatcher?: Dispatcher;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -575,12 +609,15 @@ export class ClientWebhooks {
     let outcome: 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' = 'FAILED';
     const started = performance.now();
     try {
-      // In production a name must not resolve to a non-public address (an endpoint's DNS may change after it was registered).
-      if (this.policy.httpsOnly) await assertPublicHost(new URL(ep.url).hostname);
-      const res = await fetch(ep.url, {
+      // In production the address connected to must be public (`publicOnlyDispatcher`: an endpoint's DNS may change
+      // after it was registered, or between two lookups); an address literal is never looked up, so it is checked here.
+      const host = new URL(ep.url).hostname;
+      if (this.policy.httpsOnly && nonPublicAddress(host)) throw new Error(`${host} is not a public address`);
+      // No redirect is followed (undici's request follows none): a 3xx is a failed attempt.
+      const res = await request(ep.url, {
         method: 'POST',
-        redirect: 'manual',
         signal: AbortSignal.timeout(this.policy.timeoutMs),
+        dispatcher: this.policy.httpsOnly ? (this.dispatcher ??= publicOnlyDispatcher(this.policy.resolve)) : undefined,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'SatuKredit-Webhooks/1.0',
@@ -590,10 +627,10 @@ export class ClientWebhooks {
         },
         body,
       });
-      status = res.status;
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) outcome = 'SUCCEEDED';
-      else error = `HTTP ${res.status}`;
+      status = res.statusCode;
+      await res.body.dump().catch(() => undefined);
+      if (status >= 200 && status < 300) outcome = 'SUCCEEDED';
+      else error = `HTTP ${status}`;
     } catch (e) {
       const err = e as Error;
       if (err.name === 'TimeoutError' || err.name === 'AbortError') {
