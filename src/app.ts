@@ -453,7 +453,7 @@ export { listMigrations, migrate, MIGRATIONS_DIR, pendingMigrations } from './st
 export { defaultHardening, type HardeningOptions, LEASE_SHARE } from './graphql/hardening';
 export { graphqlSchema, printedSchema, SCHEMA_FILE } from './graphql/schema';
 export { CALLABLE, jitSchema } from './graphql/executor';
-export { type AdmissionOptions, type AdmissionStats, DEFAULT_ADMISSION, operationWork } from './graphql/admission';
+export { type AdmissionOptions, type AdmissionStats, operationWork } from './graphql/admission';
 export { CONSENT_REVOKE_EXAMPLE, defaultExamples, presetsToken, renderPlayground } from './graphql/playground';
 export { toGlobalId } from './graphql/ids';
 export { MAX_OPERATION_LABELS, registry as metricsRegistry } from './metrics';

@@ -539,6 +539,10 @@ export class ClientWebhooks {
   /** Stops (an attempt in progress finishes; unfinished claims lapse to the other instances). */
   async stop(): Promise<void> {
     await this.loop.stop();
+    // Its kept-alive connections end with it (a later start makes a new pool).
+    const d = this.dispatcher;
+    this.dispatcher = undefined;
+    await d?.close();
   }
 
   private wake(): void {

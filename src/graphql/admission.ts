@@ -14,15 +14,11 @@
  * without such arguments (a borrower's loans, a loan's installments) count once: their sizes are the data's, not
  * the request's. The rate limit's cost (src/graphql/hardening.ts, one point per field) is not changed by this.
  */
-import { createRequire } from 'node:module';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
 import { heavyOperations } from '../metrics';
-import { cachedEstimates } from './estimates';
-
-// The CommonJS build, as in src/graphql/hardening.ts: its ESM build would load a second graphql instance.
-const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
+import { cachedEstimates, complexityEstimate, ONE_PER_FIELD } from './estimates';
 
 /** Admission settings (GRAPHQL_HEAVY_CONCURRENCY, GRAPHQL_HEAVY_WORK). */
 export interface AdmissionOptions {
@@ -41,21 +37,15 @@ const pagedEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
   return n === undefined ? undefined : 1 + Math.max(0, n) * childComplexity;
 };
 
-/** The work estimate of one operation, or null when its variables are refused. */
-function computeWork(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number | null {
-  try {
-    return getComplexity({ schema, query: document, variables, operationName, estimators: [pagedEstimator, simpleEstimator({ defaultComplexity: 1 })] });
-  } catch {
-    return null;
-  }
-}
+/** The estimators of work: pages first, then one point per field. */
+const WORK_ESTIMATORS = [pagedEstimator, ONE_PER_FIELD];
 
 /**
  * The estimated work of one operation: one point per field, the selection of a paged field (`first`/`last`)
  * counted once per item asked for. Unknown operation or invalid variables: 0 (execution answers the error).
  */
 export function operationWork(schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
-  return computeWork(schema, document, operationName, variables) ?? 0;
+  return complexityEstimate(schema, WORK_ESTIMATORS)(document, operationName, variables) ?? 0;
 }
 
 /** What the gate has done (tests, diagnostics). */
@@ -81,7 +71,7 @@ export interface AdmissionGate {
  */
 export function admissionGate(schema: GraphQLSchema, opts: AdmissionOptions = DEFAULT_ADMISSION): AdmissionGate {
   const limit: LimitFunction | null = opts.concurrency > 0 ? pLimit(opts.concurrency) : null;
-  const workOf = cachedEstimates((document, operationName, variables) => computeWork(schema, document, operationName, variables), 0);
+  const workOf = cachedEstimates(complexityEstimate(schema, WORK_ESTIMATORS), 0);
   let admitted = 0;
   let running = 0;
   let maxRunning = 0;

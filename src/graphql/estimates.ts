@@ -8,7 +8,31 @@
  * Estimates that fail (variables the operation refuses) are not cached: the same document with valid variables
  * must not be charged what an invalid request was.
  */
-import { type DocumentNode, visit } from 'graphql';
+import { createRequire } from 'node:module';
+import { type DocumentNode, type GraphQLSchema, visit } from 'graphql';
+import type { ComplexityEstimator } from 'graphql-query-complexity';
+
+// graphql-query-complexity's ESM build imports 'graphql/index.mjs', a second graphql instance beside the
+// CommonJS one Apollo and type-graphql use ("Cannot use GraphQLObjectType from another module or realm").
+// Its CommonJS build requires 'graphql' and so shares theirs.
+const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
+
+/** graphql-query-complexity's estimator of one point per field (the rate limit's cost, the base of the admission gate's work). */
+export const ONE_PER_FIELD: ComplexityEstimator = simpleEstimator({ defaultComplexity: 1 });
+
+/** An operation's estimate by `estimators` (the first that answers for a field counts), or null when its variables are refused. */
+export type Estimate = (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>) => number | null;
+
+/** The estimate of operations of `schema` by graphql-query-complexity's `getComplexity` with `estimators`. */
+export function complexityEstimate(schema: GraphQLSchema, estimators: ComplexityEstimator[]): Estimate {
+  return (document, operationName, variables) => {
+    try {
+      return getComplexity({ schema, query: document, variables, operationName, estimators });
+    } catch {
+      return null;
+    }
+  };
+}
 
 /** Argument names whose variables change an estimate besides directive arguments. */
 const PAGE_ARGUMENTS = new Set(['first', 'last']);
@@ -45,7 +69,7 @@ const PER_DOCUMENT = 1000;
  * @returns the cached estimator: same arguments as `compute`.
  */
 export function cachedEstimates(
-  compute: (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>) => number | null,
+  compute: Estimate,
   fallback: number,
 ): (document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>) => number {
   const byDocument = new WeakMap<DocumentNode, Entry>();

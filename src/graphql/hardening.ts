@@ -16,18 +16,13 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { type DocumentNode, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Lexer, Source, TokenKind } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, Lexer, Source, TokenKind } from 'graphql';
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 
-// graphql-query-complexity's ESM build imports 'graphql/index.mjs', a second graphql instance beside the
-// CommonJS one Apollo and type-graphql use ("Cannot use GraphQLObjectType from another module or realm").
-// Its CommonJS build requires 'graphql' and so shares theirs.
-const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof import('graphql-query-complexity');
 import type pg from 'pg';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { GraphQLContext } from './context';
-import { cachedEstimates } from './estimates';
+import { cachedEstimates, complexityEstimate, ONE_PER_FIELD } from './estimates';
 import { RateLimitedError } from './errors';
 
 /** Hardening settings (configuration; defaults in `defaultHardening`). */
@@ -268,13 +263,7 @@ export function hardening(schema: GraphQLSchema, o: HardeningOptions, rateLimitS
    * (src/graphql/estimates.ts), not on every request. Invalid variables: execution answers them with
    * BAD_USER_INPUT (HTTP 400); the request is charged the minimum, and nothing is cached.
    */
-  const costOf = cachedEstimates((document, operationName, variables) => {
-    try {
-      return getComplexity({ schema, query: document, variables, operationName, estimators: [simpleEstimator({ defaultComplexity: 1 })] });
-    } catch {
-      return null;
-    }
-  }, 1);
+  const costOf = cachedEstimates(complexityEstimate(schema, [ONE_PER_FIELD]), 1);
 
   const rateLimit: ApolloServerPlugin<GraphQLContext> = {
     async requestDidStart() {
